@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nb_internal.h - what core/ and drivers/ share but applications do not see.
+ */
+#ifndef NB_INTERNAL_H
+#define NB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nicbox.h"
+
+#define NB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NB_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define NB_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+#define NB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NB_CONTAINER_OF(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ------------------------------------------------------------------------ */
+/* Errors: every failing path records errno and a reason, then returns -1.   */
+
+/* Sets errno = err and the thread's nb_last_error() text; returns -1. */
+int nb_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, returning NULL, for functions that return pointers. */
+void *nb_fail_null(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* PCI function access. The real backend is VFIO (core/pci_vfio.c); the      */
+/* ixgbe device model in test/model/ provides a second one so the unchanged  */
+/* driver runs without hardware.                                             */
+
+struct nb_pci;
+
+struct nb_pci_ops {
+	/* Map memory BAR `bar` (0-5) read/write; *len gets its size. */
+	int (*map_bar)(struct nb_pci *pci, unsigned bar, void **va, size_t *len);
+	/* Config space access, `len` bytes at `off` (0-4095). */
+	int (*cfg_read)(struct nb_pci *pci, unsigned off, void *buf, size_t len);
+	int (*cfg_write)(struct nb_pci *pci, unsigned off, const void *buf,
+			 size_t len);
+	/* Function-level reset; may be NULL (then -1/ENOTSUP). */
+	int (*reset)(struct nb_pci *pci);
+	/* Unmap BARs, close the fd, free. */
+	void (*close)(struct nb_pci *pci);
+};
+
+struct nb_pci {
+	const struct nb_pci_ops *ops;
+	char name[32];      /* "0000:00:04.0" */
+	uint16_t vendor_id; /* read from config space at open */
+	uint16_t device_id;
+};
+
+/* Wrap an open VFIO device fd; takes ownership of the fd on success. */
+int nb_pci_open_vfio(int device_fd, const char *name, struct nb_pci **out);
+
+int nb_pci_cfg_read8(struct nb_pci *pci, unsigned off, uint8_t *v);
+int nb_pci_cfg_read16(struct nb_pci *pci, unsigned off, uint16_t *v);
+int nb_pci_cfg_read32(struct nb_pci *pci, unsigned off, uint32_t *v);
+int nb_pci_cfg_write16(struct nb_pci *pci, unsigned off, uint16_t v);
+/* Set Memory Space Enable and Bus Master Enable in the command register. */
+int nb_pci_enable_dma(struct nb_pci *pci);
+/* Clear Bus Master Enable: the device may no longer start DMA. */
+int nb_pci_disable_dma(struct nb_pci *pci);
+
+/* ------------------------------------------------------------------------ */
+/* Devices and drivers                                                       */
+
+#define NB_FAULT_LEN 160
+
+/*
+ * The common part of every device. A driver's private struct has this as
+ * its FIRST member, so (struct nb_dev *) and the driver struct convert.
+ */
+struct nb_dev {
+	struct nb_dev_head head; /* must stay first: the inline wrappers */
+	struct nb_pci *pci;      /* owned: closed by nb_dev_close */
+	char fault[NB_FAULT_LEN]; /* last device fault, "" if none */
+};
+
+struct nb_driver {
+	const char *name;
+	bool (*match)(uint16_t vendor_id, uint16_t device_id);
+	/*
+	 * Bring the device up. On success *out owns `pci`; on failure the
+	 * caller still owns it.
+	 */
+	int (*open)(struct nb_pci *pci, struct nb_pool *dma,
+		    const struct nb_dev_conf *conf, struct nb_dev **out);
+};
+
+extern const struct nb_driver nb_driver_ixgbe;
+extern const struct nb_driver nb_driver_virtio;
+
+/* Pick the driver by the function's ids and open it. */
+int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,
+		    const struct nb_dev_conf *conf, struct nb_dev **out);
+
+/*
+ * Record a device fault (the device broke the ring protocol). The caller
+ * counts it in its stats; this keeps the text for nb_dev_fault().
+ */
+void nb_dev_set_fault(struct nb_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* Mempool                                                                   */
+
+/* Pool index `idx`'s packet descriptor, for tests; NULL if out of range. */
+struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx);
+
+#endif /* NB_INTERNAL_H */

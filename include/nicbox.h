@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nicbox.h - the one public header of libnicbox.
+ *
+ * nicbox runs poll-mode NIC drivers in an unprivileged, sandboxed process.
+ * A small privileged helper (nicbox-helper) binds the NIC to vfio-pci, maps
+ * DMA pools into the IOMMU and hands the VFIO device fd and the pool memfds
+ * to this library over a Unix socket. The library then locks the process
+ * down (no capabilities, no_new_privs, Landlock, seccomp) before the first
+ * packet is touched.
+ *
+ * Conventions (every function, unless its comment says otherwise):
+ *   - Prefix nb_. Handles are opaque except struct nb_pkt and the first
+ *     member of struct nb_dev, which the inline fast-path wrappers need.
+ *   - int functions return 0 on success and -1 on failure with errno set.
+ *     Functions returning a pointer return NULL with errno set.
+ *   - After a failure, nb_last_error() returns a human-readable reason
+ *     (for example the reason text of a helper's error reply). It is
+ *     thread-local and valid until the next failing nb_ call on that thread.
+ *   - Nothing in the library calls exit() or abort(); the caller decides.
+ *   - The fast-path calls (nb_rx_batch, nb_tx_batch, nb_pkt_alloc_bulk,
+ *     nb_pkt_free_bulk) are not thread-safe per queue/mempool: use one
+ *     thread per queue and per mempool.
+ */
+#ifndef NICBOX_H
+#define NICBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NICBOX_BUILDING_LIBRARY)
+#define NB_API __attribute__((visibility("default")))
+#else
+#define NB_API
+#endif
+
+#define NB_VERSION_MAJOR 0
+#define NB_VERSION_MINOR 1
+
+/* Default helper socket; overridden by $NICBOX_SOCKET or an explicit path. */
+#define NB_DEFAULT_SOCKET "/run/nicbox/helper.sock"
+
+/* Most devices one session may claim (they share one IOMMU container). */
+#define NB_MAX_DEVICES 4
+/* Most DMA pools one session may ask for. */
+#define NB_MAX_POOLS 4
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/* Human-readable reason for the last failure on this thread; never NULL. */
+NB_API const char *nb_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* DMA pools                                                                 */
+
+/*
+ * A DMA pool is a sealed memfd that the helper mapped into the IOMMU at an
+ * IOVA of its choosing. The worker maps it MAP_SHARED; VA and IOVA differ by
+ * a constant, so translation is a subtraction and never needs pagemap.
+ */
+struct nb_pool;
+
+/* Page sizes a pool may be backed by. */
+enum nb_page_size {
+	NB_PAGE_DEFAULT = 0, /* 2 MiB hugepages, 4 KiB fallback with a warning */
+	NB_PAGE_4K = 1,
+	NB_PAGE_2M = 2,
+	NB_PAGE_1G = 3,
+};
+
+/*
+ * Map a pool memfd of `size` bytes whose first byte has IOVA `iova_base`.
+ * `page_size` is the pool's backing page size in bytes. Fails with EINVAL
+ * for a size that is zero or not a multiple of page_size, with EBADF for a
+ * bad fd, and with EINVAL when the memfd is smaller than `size`. On success
+ * the pool owns `fd` (closed by nb_pool_destroy); on failure the caller
+ * still owns it.
+ */
+NB_API int nb_pool_map(int fd, size_t size, uint64_t iova_base,
+		       size_t page_size, struct nb_pool **out);
+
+/*
+ * Test-only: a pool with no IOMMU behind it, backed by a fresh memfd and a
+ * made-up IOVA base. Lets unit tests and the ixgbe device model run
+ * anywhere. Never use it with a real device.
+ */
+NB_API int nb_pool_create_unmapped(size_t size, uint64_t fake_iova_base,
+				   struct nb_pool **out);
+
+NB_API void nb_pool_destroy(struct nb_pool *pool);
+
+/*
+ * Carve `size` bytes aligned to `align` (a power of two, at most the page
+ * size) from the pool. Chunks are never returned individually; they live
+ * as long as the pool. Fails with ENOMEM when the rest of the pool is too
+ * small and EINVAL for a bad alignment or zero size. The chunk is zeroed.
+ */
+NB_API int nb_pool_carve(struct nb_pool *pool, size_t size, size_t align,
+			 void **va, uint64_t *iova);
+
+/* IOVA of a pointer inside the pool; (uint64_t)-1 if it is outside. */
+NB_API uint64_t nb_pool_va_to_iova(const struct nb_pool *pool, const void *va);
+/* Pointer for an IOVA range inside the pool; NULL if any byte is outside. */
+NB_API void *nb_pool_iova_to_va(const struct nb_pool *pool, uint64_t iova,
+				size_t len);
+
+NB_API size_t nb_pool_size(const struct nb_pool *pool);
+NB_API size_t nb_pool_free_bytes(const struct nb_pool *pool);
+NB_API size_t nb_pool_page_size(const struct nb_pool *pool);
+NB_API uint64_t nb_pool_iova_base(const struct nb_pool *pool);
+NB_API void *nb_pool_va_base(const struct nb_pool *pool);
+
+/* ------------------------------------------------------------------------ */
+/* Packet buffers and mempools                                               */
+
+/*
+ * Bytes in front of every packet's data that drivers may use (virtio-net
+ * puts its 12-byte header there). Packet data is 64-byte aligned.
+ */
+#define NB_PKT_HEADROOM 64
+
+struct nb_mempool;
+
+/*
+ * Packet descriptor. It lives in worker-private memory, NOT in the DMA pool:
+ * the device can write only packet bytes, never the pointers and indices the
+ * worker trusts. `data` points into the DMA pool; `iova` is the device's
+ * address of data[0]. Drivers never derive a descriptor from a device-written
+ * address: they remember which descriptor they posted in each ring slot.
+ */
+struct nb_pkt {
+	uint8_t *data;            /* packet bytes, 64-byte aligned, in the pool */
+	uint64_t iova;            /* device address of data[0] */
+	struct nb_mempool *pool;  /* owner; where nb_pkt_free returns it */
+	uint32_t len;             /* bytes of packet in data[] */
+	uint32_t idx;             /* index of this buffer in its mempool */
+};
+
+/*
+ * A mempool of `count` buffers of `buf_size` data bytes each (rounded up to
+ * 64), each preceded by NB_PKT_HEADROOM bytes, carved from `dma`.
+ * Fails with EINVAL for count 0 or buf_size 0 or > 65535, ENOMEM if the pool
+ * lacks room.
+ */
+NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
+			     uint32_t buf_size, struct nb_mempool **out);
+NB_API void nb_mempool_destroy(struct nb_mempool *mp);
+NB_API uint32_t nb_mempool_buf_size(const struct nb_mempool *mp);
+NB_API uint32_t nb_mempool_count(const struct nb_mempool *mp);
+NB_API uint32_t nb_mempool_available(const struct nb_mempool *mp);
+
+/* Allocate up to n buffers (len set to 0); returns how many it gave. */
+NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
+				  uint32_t n);
+/* One buffer, or NULL with errno ENOBUFS. */
+NB_API struct nb_pkt *nb_pkt_alloc(struct nb_mempool *mp);
+/* Return buffers to their own pools (they may come from several). */
+NB_API void nb_pkt_free_bulk(struct nb_pkt **pkts, uint32_t n);
+NB_API void nb_pkt_free(struct nb_pkt *pkt);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                   */
+
+struct nb_dev;
+
+struct nb_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_missed;  /* dropped by the device: no free descriptors */
+	uint64_t rx_errors;  /* frames the driver dropped: error bits, too long */
+	uint64_t tx_errors;  /* frames the driver could not send */
+	uint64_t dev_faults; /* device broke the ring protocol (untrusted) */
+};
+
+struct nb_link {
+	bool up;
+	uint32_t speed_mbps; /* 0 if unknown */
+};
+
+struct nb_dev_ops {
+	const char *driver;
+	uint16_t (*rx_batch)(struct nb_dev *dev, uint16_t queue,
+			     struct nb_pkt **pkts, uint16_t n);
+	uint16_t (*tx_batch)(struct nb_dev *dev, uint16_t queue,
+			     struct nb_pkt **pkts, uint16_t n);
+	int (*read_stats)(struct nb_dev *dev, struct nb_stats *out);
+	int (*link)(struct nb_dev *dev, struct nb_link *out);
+	int (*mac)(struct nb_dev *dev, uint8_t mac[6]);
+	int (*set_promisc)(struct nb_dev *dev, bool on);
+	void (*close)(struct nb_dev *dev);
+};
+
+/*
+ * Only the first member is part of the ABI (the inline wrappers use it);
+ * the rest belongs to the driver.
+ */
+struct nb_dev_head {
+	const struct nb_dev_ops *ops;
+};
+
+/*
+ * Receive up to n packets from `queue`. Returns how many were received;
+ * the caller owns them. 0 with a fault: see nb_dev_fault().
+ */
+static inline uint16_t nb_rx_batch(struct nb_dev *dev, uint16_t queue,
+				   struct nb_pkt **pkts, uint16_t n)
+{
+	return ((struct nb_dev_head *)dev)->ops->rx_batch(dev, queue, pkts, n);
+}
+
+/*
+ * Queue up to n packets for transmission. Returns how many were taken; the
+ * driver owns those and frees them after the device is done. The caller
+ * still owns the rest (ring full).
+ */
+static inline uint16_t nb_tx_batch(struct nb_dev *dev, uint16_t queue,
+				   struct nb_pkt **pkts, uint16_t n)
+{
+	return ((struct nb_dev_head *)dev)->ops->tx_batch(dev, queue, pkts, n);
+}
+
+/* Stats since open: 0, or -1 with errno. */
+NB_API int nb_dev_stats(struct nb_dev *dev, struct nb_stats *out);
+NB_API int nb_dev_link(struct nb_dev *dev, struct nb_link *out);
+NB_API int nb_dev_mac(struct nb_dev *dev, uint8_t mac[6]);
+NB_API int nb_dev_set_promisc(struct nb_dev *dev, bool on);
+NB_API const char *nb_dev_driver(const struct nb_dev *dev);
+/* PCI address of the device, e.g. "0000:00:04.0". */
+NB_API const char *nb_dev_name(const struct nb_dev *dev);
+/*
+ * The last device fault (a ring-protocol violation by the device), or NULL
+ * if there was none. A faulted queue stops; the device needs a re-open.
+ */
+NB_API const char *nb_dev_fault(const struct nb_dev *dev);
+/* Stops the device (DMA off), frees its rings' buffers, frees the handle. */
+NB_API void nb_dev_close(struct nb_dev *dev);
+
+struct nb_dev_conf {
+	uint16_t rx_queues;    /* 0 means 1 */
+	uint16_t tx_queues;    /* 0 means 1 */
+	uint16_t rx_ring_size; /* 0 means the driver's default */
+	uint16_t tx_ring_size; /* 0 means the driver's default */
+	struct nb_mempool *rx_mempool; /* required: receive buffers */
+	bool promisc;
+	uint32_t link_wait_ms; /* how long open waits for link; 0 = default */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Session with nicbox-helper                                                */
+
+struct nb_session;
+
+/*
+ * Connect to the helper at `path` (NULL: $NICBOX_SOCKET, else
+ * NB_DEFAULT_SOCKET) and say hello. Errors name the socket and what to do
+ * (e.g. "is nicbox-helper running?").
+ */
+NB_API int nb_session_open(const char *path, struct nb_session **out);
+
+/*
+ * Claim a NIC by PCI address ("0000:03:00.0" or "03:00.0") or interface
+ * name ("eth1"). Returns the device's index in the session (0, 1, ...) or
+ * -1 with errno: EACCES (policy), EBUSY (held by someone else), ENODEV,
+ * ENXIO (no IOMMU). nb_last_error() carries the helper's reason.
+ */
+NB_API int nb_session_claim(struct nb_session *s, const char *device);
+
+/*
+ * Ask for a DMA pool of `bytes`, mapped for every claimed device. Claim all
+ * devices first. `warning`, if not NULL, receives a message when the helper
+ * fell back to 4 KiB pages (empty string otherwise, up to 128 bytes).
+ */
+NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
+			   enum nb_page_size page, struct nb_pool **out,
+			   char *warning, size_t warning_len);
+
+/*
+ * Finish setup: the helper hands over the VFIO device fds. After this no
+ * more claims or pools.
+ */
+NB_API int nb_session_ready(struct nb_session *s);
+
+/*
+ * Open device `index` (from nb_session_claim) after nb_session_ready: maps
+ * its BARs, picks the driver by PCI vendor/device id and brings it up with
+ * rings and buffers from `dma`.
+ */
+NB_API int nb_dev_open(struct nb_session *s, int index, struct nb_pool *dma,
+		       const struct nb_dev_conf *conf, struct nb_dev **out);
+
+/* Tell the helper we are done (it restores the NIC) and free the session. */
+NB_API void nb_session_close(struct nb_session *s);
+
+/* ------------------------------------------------------------------------ */
+/* Lockdown                                                                  */
+
+/*
+ * Lock the calling process down, in this fixed order, failing closed (any
+ * step that fails leaves the process unusable for packets and returns -1):
+ *   1. close every fd except 0-2, the session's socket, its device and pool
+ *      fds, and the `keep_fds` the caller names (e.g. a pcap file);
+ *   2. drop all capabilities: effective, permitted, inheritable, bounding,
+ *      ambient;
+ *   3. prctl(PR_SET_NO_NEW_PRIVS);
+ *   4. Landlock: a ruleset forbidding every filesystem access, where the
+ *      kernel has Landlock (else a notice on stderr: the seccomp filter
+ *      below already forbids open);
+ *   5. seccomp allowlist (policy/worker-seccomp.policy), default action
+ *      kill-process, synchronised to all threads.
+ * `notice`, if not NULL, receives degradation notices ("" if none).
+ */
+NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
+		       unsigned n_keep_fds, char *notice, size_t notice_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NICBOX_H */
