@@ -58,6 +58,11 @@ struct nb_pci {
 
 /* Wrap an open VFIO device fd; takes ownership of the fd on success. */
 int nb_pci_open_vfio(int device_fd, const char *name, struct nb_pci **out);
+/*
+ * Number of interrupts VFIO offers at IRQ `index` (VFIO_PCI_INTX_IRQ_INDEX,
+ * VFIO_PCI_MSIX_IRQ_INDEX, ...). EINVAL if `pci` is not a VFIO function.
+ */
+int nb_pci_vfio_irq_count(struct nb_pci *pci, unsigned index, uint32_t *count);
 
 int nb_pci_cfg_read8(struct nb_pci *pci, unsigned off, uint8_t *v);
 int nb_pci_cfg_read16(struct nb_pci *pci, unsigned off, uint16_t *v);
@@ -76,6 +81,9 @@ int nb_pci_disable_dma(struct nb_pci *pci);
 /*
  * The common part of every device. A driver's private struct has this as
  * its FIRST member, so (struct nb_dev *) and the driver struct convert.
+ * nb_dev_close() calls ops->close (the driver stops the device, frees its
+ * buffers and its struct, but leaves `pci` open), then clears Bus Master
+ * Enable and closes `pci` itself.
  */
 struct nb_dev {
 	struct nb_dev_head head; /* must stay first: the inline wrappers */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mempool.c - fixed-size packet buffers with a LIFO free stack.
+ *
+ * Split by trust: the packet bytes live in the DMA pool, where the device
+ * can write them; every descriptor (struct nb_pkt), the free stack and the
+ * bookkeeping live in calloc'd private memory the device cannot reach. So a
+ * hostile device can corrupt packet contents but never a pointer, length or
+ * index the worker relies on.
+ *
+ * Buffer i occupies [base + i * stride, base + (i + 1) * stride) in the DMA
+ * chunk: NB_PKT_HEADROOM bytes for the driver, then the data. The stride is
+ * a multiple of 64, so every data[] starts on a cache line.
+ *
+ * LIFO: the most recently freed buffer is handed out next, while it is
+ * still warm in the cache.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nb_internal.h"
+
+#define NB_CACHE_LINE 64u
+#define NB_MAX_BUF_SIZE 65535u
+
+/* The public layout other code (and the ABI) depends on. */
+_Static_assert(sizeof(struct nb_pkt) == 32, "nb_pkt must stay 32 bytes");
+_Static_assert(offsetof(struct nb_pkt, data) == 0, "nb_pkt.data offset");
+_Static_assert(offsetof(struct nb_pkt, iova) == 8, "nb_pkt.iova offset");
+_Static_assert(offsetof(struct nb_pkt, pool) == 16, "nb_pkt.pool offset");
+_Static_assert(offsetof(struct nb_pkt, len) == 24, "nb_pkt.len offset");
+_Static_assert(offsetof(struct nb_pkt, idx) == 28, "nb_pkt.idx offset");
+_Static_assert(NB_PKT_HEADROOM % NB_CACHE_LINE == 0,
+	       "headroom must keep data[] cache-line aligned");
+
+struct nb_mempool {
+	struct nb_pkt **free_stack; /* free_stack[0..n_free) are free */
+	uint32_t n_free;
+	uint32_t count;
+	uint32_t buf_size;          /* usable data bytes, multiple of 64 */
+	uint32_t stride;            /* headroom + buf_size */
+	/*
+	 * on_stack[i] is 1 while buffer i is free. It makes the free path
+	 * refuse a second free of the same buffer (see free_one).
+	 */
+	uint8_t *on_stack;
+	struct nb_pkt *pkts;        /* count descriptors, private memory */
+};
+
+NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
+			     uint32_t buf_size, struct nb_mempool **out)
+{
+	struct nb_mempool *mp;
+	uint64_t chunk_len;
+	uint64_t iova;
+	uint32_t stride;
+	uint8_t *base;
+	void *va;
+
+	if (dma == NULL || out == NULL)
+		return nb_fail(EINVAL, "mempool: NULL argument");
+	if (count == 0)
+		return nb_fail(EINVAL, "mempool: zero buffers requested");
+	if (buf_size == 0 || buf_size > NB_MAX_BUF_SIZE)
+		return nb_fail(EINVAL, "mempool: buffer size %u not in 1..%u",
+			       buf_size, NB_MAX_BUF_SIZE);
+	buf_size = NB_ALIGN_UP(buf_size, NB_CACHE_LINE);
+	stride = NB_PKT_HEADROOM + buf_size;
+	/* count < 2^32 and stride < 2^17: the product fits in 64 bits. */
+	chunk_len = (uint64_t)count * stride;
+	if (chunk_len > nb_pool_free_bytes(dma))
+		return nb_fail(ENOMEM,
+			       "mempool: %u buffers of %u bytes need %llu bytes, the DMA pool has %zu left",
+			       count, buf_size, (unsigned long long)chunk_len,
+			       nb_pool_free_bytes(dma));
+
+	mp = calloc(1, sizeof(*mp));
+	if (mp == NULL)
+		return nb_fail(ENOMEM, "mempool: out of memory");
+	mp->pkts = calloc(count, sizeof(*mp->pkts));
+	mp->free_stack = calloc(count, sizeof(*mp->free_stack));
+	mp->on_stack = calloc(count, sizeof(*mp->on_stack));
+	if (mp->pkts == NULL || mp->free_stack == NULL || mp->on_stack == NULL) {
+		nb_mempool_destroy(mp);
+		return nb_fail(ENOMEM, "mempool: out of memory for %u descriptors",
+			       count);
+	}
+	if (nb_pool_carve(dma, (size_t)chunk_len, NB_CACHE_LINE, &va, &iova) < 0) {
+		int err = errno;
+
+		nb_mempool_destroy(mp);
+		errno = err; /* nb_last_error() still has the carve's reason */
+		return -1;
+	}
+	base = va;
+	mp->count = count;
+	mp->buf_size = buf_size;
+	mp->stride = stride;
+	for (uint32_t i = 0; i < count; i++) {
+		struct nb_pkt *pkt = &mp->pkts[i];
+		uint64_t data_off = (uint64_t)i * stride + NB_PKT_HEADROOM;
+
+		pkt->data = base + data_off;
+		pkt->iova = iova + data_off;
+		pkt->pool = mp;
+		pkt->len = 0;
+		pkt->idx = i;
+	}
+	/* Push in reverse so the first allocations come out in index order. */
+	for (uint32_t i = 0; i < count; i++) {
+		mp->free_stack[i] = &mp->pkts[count - 1 - i];
+		mp->on_stack[i] = 1;
+	}
+	mp->n_free = count;
+	*out = mp;
+	return 0;
+}
+
+/* The DMA chunk stays carved: pool chunks live as long as the pool. */
+NB_API void nb_mempool_destroy(struct nb_mempool *mp)
+{
+	if (mp == NULL)
+		return;
+	free(mp->pkts);
+	free(mp->free_stack);
+	free(mp->on_stack);
+	free(mp);
+}
+
+NB_API uint32_t nb_mempool_buf_size(const struct nb_mempool *mp)
+{
+	return mp->buf_size;
+}
+
+NB_API uint32_t nb_mempool_count(const struct nb_mempool *mp)
+{
+	return mp->count;
+}
+
+NB_API uint32_t nb_mempool_available(const struct nb_mempool *mp)
+{
+	return mp->n_free;
+}
+
+struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx)
+{
+	if (mp == NULL || idx >= mp->count)
+		return NULL;
+	return &mp->pkts[idx];
+}
+
+NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
+				  uint32_t n)
+{
+	struct nb_pkt **top;
+
+	if (n > mp->n_free)
+		n = mp->n_free;
+	mp->n_free -= n;
+	top = &mp->free_stack[mp->n_free];
+	for (uint32_t i = 0; i < n; i++) {
+		struct nb_pkt *pkt = top[n - 1 - i];
+
+		mp->on_stack[pkt->idx] = 0;
+		pkt->len = 0;
+		pkts[i] = pkt;
+	}
+	return n;
+}
+
+NB_API struct nb_pkt *nb_pkt_alloc(struct nb_mempool *mp)
+{
+	struct nb_pkt *pkt;
+
+	if (nb_pkt_alloc_bulk(mp, &pkt, 1) == 0)
+		return nb_fail_null(ENOBUFS, "mempool: all %u buffers are in use",
+				    mp->count);
+	return pkt;
+}
+
+/*
+ * Detected and refused (the buffer is not pushed, nb_last_error() says
+ * why): freeing a buffer that is already free, however long ago the first
+ * free was. Because each buffer can then be on the stack at most once, the
+ * stack of `count` slots can never overflow.
+ * Not detected: a descriptor that never came from a mempool (its pool and
+ * idx are trusted; descriptors live in private memory, so only a worker
+ * bug can forge one), writes to a buffer after it was freed, and freeing a
+ * buffer the device still owns. Drivers prevent the last by construction.
+ */
+static void free_one(struct nb_pkt *pkt)
+{
+	struct nb_mempool *mp = pkt->pool;
+
+	if (NB_UNLIKELY(mp->on_stack[pkt->idx])) {
+		nb_fail(EINVAL, "mempool: refused double free of buffer %u",
+			pkt->idx);
+		return;
+	}
+	mp->on_stack[pkt->idx] = 1;
+	mp->free_stack[mp->n_free++] = pkt;
+}
+
+NB_API void nb_pkt_free_bulk(struct nb_pkt **pkts, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free_one(pkts[i]);
+}
+
+NB_API void nb_pkt_free(struct nb_pkt *pkt)
+{
+	if (pkt != NULL)
+		free_one(pkt);
+}
