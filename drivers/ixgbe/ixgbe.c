@@ -1,27 +1,508 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ixgbe.c - Intel 82599 / X540 / X550 poll-mode driver (skeleton: the
- * driver table entry, so the library links while the driver is written).
+ * ixgbe.c - Intel 82599 (and X540 / X550) poll-mode driver: device bring-up
+ * in the order of datasheet 4.6.3, statistics, link, MAC and promiscuous
+ * mode. The rings are in ixgbe_ring.c.
+ *
+ * Every wait is a bounded poll that fails with ETIMEDOUT; nothing here can
+ * hang on a device that never answers.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-#include "nb_internal.h"
+#include "ixgbe.h"
+#include "nb_mmio.h"
+
+#define IXGBE_MAX_QUEUES 16
+#define IXGBE_DEFAULT_RING_SIZE 512
+#define IXGBE_DEFAULT_LINK_WAIT_MS 10000
+#define IXGBE_RESET_TIMEOUT_MS 1000
+#define IXGBE_INIT_TIMEOUT_MS 1000   /* EEPROM auto-read, DMA init */
+#define IXGBE_QUEUE_TIMEOUT_MS 100   /* queue enable read-back */
+#define IXGBE_POLL_INTERVAL_US 10
+/* 4.6.3.2: software waits at least 10 ms after a reset completes. */
+#define IXGBE_POST_RESET_MS 10
+
+struct ixgbe_dev {
+	struct nb_dev nb; /* must stay first */
+	volatile uint8_t *regs;
+	uint16_t n_rxq, n_txq;
+	struct ixgbe_rxq rxq[IXGBE_MAX_QUEUES];
+	struct ixgbe_txq txq[IXGBE_MAX_QUEUES];
+	struct nb_stats hw; /* clear-on-read hardware counters, accumulated */
+};
+
+static struct ixgbe_dev *to_ixgbe(struct nb_dev *dev)
+{
+	return NB_CONTAINER_OF(dev, struct ixgbe_dev, nb);
+}
+
+static uint32_t rd(const struct ixgbe_dev *d, uint32_t reg)
+{
+	return nb_reg_read32(d->regs, reg);
+}
+
+static void wr(struct ixgbe_dev *d, uint32_t reg, uint32_t val)
+{
+	nb_reg_write32(d->regs, reg, val);
+}
+
+static void set_bits(struct ixgbe_dev *d, uint32_t reg, uint32_t bits)
+{
+	wr(d, reg, rd(d, reg) | bits);
+}
+
+static void clear_bits(struct ixgbe_dev *d, uint32_t reg, uint32_t bits)
+{
+	wr(d, reg, rd(d, reg) & ~bits);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Poll until (reg & mask) == want or timeout_ms pass; 0 or -1/ETIMEDOUT. */
+static int wait_reg(struct ixgbe_dev *d, uint32_t reg, uint32_t mask,
+		    uint32_t want, uint32_t timeout_ms, const char *what)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		uint32_t v = rd(d, reg);
+
+		if ((v & mask) == want)
+			return 0;
+		if (now_ms() > deadline)
+			return nb_fail(ETIMEDOUT,
+				       "ixgbe %s: %s not seen within %u ms (register 0x%05x = 0x%08x)",
+				       d->nb.pci->name, what, timeout_ms, reg, v);
+		sleep_us(IXGBE_POLL_INTERVAL_US);
+	}
+}
 
 static bool ixgbe_match(uint16_t vendor_id, uint16_t device_id)
 {
-	(void)device_id;
-	(void)vendor_id;
+	static const uint16_t ids[] = {
+		IXGBE_DEV_82599_KX4,     IXGBE_DEV_82599_SFP,
+		IXGBE_DEV_82599_SFP_EM,  IXGBE_DEV_82599_SFP_SF2,
+		IXGBE_DEV_82599_T3_LOM,  IXGBE_DEV_82599EN_SFP,
+		IXGBE_DEV_X540T,         IXGBE_DEV_X540T1,
+		IXGBE_DEV_X550T,         IXGBE_DEV_X550T1,
+	};
+
+	if (vendor_id != IXGBE_VENDOR_INTEL)
+		return false;
+	for (size_t i = 0; i < NB_ARRAY_SIZE(ids); i++)
+		if (ids[i] == device_id)
+			return true;
 	return false;
+}
+
+/* 4.6.3.1: mask every interrupt; this driver polls. */
+static void disable_interrupts(struct ixgbe_dev *d)
+{
+	wr(d, IXGBE_EIMC, IXGBE_EIMC_ALL); /* 8.2.3.5.4 */
+}
+
+/* 4.6.3.2: global reset, then wait for the NVM and DMA to come up. */
+static int reset_device(struct ixgbe_dev *d)
+{
+	set_bits(d, IXGBE_CTRL, IXGBE_CTRL_RST_MASK); /* 8.2.3.1.1 */
+	if (wait_reg(d, IXGBE_CTRL, IXGBE_CTRL_RST_MASK, 0,
+		     IXGBE_RESET_TIMEOUT_MS, "reset completion (CTRL.RST clear)") < 0)
+		return -1;
+	sleep_us(IXGBE_POST_RESET_MS * 1000);
+	/* 4.6.3.1: the reset unmasked interrupts again. */
+	disable_interrupts(d);
+	if (wait_reg(d, IXGBE_EEC, IXGBE_EEC_ARD, IXGBE_EEC_ARD,
+		     IXGBE_INIT_TIMEOUT_MS, "EEPROM auto-read done (EEC.ARD)") < 0)
+		return -1;
+	return wait_reg(d, IXGBE_RDRXCTL, IXGBE_RDRXCTL_DMAIDONE,
+			IXGBE_RDRXCTL_DMAIDONE, IXGBE_INIT_TIMEOUT_MS,
+			"DMA init done (RDRXCTL.DMAIDONE)");
+}
+
+/* 4.6.4: 10 Gb/s serial link with auto-negotiation restarted. */
+static void setup_link(struct ixgbe_dev *d)
+{
+	uint32_t autoc = rd(d, IXGBE_AUTOC);
+
+	/* 8.2.3.22.19: link mode select and 10G PMA/PMD type. */
+	autoc = (autoc & ~IXGBE_AUTOC_LMS_MASK) | IXGBE_AUTOC_LMS_10G_SERIAL;
+	autoc = (autoc & ~IXGBE_AUTOC_10G_PMA_PMD_MASK) | IXGBE_AUTOC_10G_XAUI;
+	wr(d, IXGBE_AUTOC, autoc);
+	wr(d, IXGBE_AUTOC, autoc | IXGBE_AUTOC_AN_RESTART);
+}
+
+/* Read the clear-on-read counters (8.2.3.23) and add them to d->hw. */
+static void collect_stats(struct ixgbe_dev *d)
+{
+	uint64_t missed = 0;
+
+	for (unsigned i = 0; i < IXGBE_PACKET_BUFFERS; i++)
+		missed += rd(d, IXGBE_MPC(i));
+	d->hw.rx_missed += missed;
+	d->hw.rx_packets += rd(d, IXGBE_GPRC);
+	d->hw.tx_packets += rd(d, IXGBE_GPTC);
+	/* Low half first: reading it latches the high half (8.2.3.23). */
+	d->hw.rx_bytes += rd(d, IXGBE_GORCL);
+	d->hw.rx_bytes += (uint64_t)rd(d, IXGBE_GORCH) << 32;
+	d->hw.tx_bytes += rd(d, IXGBE_GOTCL);
+	d->hw.tx_bytes += (uint64_t)rd(d, IXGBE_GOTCH) << 32;
+}
+
+/* 4.6.5: statistics start from zero after reading every counter once. */
+static void reset_stats(struct ixgbe_dev *d)
+{
+	collect_stats(d);
+	memset(&d->hw, 0, sizeof(d->hw));
+}
+
+static void write_promisc(struct ixgbe_dev *d, bool on)
+{
+	/* 8.2.3.7.1: unicast and multicast promiscuous. */
+	if (on)
+		set_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
+	else
+		clear_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
+}
+
+/* A ring of `size` descriptors in the DMA pool plus its shadow array. */
+static int alloc_ring(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
+		      void **ring, uint64_t *iova, struct nb_pkt ***slot)
+{
+	if (nb_pool_carve(dma, (size_t)size * 16u, IXGBE_RING_ALIGN, ring, iova) < 0)
+		return -1;
+	*slot = calloc(size, sizeof(**slot));
+	if (*slot == NULL)
+		return nb_fail(ENOMEM, "ixgbe %s: out of memory for a ring of %u",
+			       d->nb.pci->name, size);
+	return 0;
+}
+
+/* 4.6.7: receive initialization (global part, then each queue). */
+static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
+		   struct nb_mempool *mp)
+{
+	uint32_t bsize = nb_mempool_buf_size(mp) >> IXGBE_SRRCTL_BSIZEPKT_SHIFT;
+
+	if (bsize > 16) /* 8.2.3.8.7: BSIZEPKT at most 16 KiB */
+		bsize = 16;
+	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN); /* 8.2.3.8.10: off while set up */
+	/* 8.2.3.8.9: 128 KiB in packet buffer 0, none in the others (no DCB). */
+	wr(d, IXGBE_RXPBSIZE(0), IXGBE_RXPBSIZE_128KB);
+	for (unsigned i = 1; i < IXGBE_PACKET_BUFFERS; i++)
+		wr(d, IXGBE_RXPBSIZE(i), 0);
+	/* 8.2.3.22.8 and 8.2.3.8.8: strip the CRC (both must agree). */
+	set_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_RXCRCSTRP);
+	set_bits(d, IXGBE_RDRXCTL, IXGBE_RDRXCTL_CRCSTRIP);
+	set_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_BAM); /* 8.2.3.7.1: broadcasts too */
+
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		struct nb_pkt **slot;
+		uint64_t iova;
+		void *ring;
+
+		if (alloc_ring(d, dma, size, &ring, &iova, &slot) < 0)
+			return -1;
+		ixgbe_rxq_init(&d->rxq[q], &d->nb, d->regs, IXGBE_RDT(q), ring,
+			       slot, size, mp);
+		d->rxq[q].buf_len = bsize << IXGBE_SRRCTL_BSIZEPKT_SHIFT;
+		/* 8.2.3.8.7: advanced one-buffer descriptors; drop when full. */
+		wr(d, IXGBE_SRRCTL(q),
+		   (rd(d, IXGBE_SRRCTL(q)) & ~(IXGBE_SRRCTL_DESCTYPE_MASK |
+					       IXGBE_SRRCTL_BSIZEPKT_MASK)) |
+			   IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | bsize |
+			   IXGBE_SRRCTL_DROP_EN);
+		wr(d, IXGBE_RDBAL(q), (uint32_t)iova);          /* 8.2.3.8.1 */
+		wr(d, IXGBE_RDBAH(q), (uint32_t)(iova >> 32));  /* 8.2.3.8.2 */
+		wr(d, IXGBE_RDLEN(q), (uint32_t)size * 16u);    /* 8.2.3.8.3 */
+		wr(d, IXGBE_RDH(q), 0);                          /* 8.2.3.8.4 */
+		wr(d, IXGBE_RDT(q), 0);                          /* 8.2.3.8.5 */
+	}
+	/* 4.6.7: no-snoop off and descriptor relaxed ordering off. */
+	set_bits(d, IXGBE_CTRL_EXT, IXGBE_CTRL_EXT_NS_DIS); /* 8.2.3.1.3 */
+	for (uint16_t q = 0; q < d->n_rxq; q++)
+		clear_bits(d, IXGBE_DCA_RXCTRL(q), IXGBE_DCA_RXCTRL_DESC_RRO); /* 8.2.3.11.1 */
+	return 0;
+}
+
+/* 4.6.8: transmit initialization (global part, then each queue). */
+static int init_tx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size)
+{
+	/* 8.2.3.22.8: append the CRC and pad short frames. */
+	set_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_TXPADEN);
+	/* 8.2.3.9.13: 40 KiB in packet buffer 0, as without DCB. */
+	wr(d, IXGBE_TXPBSIZE(0), IXGBE_TXPBSIZE_40KB);
+	for (unsigned i = 1; i < IXGBE_PACKET_BUFFERS; i++)
+		wr(d, IXGBE_TXPBSIZE(i), 0);
+	/* 8.2.3.9.1: 4.6.8 asks for the maximum without DCB. */
+	wr(d, IXGBE_DTXMXSZRQ, IXGBE_DTXMXSZRQ_MASK);
+	/* 8.2.3.10.2: arbiter off while the queues are configured. */
+	set_bits(d, IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS);
+
+	for (uint16_t q = 0; q < d->n_txq; q++) {
+		struct nb_pkt **slot;
+		uint64_t iova;
+		void *ring;
+
+		if (alloc_ring(d, dma, size, &ring, &iova, &slot) < 0)
+			return -1;
+		ixgbe_txq_init(&d->txq[q], &d->nb, d->regs, IXGBE_TDT(q), ring,
+			       slot, size);
+		wr(d, IXGBE_TDBAL(q), (uint32_t)iova);          /* 8.2.3.9.5 */
+		wr(d, IXGBE_TDBAH(q), (uint32_t)(iova >> 32));  /* 8.2.3.9.6 */
+		wr(d, IXGBE_TDLEN(q), (uint32_t)size * 16u);    /* 8.2.3.9.7 */
+		/* 8.2.3.9.10: prefetch 36, host 8, write-back 4 (ixy's values). */
+		wr(d, IXGBE_TXDCTL(q),
+		   (rd(d, IXGBE_TXDCTL(q)) & ~IXGBE_TXDCTL_THRESH_MASK) |
+			   IXGBE_TXDCTL_PTHRESH(36) | IXGBE_TXDCTL_HTHRESH(8) |
+			   IXGBE_TXDCTL_WTHRESH(4));
+	}
+	clear_bits(d, IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS); /* 8.2.3.10.2 */
+	set_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);  /* 8.2.3.9.2 */
+	return 0;
+}
+
+/* 4.6.7.1 / 4.6.8.1: enable each queue, then hand the rx buffers over. */
+static int start_queues(struct ixgbe_dev *d)
+{
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		struct ixgbe_rxq *rxq = &d->rxq[q];
+
+		if (ixgbe_rxq_fill(rxq) < 0)
+			return -1;
+		set_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
+		if (wait_reg(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE,
+			     IXGBE_RXDCTL_ENABLE, IXGBE_QUEUE_TIMEOUT_MS,
+			     "rx queue enable (RXDCTL.ENABLE)") < 0)
+			return -1;
+		wr(d, IXGBE_RDH(q), 0);               /* 8.2.3.8.4 */
+		wr(d, IXGBE_RDT(q), rxq->size - 1u);  /* 8.2.3.8.5: all but one */
+	}
+	set_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN); /* 8.2.3.8.10, 4.6.7 last step */
+	for (uint16_t q = 0; q < d->n_txq; q++) {
+		set_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
+		if (wait_reg(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE,
+			     IXGBE_TXDCTL_ENABLE, IXGBE_QUEUE_TIMEOUT_MS,
+			     "tx queue enable (TXDCTL.ENABLE)") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stop DMA first, then give every posted buffer back and free the rings'
+ * private halves (the DMA halves live as long as the pool). */
+static void stop_and_free(struct ixgbe_dev *d)
+{
+	for (uint16_t q = 0; q < d->n_rxq; q++)
+		clear_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
+	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);               /* 8.2.3.8.10 */
+	for (uint16_t q = 0; q < d->n_txq; q++)
+		clear_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
+	clear_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);             /* 8.2.3.9.2 */
+	nb_pci_disable_dma(d->nb.pci);
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		if (d->rxq[q].slot != NULL)
+			ixgbe_rxq_release(&d->rxq[q]);
+		free(d->rxq[q].slot);
+	}
+	for (uint16_t q = 0; q < d->n_txq; q++) {
+		if (d->txq[q].slot != NULL)
+			ixgbe_txq_release(&d->txq[q]);
+		free(d->txq[q].slot);
+	}
+	free(d);
+}
+
+static uint16_t ixgbe_rx_batch(struct nb_dev *dev, uint16_t queue,
+			       struct nb_pkt **pkts, uint16_t n)
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+
+	if (NB_UNLIKELY(queue >= d->n_rxq))
+		return 0;
+	return ixgbe_rxq_burst(&d->rxq[queue], pkts, n);
+}
+
+static uint16_t ixgbe_tx_batch(struct nb_dev *dev, uint16_t queue,
+			       struct nb_pkt **pkts, uint16_t n)
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+
+	if (NB_UNLIKELY(queue >= d->n_txq))
+		return 0;
+	return ixgbe_txq_burst(&d->txq[queue], pkts, n);
+}
+
+static int ixgbe_read_stats(struct nb_dev *dev, struct nb_stats *out)
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+
+	collect_stats(d);
+	*out = d->hw;
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		out->rx_errors += d->rxq[q].rx_errors;
+		out->dev_faults += d->rxq[q].dev_faults;
+	}
+	for (uint16_t q = 0; q < d->n_txq; q++) {
+		out->tx_errors += d->txq[q].tx_errors;
+		out->dev_faults += d->txq[q].dev_faults;
+	}
+	return 0;
+}
+
+static int ixgbe_link(struct nb_dev *dev, struct nb_link *out)
+{
+	uint32_t links = rd(to_ixgbe(dev), IXGBE_LINKS); /* 8.2.3.22.20 */
+
+	out->up = (links & IXGBE_LINKS_UP) != 0;
+	switch (links & IXGBE_LINKS_SPEED_MASK) {
+	case IXGBE_LINKS_SPEED_10G:
+		out->speed_mbps = 10000;
+		break;
+	case IXGBE_LINKS_SPEED_1G:
+		out->speed_mbps = 1000;
+		break;
+	case IXGBE_LINKS_SPEED_100M:
+		out->speed_mbps = 100;
+		break;
+	default:
+		out->speed_mbps = 0;
+	}
+	if (!out->up)
+		out->speed_mbps = 0;
+	return 0;
+}
+
+/* 8.2.3.7.9/10: receive address 0 holds the MAC the NVM loaded. */
+static int ixgbe_mac(struct nb_dev *dev, uint8_t mac[6])
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+	uint32_t low = rd(d, IXGBE_RAL(0));
+	uint32_t high = rd(d, IXGBE_RAH(0));
+
+	for (int i = 0; i < 4; i++)
+		mac[i] = (uint8_t)(low >> (8 * i));
+	mac[4] = (uint8_t)high;
+	mac[5] = (uint8_t)(high >> 8);
+	return 0;
+}
+
+static int ixgbe_set_promisc(struct nb_dev *dev, bool on)
+{
+	write_promisc(to_ixgbe(dev), on);
+	return 0;
+}
+
+static void ixgbe_close(struct nb_dev *dev)
+{
+	stop_and_free(to_ixgbe(dev));
+}
+
+static const struct nb_dev_ops ixgbe_ops = {
+	.driver = "ixgbe",
+	.rx_batch = ixgbe_rx_batch,
+	.tx_batch = ixgbe_tx_batch,
+	.read_stats = ixgbe_read_stats,
+	.link = ixgbe_link,
+	.mac = ixgbe_mac,
+	.set_promisc = ixgbe_set_promisc,
+	.close = ixgbe_close,
+};
+
+static int check_conf(const struct nb_pci *pci, const struct nb_dev_conf *conf,
+		      uint16_t *rxq, uint16_t *txq, uint16_t *rx_size,
+		      uint16_t *tx_size)
+{
+	*rxq = conf->rx_queues ? conf->rx_queues : 1;
+	*txq = conf->tx_queues ? conf->tx_queues : 1;
+	*rx_size = conf->rx_ring_size ? conf->rx_ring_size : IXGBE_DEFAULT_RING_SIZE;
+	*tx_size = conf->tx_ring_size ? conf->tx_ring_size : IXGBE_DEFAULT_RING_SIZE;
+	if (*rxq > IXGBE_MAX_QUEUES || *txq > IXGBE_MAX_QUEUES)
+		return nb_fail(EINVAL, "ixgbe %s: at most %d queues per direction",
+			       pci->name, IXGBE_MAX_QUEUES);
+	if (!NB_IS_POW2(*rx_size) || !NB_IS_POW2(*tx_size) ||
+	    *rx_size < IXGBE_MIN_RING_SIZE || *tx_size < IXGBE_MIN_RING_SIZE ||
+	    *rx_size > IXGBE_MAX_RING_SIZE || *tx_size > IXGBE_MAX_RING_SIZE)
+		return nb_fail(EINVAL,
+			       "ixgbe %s: ring sizes %u/%u must be powers of two in %u..%u",
+			       pci->name, *rx_size, *tx_size, IXGBE_MIN_RING_SIZE,
+			       IXGBE_MAX_RING_SIZE);
+	if (conf->rx_mempool == NULL)
+		return nb_fail(EINVAL, "ixgbe %s: conf.rx_mempool is required",
+			       pci->name);
+	if (nb_mempool_buf_size(conf->rx_mempool) < (1u << IXGBE_SRRCTL_BSIZEPKT_SHIFT))
+		return nb_fail(EINVAL,
+			       "ixgbe %s: rx buffers of %u bytes are below the 1 KiB the device needs",
+			       pci->name, nb_mempool_buf_size(conf->rx_mempool));
+	return 0;
 }
 
 static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 		      const struct nb_dev_conf *conf, struct nb_dev **out)
 {
-	(void)pci;
-	(void)dma;
-	(void)conf;
-	(void)out;
-	return nb_fail(ENOTSUP, "ixgbe: driver not built yet");
+	uint16_t n_rxq, n_txq, rx_size, tx_size;
+	struct ixgbe_dev *d;
+	size_t bar_len;
+	void *bar;
+
+	if (check_conf(pci, conf, &n_rxq, &n_txq, &rx_size, &tx_size) < 0)
+		return -1;
+	if (pci->ops->map_bar(pci, 0, &bar, &bar_len) < 0)
+		return -1;
+	if (bar_len < IXGBE_BAR0_MIN_LEN)
+		return nb_fail(ENODEV, "ixgbe %s: BAR0 is %zu bytes, need %u",
+			       pci->name, bar_len, IXGBE_BAR0_MIN_LEN);
+	if (nb_pci_enable_dma(pci) < 0)
+		return -1;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return nb_fail(ENOMEM, "ixgbe %s: out of memory", pci->name);
+	d->nb.head.ops = &ixgbe_ops;
+	d->nb.pci = pci;
+	d->regs = bar;
+	d->n_rxq = n_rxq;
+	d->n_txq = n_txq;
+
+	/* 4.6.3: the initialization sequence, step by step. */
+	disable_interrupts(d);
+	if (reset_device(d) < 0)
+		goto fail;
+	setup_link(d);
+	reset_stats(d);
+	if (init_rx(d, dma, rx_size, conf->rx_mempool) < 0 ||
+	    init_tx(d, dma, tx_size) < 0 || start_queues(d) < 0)
+		goto fail;
+	write_promisc(d, conf->promisc);
+	/* 4.6.3: link comes up on its own; a cable may be missing, so an
+	 * expired wait is not an error (nb_dev_link tells). */
+	wait_reg(d, IXGBE_LINKS, IXGBE_LINKS_UP, IXGBE_LINKS_UP,
+		 conf->link_wait_ms ? conf->link_wait_ms : IXGBE_DEFAULT_LINK_WAIT_MS,
+		 "link up");
+	*out = &d->nb;
+	return 0;
+
+fail: {
+	int err = errno;
+
+	stop_and_free(d); /* keeps nb_last_error(): nothing in it fails */
+	errno = err;
+	return -1;
+}
 }
 
 const struct nb_driver nb_driver_ixgbe = {

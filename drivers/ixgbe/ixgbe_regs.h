@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ixgbe_regs.h - the 82599 registers, bits and descriptor layouts this driver
+ * uses, written from the Intel 82599 10 GbE Controller Datasheet (rev. 3.3).
+ * Section numbers refer to that datasheet; X540 and X550 keep these offsets
+ * for everything used here.
+ */
+#ifndef IXGBE_REGS_H
+#define IXGBE_REGS_H
+
+#include <stdint.h>
+
+/* Size of BAR0 that holds every register below (8.1.1: 128 KiB CSR space). */
+#define IXGBE_BAR0_MIN_LEN 0x20000u
+
+/* ---- General control (8.2.3.1) ---------------------------------------- */
+#define IXGBE_CTRL 0x00000          /* 8.2.3.1.1 Device Control */
+#define IXGBE_CTRL_LRST (1u << 3)   /* link reset */
+#define IXGBE_CTRL_RST (1u << 26)   /* device reset, self-clearing */
+#define IXGBE_CTRL_RST_MASK (IXGBE_CTRL_LRST | IXGBE_CTRL_RST)
+#define IXGBE_STATUS 0x00008        /* 8.2.3.1.2 Device Status */
+#define IXGBE_CTRL_EXT 0x00018      /* 8.2.3.1.3 Extended Device Control */
+#define IXGBE_CTRL_EXT_NS_DIS (1u << 16) /* no-snoop disable */
+
+/* ---- EEPROM (8.2.3.2) -------------------------------------------------- */
+#define IXGBE_EEC 0x10010           /* 8.2.3.2.1 EEPROM/Flash Control */
+#define IXGBE_EEC_ARD (1u << 9)     /* EEPROM auto-read done */
+
+/* ---- Interrupts (8.2.3.5) ---------------------------------------------- */
+#define IXGBE_EIMC 0x00888          /* 8.2.3.5.4 Extended Interrupt Mask Clear */
+#define IXGBE_EIMC_ALL 0x7FFFFFFFu  /* bits 30:0; bit 31 reserved */
+
+/* ---- Receive (8.2.3.8), per queue n < 64 ------------------------------- */
+#define IXGBE_RDBAL(n) (0x01000u + 0x40u * (n))  /* 8.2.3.8.1 */
+#define IXGBE_RDBAH(n) (0x01004u + 0x40u * (n))  /* 8.2.3.8.2 */
+#define IXGBE_RDLEN(n) (0x01008u + 0x40u * (n))  /* 8.2.3.8.3 */
+#define IXGBE_DCA_RXCTRL(n) (0x0100Cu + 0x40u * (n)) /* 8.2.3.11.1 */
+#define IXGBE_DCA_RXCTRL_DESC_RRO (1u << 12) /* relaxed ordering of write-back */
+#define IXGBE_RDH(n) (0x01010u + 0x40u * (n))    /* 8.2.3.8.4 */
+#define IXGBE_SRRCTL(n) (0x01014u + 0x40u * (n)) /* 8.2.3.8.7 */
+#define IXGBE_SRRCTL_BSIZEPKT_MASK 0x1Fu         /* packet buffer, 1 KiB units */
+#define IXGBE_SRRCTL_BSIZEPKT_SHIFT 10           /* bytes -> 1 KiB units */
+#define IXGBE_SRRCTL_DESCTYPE_MASK (7u << 25)
+#define IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF (1u << 25)
+#define IXGBE_SRRCTL_DROP_EN (1u << 28)          /* drop when no descriptor */
+#define IXGBE_RDT(n) (0x01018u + 0x40u * (n))    /* 8.2.3.8.5 */
+#define IXGBE_RXDCTL(n) (0x01028u + 0x40u * (n)) /* 8.2.3.8.6 */
+#define IXGBE_RXDCTL_ENABLE (1u << 25)
+#define IXGBE_RDRXCTL 0x02F00       /* 8.2.3.8.8 Receive DMA Control */
+#define IXGBE_RDRXCTL_CRCSTRIP (1u << 1)
+#define IXGBE_RDRXCTL_DMAIDONE (1u << 3) /* DMA init done */
+#define IXGBE_RXCTRL 0x03000        /* 8.2.3.8.10 Receive Control */
+#define IXGBE_RXCTRL_RXEN (1u << 0)
+#define IXGBE_RXPBSIZE(n) (0x03C00u + 4u * (n)) /* 8.2.3.8.9, n < 8 */
+#define IXGBE_RXPBSIZE_128KB 0x00020000u        /* size field in bits 19:10 */
+#define IXGBE_PACKET_BUFFERS 8
+
+/* ---- Filtering (8.2.3.7) ----------------------------------------------- */
+#define IXGBE_FCTRL 0x05080         /* 8.2.3.7.1 Filter Control */
+#define IXGBE_FCTRL_MPE (1u << 8)   /* multicast promiscuous */
+#define IXGBE_FCTRL_UPE (1u << 9)   /* unicast promiscuous */
+#define IXGBE_FCTRL_BAM (1u << 10)  /* accept broadcast */
+#define IXGBE_RAL(n) (0x0A200u + 8u * (n)) /* 8.2.3.7.9 Receive Address Low */
+#define IXGBE_RAH(n) (0x0A204u + 8u * (n)) /* 8.2.3.7.10 Receive Address High */
+#define IXGBE_RAH_AV (1u << 31)     /* address valid */
+
+/* ---- MAC (8.2.3.22) ---------------------------------------------------- */
+#define IXGBE_HLREG0 0x04240        /* 8.2.3.22.8 MAC Core Control 0 */
+#define IXGBE_HLREG0_TXCRCEN (1u << 0)
+#define IXGBE_HLREG0_RXCRCSTRP (1u << 1)
+#define IXGBE_HLREG0_TXPADEN (1u << 10)
+#define IXGBE_AUTOC 0x042A0         /* 8.2.3.22.19 Auto-Negotiation Control */
+#define IXGBE_AUTOC_AN_RESTART (1u << 12)
+#define IXGBE_AUTOC_LMS_MASK (7u << 13)      /* link mode select */
+#define IXGBE_AUTOC_LMS_10G_SERIAL (3u << 13)
+#define IXGBE_AUTOC_10G_PMA_PMD_MASK (3u << 7)
+#define IXGBE_AUTOC_10G_XAUI (0u << 7)
+#define IXGBE_LINKS 0x042A4         /* 8.2.3.22.20 Link Status */
+#define IXGBE_LINKS_UP (1u << 30)
+#define IXGBE_LINKS_SPEED_MASK (3u << 28)
+#define IXGBE_LINKS_SPEED_10G (3u << 28)
+#define IXGBE_LINKS_SPEED_1G (2u << 28)
+#define IXGBE_LINKS_SPEED_100M (1u << 28)
+
+/* ---- Transmit (8.2.3.9), per queue n < 128 ----------------------------- */
+#define IXGBE_DTXMXSZRQ 0x08100     /* 8.2.3.9.1 max total DMA tx read requests */
+#define IXGBE_DTXMXSZRQ_MASK 0xFFFu
+#define IXGBE_DMATXCTL 0x04A80      /* 8.2.3.9.2 DMA Tx Control */
+#define IXGBE_DMATXCTL_TE (1u << 0) /* transmit enable */
+#define IXGBE_TDBAL(n) (0x06000u + 0x40u * (n))  /* 8.2.3.9.5 */
+#define IXGBE_TDBAH(n) (0x06004u + 0x40u * (n))  /* 8.2.3.9.6 */
+#define IXGBE_TDLEN(n) (0x06008u + 0x40u * (n))  /* 8.2.3.9.7 */
+#define IXGBE_TDH(n) (0x06010u + 0x40u * (n))    /* 8.2.3.9.8 */
+#define IXGBE_TDT(n) (0x06018u + 0x40u * (n))    /* 8.2.3.9.9 */
+#define IXGBE_TXDCTL(n) (0x06028u + 0x40u * (n)) /* 8.2.3.9.10 */
+#define IXGBE_TXDCTL_PTHRESH(v) ((uint32_t)(v) << 0)
+#define IXGBE_TXDCTL_HTHRESH(v) ((uint32_t)(v) << 8)
+#define IXGBE_TXDCTL_WTHRESH(v) ((uint32_t)(v) << 16)
+#define IXGBE_TXDCTL_THRESH_MASK (0x7Fu | (0x7Fu << 8) | (0x7Fu << 16))
+#define IXGBE_TXDCTL_ENABLE (1u << 25)
+#define IXGBE_TXPBSIZE(n) (0x0CC00u + 4u * (n))  /* 8.2.3.9.13, n < 8 */
+#define IXGBE_TXPBSIZE_40KB 0x0000A000u          /* size field in bits 19:10 */
+#define IXGBE_RTTDCS 0x04900        /* 8.2.3.10.2 DCB Tx Descriptor Plane Control */
+#define IXGBE_RTTDCS_ARBDIS (1u << 6) /* arbiter off while queues are set up */
+
+/* ---- Statistics (8.2.3.23); all clear on read -------------------------- */
+#define IXGBE_CRCERRS 0x04000       /* 8.2.3.23.1 CRC errors */
+#define IXGBE_MPC(n) (0x03FA0u + 4u * (n)) /* 8.2.3.23.4 missed, per buffer */
+#define IXGBE_GPRC 0x04074          /* 8.2.3.23.18 good packets received */
+#define IXGBE_GPTC 0x04080          /* 8.2.3.23.22 good packets transmitted */
+#define IXGBE_GORCL 0x04088         /* 8.2.3.23.23 good octets rx, low first */
+#define IXGBE_GORCH 0x0408C
+#define IXGBE_GOTCL 0x04090         /* 8.2.3.23.25 good octets tx, low first */
+#define IXGBE_GOTCH 0x04094
+
+/* ---- Advanced receive descriptor (7.1.6) ------------------------------- */
+/* Read format (7.1.6.1): what the driver writes. */
+struct ixgbe_rx_desc_read {
+	uint64_t pkt_addr; /* packet buffer IOVA */
+	uint64_t hdr_addr; /* header buffer IOVA (unused: one-buffer mode) */
+};
+
+/* Write-back format (7.1.6.2): what the device writes over it. */
+struct ixgbe_rx_desc_wb {
+	uint32_t info;         /* packet type, RSS type (unused) */
+	uint32_t rss;          /* RSS hash (unused) */
+	uint32_t status_error; /* extended status 19:0, extended errors 31:20 */
+	uint16_t length;       /* bytes written to the packet buffer */
+	uint16_t vlan;
+};
+
+union ixgbe_rx_desc {
+	struct ixgbe_rx_desc_read read;
+	struct ixgbe_rx_desc_wb wb;
+};
+_Static_assert(sizeof(union ixgbe_rx_desc) == 16, "7.1.6: 16-byte descriptor");
+
+#define IXGBE_RXD_STAT_DD (1u << 0)   /* descriptor done */
+#define IXGBE_RXD_STAT_EOP (1u << 1)  /* end of packet */
+#define IXGBE_RXD_ERR_RXE (1u << 29)  /* MAC error: CRC, length, symbol */
+
+/* ---- Advanced transmit data descriptor (7.2.3.2.4) --------------------- */
+struct ixgbe_tx_desc_read {
+	uint64_t buffer_addr;  /* packet IOVA */
+	uint32_t cmd_type_len; /* DTALEN 15:0, DTYP 23:20, DCMD 31:24 */
+	uint32_t olinfo;       /* PAYLEN 31:14 */
+};
+
+/* Write-back (7.2.3.2.4): only the DD bit in the last dword is defined. */
+struct ixgbe_tx_desc_wb {
+	uint64_t reserved0;
+	uint32_t reserved1;
+	uint32_t status;
+};
+
+union ixgbe_tx_desc {
+	struct ixgbe_tx_desc_read read;
+	struct ixgbe_tx_desc_wb wb;
+};
+_Static_assert(sizeof(union ixgbe_tx_desc) == 16, "7.2.3: 16-byte descriptor");
+
+#define IXGBE_TXD_DTYP_DATA (3u << 20)
+#define IXGBE_TXD_CMD_EOP (1u << 24)
+#define IXGBE_TXD_CMD_IFCS (1u << 25) /* insert FCS */
+#define IXGBE_TXD_CMD_RS (1u << 27)   /* report status (DD write-back) */
+#define IXGBE_TXD_CMD_DEXT (1u << 29) /* advanced descriptor */
+#define IXGBE_TXD_PAYLEN_SHIFT 14
+#define IXGBE_TXD_STAT_DD (1u << 0)
+
+/* Ring lengths (RDLEN/TDLEN) must be multiples of 128 bytes (8.2.3.8.3). */
+#define IXGBE_RING_ALIGN 128u
+#define IXGBE_MAX_RING_SIZE 4096u /* we keep rings a power of two, <= 4096 */
+
+/* PCI ids (vendor 0x8086) this driver drives. */
+#define IXGBE_VENDOR_INTEL 0x8086
+#define IXGBE_DEV_82599_KX4 0x10F7
+#define IXGBE_DEV_82599_SFP 0x10FB
+#define IXGBE_DEV_82599_SFP_EM 0x1507
+#define IXGBE_DEV_82599_SFP_SF2 0x154D
+#define IXGBE_DEV_82599_T3_LOM 0x151C
+#define IXGBE_DEV_82599EN_SFP 0x1557
+#define IXGBE_DEV_X540T 0x1528
+#define IXGBE_DEV_X540T1 0x1560
+#define IXGBE_DEV_X550T 0x1563
+#define IXGBE_DEV_X550T1 0x15D1
+
+#endif /* IXGBE_REGS_H */
