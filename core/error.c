@@ -7,6 +7,7 @@
 
 static _Thread_local char last_error[512] = "no error";
 
+__attribute__((format(printf, 1, 0)))
 static void set_reason(const char *fmt, va_list ap)
 {
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);

@@ -1,0 +1,91 @@
+# nicbox - a thin front end; CMake does the building.
+#
+#   make deps    install the Debian packages the project needs (root)
+#   make         configure and build the three trees below
+#   make test    unit + model tests (ASan), fuzz smoke runs, QEMU testbed
+#   make demo    the end-to-end demo in the QEMU testbed
+#   make fuzz    every libFuzzer harness for FUZZ_SECONDS (default 600)
+#   make bench   benchmarks (tables; never part of `make test`)
+#   make clean
+#
+# Trees: build/ (RelWithDebInfo: testbed, demo, bench), build-asan/
+# (ASan + UBSan: unit and model tests), build-fuzz/ (clang-14 + libFuzzer).
+
+# Every Debian 12 package the project needs, in one place: the build
+# (cmake ... pkg-config, libraries), tests (cmocka, clang-14 and its
+# runtime for libFuzzer), the QEMU testbed (qemu ... kmod, util-linux for
+# setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
+# (tshark), the comparison peer (dpdk), and tools (valgrind, perf).
+DEB_PACKAGES := cmake make gcc pkg-config \
+	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev \
+	libcmocka-dev clang-14 libclang-rt-14-dev \
+	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
+	tshark dpdk dpdk-dev valgrind linux-perf
+
+JOBS ?= 2
+FUZZ_SECONDS ?= 600
+
+.PHONY: all build build-release build-asan build-fuzz deps test demo fuzz \
+	bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for pkg in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' "$$pkg" 2>/dev/null | \
+			grep -q '^install ok installed$$' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "deps: all $(words $(DEB_PACKAGES)) Debian packages are installed"; \
+		exit 0; \
+	fi; \
+	echo "deps: missing:$$missing"; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "deps: installing needs root: run 'sudo make deps'" >&2; \
+		exit 1; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends $$missing
+
+build: build-release build-asan build-fuzz
+
+# Configuring every time costs a second and recovers from a configure
+# step that failed half-way.
+build-release:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build -j$(JOBS)
+
+build-asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNB_SANITIZE=ON
+	cmake --build build-asan -j$(JOBS)
+
+build-fuzz:
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_FUZZ=ON -DNB_TESTS=OFF
+	cmake --build build-fuzz -j$(JOBS)
+
+# Each suite builds its own tree and runs even when another one failed.
+test: deps
+	@JOBS=$(JOBS) MAKE="$(MAKE)" cmake/run-tests.sh
+
+demo: deps build
+	@if [ ! -f test/vm/demo.sh ]; then \
+		echo "make demo: the demo is not built yet (test/vm/demo.sh does not exist)" >&2; \
+		exit 1; \
+	fi
+	bash test/vm/demo.sh
+
+fuzz: deps build-fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) cmake/run-fuzz.sh build-fuzz
+
+bench: deps build
+	@if [ ! -f bench/run.sh ]; then \
+		echo "make bench: the benchmarks are not built yet (bench/run.sh does not exist)" >&2; \
+		exit 1; \
+	fi
+	bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
