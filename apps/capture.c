@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nicbox-capture - receive from one NIC into a classic pcap file, and/or
+ * check nicbox-pktgen's frames (--verify): lost, duplicated, reordered and
+ * corrupt frames are counted.
+ *
+ * The pcap file is opened before lockdown and kept through it; afterwards
+ * the process could not open it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "frame.h"
+#include "pcap.h"
+
+#define PCAP_BUF_SIZE (1u << 20)
+#define MAX_COUNT (UINT64_MAX / 2)
+
+enum {
+	OPT_OUT = APP_OPT_APP_FIRST,
+	OPT_COUNT,
+	OPT_VERIFY,
+	OPT_EXPECT,
+	OPT_NSEC,
+};
+
+static const struct option capture_options[] = {
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "nsec", no_argument, NULL, OPT_NSEC },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct capture_opts {
+	const char *out;
+	uint64_t count;  /* 0: no limit */
+	bool verify;
+	uint64_t expect; /* 0: unknown */
+	bool nsec;
+};
+
+struct capture {
+	struct capture_opts o;
+	struct pcap_writer pcap;
+	bool writing;
+	uint64_t captured;
+	uint64_t valid, corrupt, foreign;
+	struct seq_tracker seq;
+};
+
+static void handle_option(void *ctx, int opt, const char *arg)
+{
+	struct capture_opts *o = ctx;
+
+	switch (opt) {
+	case OPT_OUT:
+		if (arg[0] == '\0')
+			app_usage_error("--out: empty file name");
+		o->out = arg;
+		break;
+	case OPT_COUNT:
+		o->count = app_parse_u64("--count", arg, 1, MAX_COUNT);
+		break;
+	case OPT_VERIFY:
+		o->verify = true;
+		break;
+	case OPT_EXPECT:
+		o->expect = app_parse_u64("--expect", arg, 1, MAX_COUNT);
+		break;
+	case OPT_NSEC:
+		o->nsec = true;
+		break;
+	}
+}
+
+static void check_options(const struct capture_opts *o)
+{
+	if (!o->out && !o->verify)
+		app_usage_error("nothing to do: give --out FILE, --verify or"
+				" both");
+	if (o->expect && !o->verify)
+		app_usage_error("--expect needs --verify");
+	if (o->nsec && !o->out)
+		app_usage_error("--nsec needs --out");
+}
+
+static int open_pcap(struct capture *c)
+{
+	int fd = open(c->o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		app_error("cannot create %s: %s", c->o.out, strerror(errno));
+		return -1;
+	}
+	if (pcap_writer_init(&c->pcap, fd, c->o.nsec, PCAP_DEFAULT_SNAPLEN,
+			     PCAP_BUF_SIZE) < 0) {
+		app_error("cannot set up the pcap writer: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	c->writing = true;
+	return 0;
+}
+
+static void classify(struct capture *c, const struct nb_pkt *p)
+{
+	uint64_t seq;
+
+	switch (frame_check(p->data, p->len, &seq)) {
+	case FRAME_OK:
+		c->valid++;
+		seq_record(&c->seq, seq);
+		break;
+	case FRAME_CORRUPT:
+		c->corrupt++;
+		break;
+	case FRAME_FOREIGN:
+		c->foreign++;
+		break;
+	}
+}
+
+/* Receive one batch; false when the pcap file could not be written. */
+static bool capture_batch(struct app *a, struct capture *c)
+{
+	struct nb_pkt *pkts[APP_BATCH];
+	uint16_t want = APP_BATCH;
+	struct timespec ts;
+	bool ok = true;
+	uint16_t n;
+
+	if (c->o.count && c->o.count - c->captured < want)
+		want = (uint16_t)(c->o.count - c->captured);
+	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
+	if (!n)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (uint16_t i = 0; i < n; i++) {
+		if (c->writing && ok &&
+		    pcap_write(&c->pcap, &ts, pkts[i]->data, pkts[i]->len) < 0)
+			ok = false;
+		if (c->o.verify)
+			classify(c, pkts[i]);
+	}
+	nb_pkt_free_bulk(pkts, n);
+	c->captured += n;
+	return ok;
+}
+
+static unsigned counters(const struct capture *c, struct app_counter *out)
+{
+	unsigned n = 0;
+
+	out[n++] = (struct app_counter){ "captured", c->captured };
+	if (!c->o.verify)
+		return n;
+	out[n++] = (struct app_counter){ "valid", c->valid };
+	out[n++] = (struct app_counter){ "lost", seq_lost(&c->seq) };
+	out[n++] = (struct app_counter){ "duplicated", c->seq.duplicated };
+	out[n++] = (struct app_counter){ "reordered", c->seq.reordered };
+	out[n++] = (struct app_counter){ "corrupt", c->corrupt };
+	out[n++] = (struct app_counter){ "foreign", c->foreign };
+	return n;
+}
+
+static void report(struct app *a, struct capture *c, uint64_t now, bool final)
+{
+	struct app_counter extra[8];
+
+	if (c->writing && pcap_flush(&c->pcap) < 0) {
+		app_error("cannot write %s: %s", c->o.out, strerror(errno));
+		a->failed = true;
+	}
+	app_report(a, now, final, extra, counters(c, extra));
+}
+
+static void run(struct app *a, struct capture *c)
+{
+	uint64_t now = app_now_ns();
+
+	while (app_running(a, now)) {
+		if (!capture_batch(a, c)) {
+			app_error("cannot write %s: %s", c->o.out,
+				  strerror(errno));
+			a->failed = true;
+			break;
+		}
+		if (c->o.count && c->captured == c->o.count)
+			break;
+		now = app_now_ns();
+		if (app_report_due(a, now))
+			report(a, c, now, false);
+	}
+	if (c->o.expect)
+		seq_finish(&c->seq, c->o.expect);
+	report(a, c, app_now_ns(), true);
+}
+
+static bool verify_clean(const struct capture *c)
+{
+	return seq_lost(&c->seq) == 0 && c->seq.duplicated == 0 &&
+	       c->seq.reordered == 0 && c->corrupt == 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct capture c; /* the sequence window is large */
+	struct app_cli cli = {
+		.prog = "nicbox-capture",
+		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
+			    " [--expect N] [--nsec] [--duration SECONDS]"
+			    " [--socket PATH] [--json]",
+		.help = "Receive frames from DEV into a pcap file and/or check"
+			" nicbox-pktgen's frames.\n\n"
+			"  --dev DEV           the NIC to receive from (promiscuous)\n"
+			"  --out FILE          write a classic pcap file"
+			" (created before lockdown)\n"
+			"  --nsec              nanosecond timestamps (default:"
+			" microseconds)\n"
+			"  --count N           stop after N frames\n"
+			"  --verify            check pktgen's sequence numbers and"
+			" payload; exit 3 if any\n"
+			"                      frame was lost, duplicated,"
+			" reordered or corrupt\n"
+			"  --expect N          pktgen sent frames 0..N-1: frames"
+			" missing at either end\n"
+			"                      count as lost (needs --verify)\n",
+		.n_devs_required = 1,
+		.options = capture_options,
+		.handle = handle_option,
+		.ctx = &c.o,
+	};
+	struct app_setup setup = { .promisc = true };
+	struct app a;
+	int status = APP_EXIT_FAILURE;
+
+	app_parse(&cli, argc, argv);
+	check_options(&c.o);
+	seq_init(&c.seq, c.o.expect != 0, 0);
+	if (c.o.out && open_pcap(&c) < 0)
+		return APP_EXIT_FAILURE;
+	if (c.writing) {
+		setup.keep_fds = &c.pcap.fd;
+		setup.n_keep_fds = 1;
+	}
+	if (app_start(&a, &cli, &setup) == 0) {
+		run(&a, &c);
+		if (a.failed)
+			status = APP_EXIT_FAILURE;
+		else if (c.o.verify && !verify_clean(&c))
+			status = APP_EXIT_VERIFY;
+		else
+			status = APP_EXIT_OK;
+	}
+	app_finish(&a);
+	if (c.writing && pcap_writer_close(&c.pcap) < 0) {
+		app_error("cannot write %s: %s", c.o.out, strerror(errno));
+		status = APP_EXIT_FAILURE;
+	}
+	return status;
+}
