@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_virtqueue.c - the split virtqueue and virtio-net rx/tx against a
+ * software device (softdev.h), no PCI: normal traffic, batching with one
+ * notification per batch, notification suppression, index wrap-around at
+ * 65536, and every way a hostile device can break the ring protocol. Every
+ * test ends by closing the queues and checking that each buffer is back in
+ * its mempool exactly once.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "softdev.h"
+
+#define POOL_BYTES (16u << 20)
+#define FAKE_IOVA 0x40000000ull
+#define MP_COUNT 512
+#define BUF_SIZE 2048
+#define RING 64
+#define FRAME_LEN 60
+
+struct fixture {
+	struct nb_pool *dma;
+	struct nb_mempool *mp;
+	struct nb_stats stats;
+	struct vnet_rxq rxq;
+	struct vnet_txq txq;
+	struct softdev rxdev, txdev;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &f->dma), 0);
+	assert_int_equal(nb_mempool_create(f->dma, MP_COUNT, BUF_SIZE, &f->mp), 0);
+	assert_int_equal(vq_init(&f->rxq.vq, f->dma, VIRTIO_NET_RXQ, RING,
+				 softdev_kick, softdev_fault, &f->rxdev), 0);
+	assert_int_equal(vq_init(&f->txq.vq, f->dma, VIRTIO_NET_TXQ, RING,
+				 softdev_kick, softdev_fault, &f->txdev), 0);
+	f->rxq.mp = f->mp;
+	f->rxq.buf_size = nb_mempool_buf_size(f->mp);
+	f->rxq.stats = &f->stats;
+	f->txq.stats = &f->stats;
+	softdev_attach(&f->rxdev, &f->rxq.vq, f->dma);
+	softdev_attach(&f->txdev, &f->txq.vq, f->dma);
+	/* A double free refused by the mempool would overwrite this. */
+	nb_fail(0, "no error since setup");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nb_mempool_destroy(f->mp);
+	nb_pool_destroy(f->dma);
+	free(f);
+	return 0;
+}
+
+/*
+ * Close both queues (what the driver does after resetting the device) and
+ * check that every buffer came home exactly once.
+ */
+static void close_and_check(struct fixture *f)
+{
+	vq_fini(&f->rxq.vq, vnet_release_pkt, NULL);
+	vq_fini(&f->txq.vq, vnet_release_pkt, NULL);
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT);
+	assert_string_equal(nb_last_error(), "no error since setup");
+}
+
+static void make_frame(uint8_t *frame, uint32_t seq, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		frame[i] = (uint8_t)(seq * 7 + i);
+	memcpy(frame, &seq, sizeof(seq));
+}
+
+static uint32_t frame_seq(const uint8_t *frame)
+{
+	uint32_t seq;
+
+	memcpy(&seq, frame, sizeof(seq));
+	return seq;
+}
+
+static void free_all(struct nb_pkt **pkts, uint16_t n)
+{
+	nb_pkt_free_bulk(pkts, n);
+}
+
+/* Device delivers `n` frames with sequence numbers from `seq`; publishes. */
+static void deliver(struct fixture *f, uint32_t seq, unsigned n)
+{
+	uint8_t frame[FRAME_LEN];
+
+	for (unsigned i = 0; i < n; i++) {
+		make_frame(frame, seq + i, FRAME_LEN);
+		assert_true(softdev_rx_frame(&f->rxdev, frame, FRAME_LEN));
+	}
+	softdev_publish(&f->rxdev);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Normal operation                                                          */
+
+static void test_rx_fill_and_receive(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[32];
+	uint16_t got;
+
+	vnet_rxq_refill(&f->rxq);
+	assert_int_equal(f->rxq.vq.in_flight, RING);
+	assert_int_equal(f->rxq.vq.avail->idx, RING);
+	assert_int_equal(f->rxdev.kicks, 1);
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT - RING);
+	assert_true(f->rxq.vq.avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+
+	deliver(f, 100, 10);
+	got = vnet_rx_burst(&f->rxq, pkts, 32);
+	assert_int_equal(got, 10);
+	for (uint16_t i = 0; i < got; i++) {
+		uint8_t want[FRAME_LEN];
+
+		make_frame(want, 100 + i, FRAME_LEN);
+		assert_int_equal(pkts[i]->len, FRAME_LEN);
+		assert_memory_equal(pkts[i]->data, want, FRAME_LEN);
+		assert_int_equal((uintptr_t)pkts[i]->data % 64, 0);
+	}
+	assert_int_equal(f->stats.rx_packets, 10);
+	assert_int_equal(f->stats.rx_bytes, 10 * FRAME_LEN);
+	/* The 10 used buffers were replaced with one more notification. */
+	assert_int_equal(f->rxq.vq.in_flight, RING);
+	assert_int_equal(f->rxdev.kicks, 2);
+	free_all(pkts, got);
+	assert_int_equal(f->rxdev.faults, 0);
+	close_and_check(f);
+}
+
+static void test_rx_batch_one_kick(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+	unsigned kicks;
+
+	vnet_rxq_refill(&f->rxq);
+	deliver(f, 0, 40);
+	kicks = f->rxdev.kicks;
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 40);
+	assert_int_equal(f->rxdev.kicks, kicks + 1);
+	for (unsigned i = 0; i < 40; i++)
+		assert_int_equal(frame_seq(pkts[i]->data), i);
+	free_all(pkts, 40);
+
+	/* Nothing used: nothing to refill, no notification. */
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_int_equal(f->rxdev.kicks, kicks + 1);
+	close_and_check(f);
+}
+
+static void test_rx_burst_smaller_than_used(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[8];
+
+	vnet_rxq_refill(&f->rxq);
+	deliver(f, 0, 20);
+	/* The caller takes 8 at a time; the rest wait in order. */
+	for (unsigned round = 0; round < 3; round++) {
+		uint16_t got = vnet_rx_burst(&f->rxq, pkts, 8);
+
+		assert_int_equal(got, round < 2 ? 8 : 4);
+		for (uint16_t i = 0; i < got; i++)
+			assert_int_equal(frame_seq(pkts[i]->data), round * 8 + i);
+		free_all(pkts, got);
+	}
+	close_and_check(f);
+}
+
+static void test_rx_mempool_exhausted(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *hoard[MP_COUNT], *pkts[RING];
+	uint32_t held;
+
+	vnet_rxq_refill(&f->rxq);
+	held = nb_pkt_alloc_bulk(f->mp, hoard, MP_COUNT);
+	assert_int_equal(held, MP_COUNT - RING);
+	deliver(f, 0, 16);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 16);
+	/* No buffers to refill with: the ring runs with fewer posted. */
+	assert_int_equal(f->rxq.vq.in_flight, RING - 16);
+	nb_pkt_free_bulk(hoard, held);
+	free_all(pkts, 16);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_int_equal(f->rxq.vq.in_flight, RING);
+	close_and_check(f);
+}
+
+static void test_rx_empty_frame_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[4];
+	uint16_t head;
+
+	vnet_rxq_refill(&f->rxq);
+	/* Header only: legal for the ring, useless as a frame. */
+	assert_true(softdev_pop(&f->rxdev, &head));
+	softdev_used(&f->rxdev, head, VIRTIO_NET_HDR_LEN);
+	softdev_publish(&f->rxdev);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, 4), 0);
+	assert_int_equal(f->stats.rx_errors, 1);
+	assert_int_equal(f->rxdev.faults, 0);
+	assert_false(f->rxq.vq.broken);
+	close_and_check(f);
+}
+
+static struct nb_pkt *tx_frame(struct fixture *f, uint32_t seq, uint32_t len)
+{
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp);
+
+	assert_non_null(pkt);
+	make_frame(pkt->data, seq, len);
+	pkt->len = len;
+	/* The driver must clear whatever is in the headroom. */
+	memset(pkt->data - VIRTIO_NET_HDR_LEN, 0xa5, VIRTIO_NET_HDR_LEN);
+	return pkt;
+}
+
+static void test_tx_send_and_complete(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[20];
+	uint8_t out[BUF_SIZE];
+
+	for (uint32_t i = 0; i < 20; i++)
+		pkts[i] = tx_frame(f, i, 64 + i);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, 20), 20);
+	assert_int_equal(f->txdev.kicks, 1);
+	assert_int_equal(f->stats.tx_packets, 20);
+	for (uint32_t i = 0; i < 20; i++) {
+		uint8_t want[BUF_SIZE];
+
+		make_frame(want, i, 64 + i);
+		assert_int_equal(softdev_tx_frame(&f->txdev, out, sizeof(out)),
+				 64 + i);
+		assert_memory_equal(out, want, 64 + i);
+	}
+	softdev_publish(&f->txdev);
+	/* Completions are reaped on the next burst, even an empty one. */
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT - 20);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, 0), 0);
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT);
+	assert_int_equal(f->txdev.kicks, 1);
+	close_and_check(f);
+}
+
+static void test_tx_ring_full(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING + 8];
+	uint8_t out[BUF_SIZE];
+
+	for (uint32_t i = 0; i < RING + 8; i++)
+		pkts[i] = tx_frame(f, i, 60);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, RING + 8), RING);
+	/* Ring full, device busy: nothing taken, caller keeps them. */
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts + RING, 8), 0);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(softdev_tx_frame(&f->txdev, out, sizeof(out)), 60);
+	softdev_publish(&f->txdev);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts + RING, 8), 5);
+	nb_pkt_free_bulk(pkts + RING + 5, 3);
+	close_and_check(f);
+}
+
+static void test_tx_bad_length_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[3];
+
+	pkts[0] = tx_frame(f, 0, 60);
+	pkts[1] = tx_frame(f, 1, 60);
+	pkts[1]->len = 0;
+	pkts[2] = tx_frame(f, 2, 60);
+	pkts[2]->len = nb_mempool_buf_size(f->mp) + 1;
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, 3), 3);
+	assert_int_equal(f->stats.tx_errors, 2);
+	assert_int_equal(f->stats.tx_packets, 1);
+	assert_int_equal(f->txq.vq.in_flight, 1);
+	close_and_check(f);
+}
+
+static void test_notification_suppression(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[4];
+	uint8_t out[BUF_SIZE];
+
+	/* 2.7.10: the device is busy and said so: publish without a kick. */
+	f->txq.vq.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+	for (uint32_t i = 0; i < 4; i++)
+		pkts[i] = tx_frame(f, i, 60);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, 4), 4);
+	assert_int_equal(f->txdev.kicks, 0);
+	assert_int_equal(f->txq.vq.avail->idx, 4); /* still published */
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(softdev_tx_frame(&f->txdev, out, sizeof(out)), 60);
+	softdev_publish(&f->txdev);
+
+	/* The device went idle and wants kicks again. */
+	f->txq.vq.used->flags = 0;
+	for (uint32_t i = 0; i < 4; i++)
+		pkts[i] = tx_frame(f, i, 60);
+	assert_int_equal(vnet_tx_burst(&f->txq, pkts, 4), 4);
+	assert_int_equal(f->txdev.kicks, 1);
+
+	/* Receive side: refills publish silently while suppressed. */
+	f->rxq.vq.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+	vnet_rxq_refill(&f->rxq);
+	assert_int_equal(f->rxq.vq.avail->idx, RING);
+	assert_int_equal(f->rxdev.kicks, 0);
+	close_and_check(f);
+}
+
+/* Enough traffic that every 16-bit index wraps at 65536 three times. */
+static void test_index_wrap(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t total = 3 * 65536 + 1000;
+	struct nb_pkt *pkts[32];
+	uint8_t out[BUF_SIZE];
+	uint32_t rx_seq = 0, tx_seq = 0, tx_seen = 0;
+
+	vnet_rxq_refill(&f->rxq);
+	while (rx_seq < total) {
+		uint16_t got, sent;
+		int len;
+
+		deliver(f, rx_seq, 29); /* odd batch: entries straddle wraps */
+		got = vnet_rx_burst(&f->rxq, pkts, 32);
+		assert_int_equal(got, 29);
+		for (uint16_t i = 0; i < got; i++)
+			assert_int_equal(frame_seq(pkts[i]->data), rx_seq + i);
+		rx_seq += got;
+
+		/* Echo them out through the transmit queue. */
+		sent = vnet_tx_burst(&f->txq, pkts, got);
+		assert_int_equal(sent, got);
+		tx_seq += sent;
+		while ((len = softdev_tx_frame(&f->txdev, out, sizeof(out))) >= 0) {
+			assert_int_equal(len, FRAME_LEN);
+			assert_int_equal(frame_seq(out), tx_seen);
+			tx_seen++;
+		}
+		softdev_publish(&f->txdev);
+	}
+	assert_int_equal(tx_seen, tx_seq);
+	assert_true(f->stats.rx_packets > 3 * 65536);
+	assert_int_equal(f->rxdev.faults + f->txdev.faults, 0);
+	/* Three wraps and change of the 16-bit indices. */
+	assert_int_equal(f->rxq.vq.last_used, (uint16_t)rx_seq);
+	close_and_check(f);
+}
+
+static void test_chain_post_and_reap(void **state)
+{
+	struct fixture *f = *state;
+	struct virtqueue *vq = &f->txq.vq;
+	uint64_t base = nb_pool_iova_base(f->dma);
+	const struct vq_seg segs[3] = {
+		{ .iova = base, .len = 3 },
+		{ .iova = base + 64, .len = 5 },
+		{ .iova = base + 128, .len = 1, .device_writes = true },
+	};
+	int token;
+	void *got;
+	uint32_t len;
+
+	for (unsigned round = 0; round < 100; round++) {
+		uint16_t head, id;
+
+		assert_int_equal(vq_post_chain(vq, &token, segs, 3), 0);
+		vq_publish(vq);
+		assert_true(softdev_pop(&f->txdev, &head));
+		/* The device sees three linked descriptors, writable last. */
+		id = head;
+		for (unsigned i = 0; i < 3; i++) {
+			uint16_t flags = vq->desc[id].flags;
+
+			assert_int_equal(vq->desc[id].addr, segs[i].iova);
+			assert_int_equal(vq->desc[id].len, segs[i].len);
+			assert_int_equal(!!(flags & VIRTQ_DESC_F_WRITE),
+					 segs[i].device_writes);
+			assert_int_equal(!!(flags & VIRTQ_DESC_F_NEXT), i < 2);
+			id = vq->desc[id].next;
+		}
+		softdev_used(&f->txdev, head, 1);
+		softdev_publish(&f->txdev);
+		assert_int_equal(vq_reap(vq, &got, &len, 1, 1), 1);
+		assert_ptr_equal(got, &token);
+		assert_int_equal(len, 1);
+	}
+	/* Every descriptor of every chain went back on the free stack. */
+	assert_int_equal(vq_free_descs(vq), RING);
+	assert_int_equal(vq_post_chain(vq, &token, segs, 0), -1);
+	assert_int_equal(errno, ENOSPC);
+	nb_fail(0, "no error since setup");
+	close_and_check(f);
+}
+
+static void test_init_rejects_bad_size(void **state)
+{
+	struct fixture *f = *state;
+	struct virtqueue vq;
+
+	assert_int_equal(vq_init(&vq, f->dma, 0, 0, softdev_kick,
+				 softdev_fault, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(vq_init(&vq, f->dma, 0, 48, softdev_kick,
+				 softdev_fault, NULL), -1);
+	assert_non_null(strstr(nb_last_error(), "power of two"));
+	nb_fail(0, "no error since setup");
+	close_and_check(f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hostile device: each violation is detected, counted once, stops the       */
+/* queue, and loses or double-frees no buffer.                               */
+
+/* After a fault the queue stays stopped, whatever the device does next. */
+static void assert_rx_stopped(struct fixture *f, const char *why)
+{
+	struct nb_pkt *pkts[RING];
+
+	assert_true(f->rxq.vq.broken);
+	assert_int_equal(f->rxdev.faults, 1);
+	assert_non_null(strstr(f->rxdev.fault, why));
+	/* Even a well-formed completion is no longer looked at. */
+	if (softdev_rx_frame(&f->rxdev, "x", 1))
+		softdev_publish(&f->rxdev);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_int_equal(f->rxdev.faults, 1);
+	assert_int_equal(f->rxdev.kicks, 1); /* no refill kick after it */
+}
+
+static void test_hostile_used_idx_beyond_outstanding(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+
+	vnet_rxq_refill(&f->rxq);
+	/* 64 posted; the device claims 65 are used. */
+	f->rxq.vq.used->idx = RING + 1;
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_rx_stopped(f, "outstanding");
+	close_and_check(f);
+}
+
+static void test_hostile_used_idx_beyond_ring(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+
+	vnet_rxq_refill(&f->rxq);
+	deliver(f, 0, 10);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 10);
+	free_all(pkts, 10);
+	/* Half the index space ahead: far more than the queue size. */
+	f->rxq.vq.used->idx = 10 + 32768;
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_int_equal(f->rxdev.faults, 1);
+	assert_true(f->rxq.vq.broken);
+	close_and_check(f);
+}
+
+static void test_hostile_used_idx_before_tx_posted(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkt = tx_frame(f, 0, 60);
+
+	/* Completions with nothing posted: every one is a lie. */
+	f->txq.vq.used->idx = 1;
+	assert_int_equal(vnet_tx_burst(&f->txq, &pkt, 1), 0);
+	assert_int_equal(f->txdev.faults, 1);
+	/* The caller still owns the frame the queue refused. */
+	nb_pkt_free(pkt);
+	close_and_check(f);
+}
+
+static void test_hostile_id_out_of_range(void **state)
+{
+	static const uint32_t bad_ids[] = { RING, 0xffff, 0x10000, 0xffffffff };
+
+	/* A fresh fixture per case: each fault stops the queue for good. */
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		struct fixture *f;
+		struct nb_pkt *pkts[RING];
+
+		if (i > 0) {
+			teardown(state);
+			setup(state);
+		}
+		f = *state;
+		vnet_rxq_refill(&f->rxq);
+		softdev_used(&f->rxdev, bad_ids[i], 100);
+		softdev_publish(&f->rxdev);
+		assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+		assert_rx_stopped(f, "not posted");
+		close_and_check(f);
+	}
+}
+
+static void test_hostile_double_completion(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+	uint8_t frame[FRAME_LEN] = { 0 };
+	uint16_t head;
+
+	vnet_rxq_refill(&f->rxq);
+	/* Three honest completions, then the first one again. */
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(softdev_rx_frame(&f->rxdev, frame, FRAME_LEN));
+	head = f->rxq.vq.avail->ring[0];
+	softdev_used(&f->rxdev, head, VIRTIO_NET_HDR_LEN + FRAME_LEN);
+	softdev_publish(&f->rxdev);
+	/* The good entries before the bad one are delivered. */
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 3);
+	assert_rx_stopped(f, "completed twice");
+	free_all(pkts, 3);
+	close_and_check(f);
+}
+
+static void test_hostile_completes_free_descriptor(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkt = tx_frame(f, 0, 60);
+	uint16_t free_id = f->txq.vq.free_ids[0]; /* bottom: never posted */
+
+	assert_int_equal(vnet_tx_burst(&f->txq, &pkt, 1), 1);
+	softdev_used(&f->txdev, free_id, 0);
+	softdev_publish(&f->txdev);
+	assert_int_equal(vnet_tx_burst(&f->txq, NULL, 0), 0);
+	assert_int_equal(f->txdev.faults, 1);
+	assert_non_null(strstr(f->txdev.fault, "not posted"));
+	/* The posted frame stays the queue's until close frees it. */
+	close_and_check(f);
+}
+
+static void test_hostile_len_too_long(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+	uint16_t head;
+
+	vnet_rxq_refill(&f->rxq);
+	assert_true(softdev_pop(&f->rxdev, &head));
+	softdev_used(&f->rxdev, head,
+		     VIRTIO_NET_HDR_LEN + nb_mempool_buf_size(f->mp) + 1);
+	softdev_publish(&f->rxdev);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_rx_stopped(f, "used len");
+	close_and_check(f);
+}
+
+static void test_hostile_len_shorter_than_header(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+	uint16_t head;
+
+	vnet_rxq_refill(&f->rxq);
+	assert_true(softdev_pop(&f->rxdev, &head));
+	softdev_used(&f->rxdev, head, VIRTIO_NET_HDR_LEN - 1);
+	softdev_publish(&f->rxdev);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_rx_stopped(f, "used len");
+	close_and_check(f);
+}
+
+static void test_hostile_tx_len_beyond_buffer(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkt = tx_frame(f, 0, 60);
+	uint16_t head;
+
+	assert_int_equal(vnet_tx_burst(&f->txq, &pkt, 1), 1);
+	assert_true(softdev_pop(&f->txdev, &head));
+	softdev_used(&f->txdev, head, VIRTIO_NET_HDR_LEN + 60 + 1);
+	softdev_publish(&f->txdev);
+	assert_int_equal(vnet_tx_burst(&f->txq, NULL, 0), 0);
+	assert_int_equal(f->txdev.faults, 1);
+	assert_non_null(strstr(f->txdev.fault, "used len"));
+	/* Stopped: new frames are refused, the caller keeps them. */
+	pkt = tx_frame(f, 1, 60);
+	assert_int_equal(vnet_tx_burst(&f->txq, &pkt, 1), 0);
+	nb_pkt_free(pkt);
+	close_and_check(f);
+}
+
+static void test_hostile_break_from_status(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[RING];
+
+	vnet_rxq_refill(&f->rxq);
+	deliver(f, 0, 5);
+	/* What the driver does on DEVICE_NEEDS_RESET. */
+	vq_break(&f->rxq.vq, "device status has DEVICE_NEEDS_RESET");
+	vq_break(&f->rxq.vq, "reported twice");
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, RING), 0);
+	assert_rx_stopped(f, "DEVICE_NEEDS_RESET");
+	close_and_check(f);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_rx_fill_and_receive),
+		T(test_rx_batch_one_kick),
+		T(test_rx_burst_smaller_than_used),
+		T(test_rx_mempool_exhausted),
+		T(test_rx_empty_frame_dropped),
+		T(test_tx_send_and_complete),
+		T(test_tx_ring_full),
+		T(test_tx_bad_length_dropped),
+		T(test_notification_suppression),
+		T(test_index_wrap),
+		T(test_chain_post_and_reap),
+		T(test_init_rejects_bad_size),
+		T(test_hostile_used_idx_beyond_outstanding),
+		T(test_hostile_used_idx_beyond_ring),
+		T(test_hostile_used_idx_before_tx_posted),
+		T(test_hostile_id_out_of_range),
+		T(test_hostile_double_completion),
+		T(test_hostile_completes_free_descriptor),
+		T(test_hostile_len_too_long),
+		T(test_hostile_len_shorter_than_header),
+		T(test_hostile_tx_len_beyond_buffer),
+		T(test_hostile_break_from_status),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
