@@ -1,0 +1,124 @@
+# Shell helpers for the apps' testbed checks (test/vm/checks/4*-apps-*.sh).
+# Source after test/vm/lib.sh. Each app runs as the unprivileged user in the
+# background with --json; its stdout goes to $NB_OUT/NAME.json, its stderr
+# to $NB_OUT/NAME.err. Apps still running when the check exits are killed.
+
+declare -A APP_SHELL=() # NAME -> pid to wait for
+declare -A APP_RC=()    # NAME -> exit status, once apps_wait returned
+APPS=$NB_BUILD/apps
+
+# apps_policy FILE BDF...: a policy letting NB_UID claim exactly these NICs.
+apps_policy() {
+  local file=$1 bdf
+  shift
+  : >"$file"
+  for bdf; do
+    echo "allow user:$NB_UID pci:$bdf pool=256M" >>"$file"
+  done
+}
+
+# apps_start NAME APP ARGS...: start nicbox-APP as NB_UID in the background.
+apps_start() {
+  local name=$1 app=$2
+  shift 2
+  nb_as_user "$APPS/nicbox-$app" --socket "$NB_SOCK" --json "$@" \
+    >"$NB_OUT/$name.json" 2>"$NB_OUT/$name.err" &
+  APP_SHELL[$name]=$!
+}
+
+# apps_pid NAME: the app's own pid ($! may be a subshell running nb_as_user).
+apps_pid() {
+  local pid=${APP_SHELL[$1]} comm
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  if [[ $comm == nicbox-* ]]; then
+    echo "$pid"
+  else
+    # setpriv execs the app, so it is the subshell's only child.
+    cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{print $1}'
+  fi
+}
+
+# apps_wait_ready NAME: wait up to 60 s for the app's "ready:" line (printed
+# after lockdown); fail early if it exits.
+apps_wait_ready() {
+  local name=$1 tenths
+  for ((tenths = 0; tenths < 600; tenths++)); do
+    grep -q ': ready: ' "$NB_OUT/$name.err" && return 0
+    if ! kill -0 "${APP_SHELL[$name]}" 2>/dev/null; then
+      echo "$name exited before it was ready:"
+      cat "$NB_OUT/$name.err"
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "$name not ready after 60 s"
+  return 1
+}
+
+# apps_check_sandboxed NAME: read by root from outside while the app runs:
+# no effective capabilities, no_new_privs, seccomp filter mode.
+apps_check_sandboxed() {
+  local name=$1 pid status
+  pid=$(apps_pid "$name")
+  if [[ -z $pid ]] || ! status=$(cat "/proc/$pid/status" 2>/dev/null); then
+    nb_check "$name is running for the sandbox check" false
+    return
+  fi
+  grep -E '^(Name|Uid|CapEff|CapPrm|NoNewPrivs|Seccomp):' <<<"$status"
+  nb_check "$name (pid $pid) runs as uid $NB_UID" \
+    grep -Eq "^Uid:[[:space:]]+$NB_UID[[:space:]]" <<<"$status"
+  nb_check "$name has CapEff 0" \
+    grep -Eq '^CapEff:[[:space:]]+0000000000000000$' <<<"$status"
+  nb_check "$name has NoNewPrivs 1" \
+    grep -Eq '^NoNewPrivs:[[:space:]]+1$' <<<"$status"
+  nb_check "$name has Seccomp 2 (filter)" \
+    grep -Eq '^Seccomp:[[:space:]]+2$' <<<"$status"
+}
+
+# apps_wait NAME: wait for the app to exit; its status goes to APP_RC[NAME].
+# (Not in $(...): a subshell cannot wait for the check's children.)
+apps_wait() {
+  wait "${APP_SHELL[$1]}"
+  APP_RC[$1]=$?
+  unset "APP_SHELL[$1]"
+}
+
+# apps_stop NAME: SIGTERM the app (a clean stop with final stats) and wait.
+apps_stop() {
+  local pid
+  pid=$(apps_pid "$1") && kill -TERM "$pid"
+  apps_wait "$1"
+}
+
+# apps_final NAME DEV FIELD: FIELD of the app's final JSON line for DEV.
+apps_final() {
+  jq -r --arg dev "$2" "select(.final == true and .dev == \$dev) | .$3" \
+    "$NB_OUT/$1.json"
+}
+
+# apps_expect_final NAME DEV FIELD VALUE: nb_check that FIELD equals VALUE.
+apps_expect_final() {
+  local got
+  got=$(apps_final "$1" "$2" "$3")
+  nb_check "$1 final $3 on $2 is $4 (got '$got')" test "$got" == "$4"
+}
+
+# apps_show NAME...: the apps' stderr and last stats lines, for the log.
+apps_show() {
+  local name
+  for name; do
+    echo "--- $name stderr:"
+    cat "$NB_OUT/$name.err"
+    echo "--- $name last stats:"
+    tail -n 3 "$NB_OUT/$name.json"
+  done
+}
+
+apps__kill_all() {
+  local name pid
+  for name in "${!APP_SHELL[@]}"; do
+    pid=$(apps_pid "$name") && kill -KILL "$pid" 2>/dev/null
+    wait "${APP_SHELL[$name]}" 2>/dev/null
+  done
+}
+nb_on_exit apps__kill_all
