@@ -168,9 +168,16 @@ void ixgbe_txq_init(struct ixgbe_txq *q, struct nb_dev *dev,
 	};
 }
 
+/* The device broke the transmit protocol: count it and stop the queue. */
+static void tx_stop(struct ixgbe_txq *q)
+{
+	q->dev_faults++;
+	q->stopped = true;
+}
+
 /*
  * Reclaim finished batches. Every descriptor asks for a status write-back
- * (RS) and the device completes them in ring order (7.2.3.5), so DD on the
+ * (RS) and the device completes them in ring order (7.2.3), so DD on the
  * last descriptor of a batch must come with DD on all the earlier ones; a
  * gap is an out-of-order write-back and stops the queue. Batches start at
  * multiples of IXGBE_TX_CLEAN_BATCH and the ring size is a multiple of it,
@@ -180,7 +187,8 @@ void ixgbe_txq_clean(struct ixgbe_txq *q)
 {
 	const uint16_t mask = (uint16_t)(q->size - 1);
 
-	while (((q->tail - q->clean) & mask) >= IXGBE_TX_CLEAN_BATCH) {
+	while (!q->stopped &&
+	       ((q->tail - q->clean) & mask) >= IXGBE_TX_CLEAN_BATCH) {
 		uint16_t first = q->clean;
 		uint16_t last = (uint16_t)(first + IXGBE_TX_CLEAN_BATCH - 1);
 
@@ -189,14 +197,17 @@ void ixgbe_txq_clean(struct ixgbe_txq *q)
 		for (uint16_t i = first; i < last; i++) {
 			if (!(nb_dma_read32(&q->ring[i].wb.status) &
 			      IXGBE_TXD_STAT_DD)) {
-				q->dev_faults++;
-				q->stopped = true;
+				tx_stop(q);
 				nb_dev_set_fault(q->dev,
 						 "ixgbe tx: device reported slot %u done before slot %u",
 						 last, i);
 				return;
 			}
 		}
+		/* 7.2.3.2.4 write-back: forget it, so DD on a free slot means
+		 * the device wrote a descriptor we never gave it (see burst). */
+		for (uint16_t i = first; i <= last; i++)
+			q->ring[i].wb.status = 0;
 		nb_pkt_free_bulk(&q->slot[first], IXGBE_TX_CLEAN_BATCH);
 		q->clean = (first + IXGBE_TX_CLEAN_BATCH) & mask;
 	}
@@ -205,7 +216,7 @@ void ixgbe_txq_clean(struct ixgbe_txq *q)
 uint16_t ixgbe_txq_burst(struct ixgbe_txq *q, struct nb_pkt **pkts, uint16_t n)
 {
 	const uint16_t mask = (uint16_t)(q->size - 1);
-	uint16_t idx = q->tail, room;
+	uint16_t idx = q->tail, room, i;
 
 	ixgbe_txq_clean(q);
 	if (NB_UNLIKELY(q->stopped))
@@ -214,10 +225,18 @@ uint16_t ixgbe_txq_burst(struct ixgbe_txq *q, struct nb_pkt **pkts, uint16_t n)
 	room = (uint16_t)(mask - ((q->tail - q->clean) & mask));
 	if (n > room)
 		n = room;
-	for (uint16_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		struct nb_pkt *pkt = pkts[i];
 		uint32_t len = pkt->len;
 
+		if (NB_UNLIKELY(nb_dma_read32(&q->ring[idx].wb.status) &
+				IXGBE_TXD_STAT_DD)) {
+			tx_stop(q);
+			nb_dev_set_fault(q->dev,
+					 "ixgbe tx: device marked slot %u done before it was posted",
+					 idx);
+			break;
+		}
 		if (NB_UNLIKELY(len == 0 || len > nb_mempool_buf_size(pkt->pool))) {
 			q->tx_errors++; /* taken and dropped: the caller's bug */
 			nb_pkt_free(pkt);
@@ -237,7 +256,7 @@ uint16_t ixgbe_txq_burst(struct ixgbe_txq *q, struct nb_pkt **pkts, uint16_t n)
 		/* 8.2.3.9.9: TDT is one past the last descriptor to send. */
 		nb_reg_write32(q->regs, q->tdt, idx);
 	}
-	return n;
+	return i;
 }
 
 void ixgbe_txq_release(struct ixgbe_txq *q)

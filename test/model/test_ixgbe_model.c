@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_ixgbe_model.c - the unchanged ixgbe driver against the 82599 model:
+ * bring-up, loopback with every frame checked, forwarding between two
+ * models, and one test per way a hostile device breaks the ring protocol.
+ * Every wait is bounded; checks are on counts and contents, never timing.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "ixgbe_model.h"
+#include "nb_internal.h"
+
+#define POOL_BYTES (32u << 20)
+#define FAKE_IOVA 0x40000000ull
+#define N_BUFS 2048u
+#define BUF_SIZE 2048u
+#define RING 512u
+#define FRAME_LEN 124u
+#define WAIT_MS 10000u /* generous: ASan on a shared 2-core machine */
+
+struct rig {
+	struct nb_pool *dma;
+	struct nb_mempool *rx_mp[2], *tx_mp;
+	struct ixgbe_model *model[2];
+	struct nb_dev *dev[2];
+	int n; /* devices */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void open_dev(struct rig *r, int i)
+{
+	struct nb_dev_conf conf = {
+		.rx_ring_size = RING,
+		.tx_ring_size = RING,
+		.rx_mempool = r->rx_mp[i],
+		.promisc = true,
+		.link_wait_ms = WAIT_MS,
+	};
+
+	if (nb_dev_open_pci(ixgbe_model_pci(r->model[i]), r->dma, &conf,
+			    &r->dev[i]) < 0)
+		fail_msg("open: %s", nb_last_error());
+}
+
+static void rig_setup(struct rig *r, int n_devs)
+{
+	memset(r, 0, sizeof(*r));
+	r->n = n_devs;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &r->dma), 0);
+	assert_int_equal(nb_mempool_create(r->dma, N_BUFS, BUF_SIZE, &r->tx_mp), 0);
+	for (int i = 0; i < n_devs; i++)
+		assert_int_equal(nb_mempool_create(r->dma, N_BUFS, BUF_SIZE,
+						   &r->rx_mp[i]), 0);
+	if (n_devs == 1)
+		assert_int_equal(ixgbe_model_create(r->dma, &r->model[0]), 0);
+	else
+		assert_int_equal(ixgbe_model_create_pair(r->dma, &r->model[0],
+							 &r->model[1]), 0);
+	for (int i = 0; i < n_devs; i++)
+		open_dev(r, i);
+}
+
+/* Close everything and check that every buffer came home. */
+static void rig_teardown(struct rig *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		nb_dev_close(r->dev[i]);
+		assert_false(ixgbe_model_pci_open(r->model[i]));
+	}
+	for (int i = 0; i < r->n; i++)
+		ixgbe_model_destroy(r->model[i]);
+	assert_int_equal(nb_mempool_available(r->tx_mp), N_BUFS);
+	nb_mempool_destroy(r->tx_mp);
+	for (int i = 0; i < r->n; i++) {
+		assert_int_equal(nb_mempool_available(r->rx_mp[i]), N_BUFS);
+		nb_mempool_destroy(r->rx_mp[i]);
+	}
+	nb_pool_destroy(r->dma);
+}
+
+/* Frame `seq`: broadcast Ethernet header, then seq and a pattern from it. */
+static void make_frame(struct nb_pkt *p, uint32_t seq)
+{
+	memset(p->data, 0xFF, 6);
+	memcpy(p->data + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	p->data[12] = 0x88;
+	p->data[13] = 0xB5; /* local experimental EtherType */
+	memcpy(p->data + 14, &seq, sizeof(seq));
+	for (uint32_t i = 18; i < FRAME_LEN; i++)
+		p->data[i] = (uint8_t)(seq * 7 + i);
+	p->len = FRAME_LEN;
+}
+
+static void check_frame(const struct nb_pkt *p, uint32_t want_seq)
+{
+	uint32_t seq;
+
+	assert_int_equal(p->len, FRAME_LEN);
+	memcpy(&seq, p->data + 14, sizeof(seq));
+	assert_int_equal(seq, want_seq);
+	for (uint32_t i = 18; i < FRAME_LEN; i++)
+		if (p->data[i] != (uint8_t)(seq * 7 + i))
+			fail_msg("frame %u: byte %u is 0x%02x", seq, i, p->data[i]);
+}
+
+/* Queue frames seq..seq+n-1 on dev; all must be taken (the ring has room). */
+static void send_frames(struct nb_dev *dev, struct nb_mempool *mp,
+			uint32_t seq, uint16_t n)
+{
+	struct nb_pkt *pkts[64];
+
+	assert_true(n <= 64);
+	assert_int_equal(nb_pkt_alloc_bulk(mp, pkts, n), n);
+	for (uint16_t i = 0; i < n; i++)
+		make_frame(pkts[i], seq + i);
+	assert_int_equal(nb_tx_batch(dev, 0, pkts, n), n);
+}
+
+/* Receive exactly `n` frames, in order from `seq`; bounded wait. */
+static void receive_frames(struct nb_dev *dev, uint32_t seq, uint32_t n)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+	struct nb_pkt *pkts[32];
+	uint32_t got = 0;
+
+	while (got < n) {
+		uint16_t k = nb_rx_batch(dev, 0, pkts, 32);
+
+		for (uint16_t i = 0; i < k; i++)
+			check_frame(pkts[i], seq + got + i);
+		got += k;
+		nb_pkt_free_bulk(pkts, k);
+		assert_true(got <= n);
+		if (k == 0 && now_ms() > deadline)
+			fail_msg("received %u of %u frames", got, n);
+	}
+}
+
+static void test_init(void **state)
+{
+	struct rig r;
+	struct nb_link link;
+	struct nb_stats st;
+	struct ixgbe_model_counts mc;
+	uint8_t mac[6];
+	static const uint8_t want_mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+	(void)state;
+	rig_setup(&r, 1);
+	assert_string_equal(nb_dev_driver(r.dev[0]), "ixgbe");
+	assert_int_equal(nb_dev_link(r.dev[0], &link), 0);
+	assert_true(link.up);
+	assert_int_equal(link.speed_mbps, 10000);
+	assert_int_equal(nb_dev_mac(r.dev[0], mac), 0);
+	assert_memory_equal(mac, want_mac, 6);
+	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
+	assert_int_equal(st.rx_packets + st.tx_packets + st.rx_missed +
+				 st.rx_errors + st.dev_faults, 0);
+	ixgbe_model_counts(r.model[0], &mc);
+	assert_int_equal(mc.resets, 1);
+	assert_int_equal(mc.dma_refused, 0);
+	assert_null(nb_dev_fault(r.dev[0]));
+	/* The whole rx ring holds buffers while the device is open. */
+	assert_int_equal(nb_mempool_available(r.rx_mp[0]), N_BUFS - RING);
+	assert_int_equal(nb_dev_set_promisc(r.dev[0], false), 0);
+	rig_teardown(&r);
+}
+
+/* A card that never finishes its reset: open fails in bounded time. */
+static void test_init_timeout(void **state)
+{
+	struct nb_pool *dma;
+	struct nb_mempool *mp;
+	struct ixgbe_model *m;
+	struct nb_dev *dev = NULL;
+	struct nb_dev_conf conf = { .link_wait_ms = 100 };
+
+	(void)state;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &dma), 0);
+	assert_int_equal(nb_mempool_create(dma, N_BUFS, BUF_SIZE, &mp), 0);
+	conf.rx_mempool = mp;
+	assert_int_equal(ixgbe_model_create_silent(dma, &m), 0);
+	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_non_null(strstr(nb_last_error(), "CTRL.RST"));
+	assert_null(dev);
+	assert_int_equal(nb_mempool_available(mp), N_BUFS);
+	ixgbe_model_destroy(m);
+	nb_mempool_destroy(mp);
+	nb_pool_destroy(dma);
+}
+
+static void test_bad_conf(void **state)
+{
+	struct nb_pool *dma;
+	struct ixgbe_model *m;
+	struct nb_dev *dev = NULL;
+	struct nb_dev_conf conf = { .rx_ring_size = 100 };
+
+	(void)state;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &dma), 0);
+	assert_int_equal(ixgbe_model_create_silent(dma, &m), 0);
+	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(nb_last_error(), "powers of two"));
+	conf.rx_ring_size = 0;
+	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
+	assert_non_null(strstr(nb_last_error(), "rx_mempool"));
+	ixgbe_model_destroy(m);
+	nb_pool_destroy(dma);
+}
+
+/* pktgen -> loopback -> receive, 64 rounds of 32 frames (4 ring laps). */
+static void test_loopback(void **state)
+{
+	const uint32_t rounds = 64, batch = 32, total = rounds * batch;
+	struct rig r;
+	struct nb_stats st;
+
+	(void)state;
+	rig_setup(&r, 1);
+	for (uint32_t k = 0; k < rounds; k++) {
+		send_frames(r.dev[0], r.tx_mp, k * batch, batch);
+		receive_frames(r.dev[0], k * batch, batch);
+	}
+	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
+	assert_int_equal(st.tx_packets, total);
+	assert_int_equal(st.rx_packets, total);
+	/* Octet counters include the 4-byte CRC (8.2.3.23). */
+	assert_int_equal(st.tx_bytes, (uint64_t)total * (FRAME_LEN + 4));
+	assert_int_equal(st.rx_bytes, (uint64_t)total * (FRAME_LEN + 4));
+	assert_int_equal(st.rx_missed + st.rx_errors + st.tx_errors + st.dev_faults, 0);
+	/* Clear-on-read, done by the model on our behalf (see model header):
+	 * a second read after more traffic adds only the new frames. */
+	ixgbe_model_clear_counters(r.model[0]);
+	send_frames(r.dev[0], r.tx_mp, total, batch);
+	receive_frames(r.dev[0], total, batch);
+	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
+	assert_int_equal(st.rx_packets, total + batch);
+	assert_int_equal(st.tx_packets, total + batch);
+	rig_teardown(&r);
+}
+
+/* A frame with a bad length is dropped by the driver, not sent. */
+static void test_tx_bad_length(void **state)
+{
+	struct rig r;
+	struct nb_stats st;
+	struct nb_pkt *p;
+
+	(void)state;
+	rig_setup(&r, 1);
+	p = nb_pkt_alloc(r.tx_mp);
+	assert_non_null(p);
+	p->len = 0;
+	assert_int_equal(nb_tx_batch(r.dev[0], 0, &p, 1), 1);
+	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
+	assert_int_equal(st.tx_errors, 1);
+	rig_teardown(&r);
+}
+
+/* Generate on A, forward on B back out of B, receive on A. */
+static void test_forward_pair(void **state)
+{
+	const uint32_t rounds = 48, batch = 32;
+	struct rig r;
+	struct nb_stats st;
+
+	(void)state;
+	rig_setup(&r, 2);
+	for (uint32_t k = 0; k < rounds; k++) {
+		uint64_t deadline = now_ms() + WAIT_MS;
+		struct nb_pkt *pkts[32];
+		uint32_t fwd = 0;
+
+		send_frames(r.dev[0], r.tx_mp, k * batch, batch);
+		while (fwd < batch) {
+			uint16_t got = nb_rx_batch(r.dev[1], 0, pkts, 32);
+			uint16_t sent = nb_tx_batch(r.dev[1], 0, pkts, got);
+
+			assert_int_equal(sent, got); /* ring has room */
+			fwd += got;
+			if (got == 0 && now_ms() > deadline)
+				fail_msg("forwarded %u of %u", fwd, batch);
+		}
+		receive_frames(r.dev[0], k * batch, batch);
+	}
+	assert_int_equal(nb_dev_stats(r.dev[1], &st), 0);
+	assert_int_equal(st.rx_packets, rounds * batch);
+	assert_int_equal(st.tx_packets, rounds * batch);
+	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
+	assert_int_equal(st.rx_packets, rounds * batch);
+	assert_int_equal(st.dev_faults + st.rx_errors + st.rx_missed, 0);
+	rig_teardown(&r);
+}
+
+/*
+ * Hostile runs: send `rounds` batches of 32 frames through a misbehaving
+ * loopback model, receiving whatever comes, until `done` holds for the
+ * stats (bounded). Returns how many frames were received.
+ */
+typedef bool (*stats_pred)(const struct nb_stats *st, uint32_t n);
+
+static uint32_t run_hostile(struct rig *r, enum ixgbe_model_misbehaviour mb,
+			    uint32_t rounds, stats_pred done, bool keep_sending,
+			    struct nb_stats *st)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+	struct nb_pkt *pkts[32];
+	uint32_t received = 0, sent = 0;
+
+	rig_setup(r, 1);
+	ixgbe_model_set_misbehaviour(r->model[0], mb);
+	for (uint32_t k = 0; k < rounds; k++) {
+		struct nb_pkt *tx[32];
+		uint32_t n = nb_pkt_alloc_bulk(r->tx_mp, tx, 32);
+		uint16_t taken;
+
+		for (uint32_t i = 0; i < n; i++)
+			make_frame(tx[i], sent + i);
+		taken = nb_tx_batch(r->dev[0], 0, tx, (uint16_t)n);
+		nb_pkt_free_bulk(&tx[taken], n - taken);
+		sent += taken;
+		for (int spin = 0; spin < 1000; spin++) {
+			uint16_t k2 = nb_rx_batch(r->dev[0], 0, pkts, 32);
+
+			received += k2;
+			nb_pkt_free_bulk(pkts, k2);
+		}
+	}
+	for (;;) {
+		uint16_t k2 = nb_rx_batch(r->dev[0], 0, pkts, 32);
+
+		received += k2;
+		nb_pkt_free_bulk(pkts, k2);
+		/* Only the driver's own counters are judged here: the
+		 * hardware ones are re-read while the model still counts. */
+		assert_int_equal(nb_dev_stats(r->dev[0], st), 0);
+		if (done(st, sent))
+			break;
+		if (now_ms() > deadline)
+			fail_msg("hostile mode %d: condition not reached (sent %u, rx_errors %llu, faults %llu)",
+				 (int)mb, sent, (unsigned long long)st->rx_errors,
+				 (unsigned long long)st->dev_faults);
+		if (keep_sending) {
+			/* Transmit faults show when a slot is reused or a
+			 * batch completes: keep the ring moving. */
+			struct nb_pkt *p = nb_pkt_alloc(r->tx_mp);
+			struct timespec pause = { .tv_nsec = 1000000 };
+
+			assert_non_null(p);
+			make_frame(p, sent);
+			if (nb_tx_batch(r->dev[0], 0, &p, 1) == 1)
+				sent++;
+			else
+				nb_pkt_free(p);
+			nanosleep(&pause, NULL);
+		}
+	}
+	return received;
+}
+
+static bool has_fault(const struct nb_stats *st, uint32_t n)
+{
+	(void)n;
+	return st->dev_faults >= 1;
+}
+
+static void expect_fault(enum ixgbe_model_misbehaviour mb, uint32_t rounds,
+			 const char *text)
+{
+	struct rig r;
+	struct nb_stats st;
+
+	run_hostile(&r, mb, rounds, has_fault, true, &st);
+	assert_int_equal(st.dev_faults, 1); /* the queue stopped at the first */
+	assert_non_null(nb_dev_fault(r.dev[0]));
+	if (strstr(nb_dev_fault(r.dev[0]), text) == NULL)
+		fail_msg("fault \"%s\" lacks \"%s\"", nb_dev_fault(r.dev[0]), text);
+	rig_teardown(&r);
+}
+
+static void test_hostile_rx_len_too_big(void **state)
+{
+	(void)state;
+	expect_fault(IXGBE_MODEL_RX_LEN_TOO_BIG, 1, "wrote length 2112 into a 2048-byte");
+}
+
+static void test_hostile_rx_len_zero(void **state)
+{
+	(void)state;
+	expect_fault(IXGBE_MODEL_RX_LEN_ZERO, 1, "wrote length 0");
+}
+
+static void test_hostile_tx_out_of_order(void **state)
+{
+	(void)state;
+	expect_fault(IXGBE_MODEL_TX_OUT_OF_ORDER, 4, "done before slot");
+}
+
+static void test_hostile_tx_early_dd(void **state)
+{
+	(void)state;
+	expect_fault(IXGBE_MODEL_TX_EARLY_DD, 4, "before it was posted");
+}
+
+/* Every frame arrives split or flagged: every one dropped and counted. */
+static bool all_dropped(const struct nb_stats *st, uint32_t n)
+{
+	return st->rx_errors == n;
+}
+
+static void expect_all_dropped(enum ixgbe_model_misbehaviour mb)
+{
+	struct rig r;
+	struct nb_stats st;
+
+	assert_int_equal(run_hostile(&r, mb, 8, all_dropped, false, &st), 0);
+	assert_int_equal(st.rx_errors, 8 * 32);
+	assert_int_equal(st.dev_faults, 0);
+	assert_null(nb_dev_fault(r.dev[0]));
+	rig_teardown(&r);
+}
+
+static void test_hostile_rx_no_eop(void **state)
+{
+	(void)state;
+	expect_all_dropped(IXGBE_MODEL_RX_NO_EOP);
+}
+
+static void test_hostile_rx_error_bit(void **state)
+{
+	(void)state;
+	expect_all_dropped(IXGBE_MODEL_RX_ERROR_BIT);
+}
+
+/* The driver never reads RDH/TDH, so garbage there changes nothing. */
+static void test_hostile_corrupt_heads(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_setup(&r, 1);
+	ixgbe_model_set_misbehaviour(r.model[0], IXGBE_MODEL_CORRUPT_HEADS);
+	for (uint32_t k = 0; k < 40; k++) {
+		send_frames(r.dev[0], r.tx_mp, k * 32, 32);
+		receive_frames(r.dev[0], k * 32, 32);
+	}
+	assert_null(nb_dev_fault(r.dev[0]));
+	rig_teardown(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_init_timeout),
+		cmocka_unit_test(test_bad_conf),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_tx_bad_length),
+		cmocka_unit_test(test_forward_pair),
+		cmocka_unit_test(test_hostile_rx_len_too_big),
+		cmocka_unit_test(test_hostile_rx_len_zero),
+		cmocka_unit_test(test_hostile_rx_no_eop),
+		cmocka_unit_test(test_hostile_rx_error_bit),
+		cmocka_unit_test(test_hostile_corrupt_heads),
+		cmocka_unit_test(test_hostile_tx_out_of_order),
+		cmocka_unit_test(test_hostile_tx_early_dd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
