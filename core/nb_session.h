@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nb_session.h - what the helper session shares with the rest of core/
+ * (nb_lockdown) and with test programs, beyond nicbox.h.
+ */
+#ifndef NB_SESSION_H
+#define NB_SESSION_H
+
+#include "nb_internal.h"
+
+/*
+ * Wrap claimed device `index` (after nb_session_ready) in a VFIO PCI
+ * handle; the handle owns the device fd. Each device can be taken once.
+ */
+int nb_session_take_pci(struct nb_session *s, int index, struct nb_pci **out);
+
+/*
+ * The fds the session stands for (helper socket, device fds, pool memfds),
+ * for nb_lockdown's keep list. Returns how many it wrote (at most max).
+ */
+unsigned nb_session_fds(const struct nb_session *s, int *fds, unsigned max);
+
+#endif /* NB_SESSION_H */

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.c - the client side of the nicbox-helper protocol (privhelper/
+ * proto.h): one SOCK_SEQPACKET connection, one request and one reply at a
+ * time, every reply checked by the same validator the helper uses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nb_session.h"
+#include "proto.h"
+
+struct nb_session {
+	int sock;
+	char path[108];
+	unsigned n_devs;
+	struct {
+		char bdf[NBP_BDF_LEN];
+		int fd;        /* -1 until READY_OK */
+		bool taken;    /* an nb_pci owns the fd now */
+	} devs[NB_MAX_DEVICES];
+	int pool_fds[NB_MAX_POOLS]; /* owned by their nb_pool; kept in lockdown */
+	unsigned n_pools;
+	bool ready;
+};
+
+/*
+ * Send `req`, receive one reply of type `want` (or ERROR) with its fds.
+ * On failure no received fd stays open.
+ */
+static int transact(struct nb_session *s, const void *req, uint16_t want,
+		    union nbp_msg *rep, int fds[NB_MAX_DEVICES], unsigned *n_fds)
+{
+	char why[NBP_TEXT_LEN];
+	long n;
+	int err;
+
+	if (s->sock < 0)
+		return nb_fail(ENOTCONN, "nicbox-helper session at %s is closed", s->path);
+	if (nbp_send(s->sock, req, ((const struct nbp_hdr *)req)->len, NULL, 0) < 0)
+		return nb_fail(errno, "sending to nicbox-helper at %s: %s", s->path,
+			       strerror(errno));
+	n = nbp_recv(s->sock, rep, fds, n_fds);
+	if (n <= 0)
+		return nb_fail(n == 0 ? ECONNRESET : errno,
+			       "nicbox-helper at %s: %s", s->path,
+			       n == 0 ? "hung up" : strerror(errno));
+	err = nbp_validate(rep, (size_t)n, *n_fds, true, why, sizeof(why));
+	if (!err && rep->hdr.type == NBP_ERROR)
+		err = -1;
+	else if (!err && rep->hdr.type != want) {
+		snprintf(why, sizeof(why), "reply type 0x%x, expected 0x%x",
+			 rep->hdr.type, want);
+		err = EPROTO;
+	}
+	if (!err)
+		return 0;
+	for (unsigned i = 0; i < *n_fds; i++)
+		close(fds[i]);
+	*n_fds = 0;
+	if (err < 0)
+		return nb_fail(rep->error.err, "nicbox-helper: %s", rep->error.reason);
+	return nb_fail(err, "bad reply from nicbox-helper: %s", why);
+}
+
+NB_API int nb_session_open(const char *path, struct nb_session **out)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct nb_session *s;
+	union nbp_msg req, rep;
+	int fds[NB_MAX_DEVICES];
+	unsigned n_fds;
+
+	if (!path)
+		path = getenv("NICBOX_SOCKET");
+	if (!path || !*path)
+		path = NB_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return nb_fail(ENAMETOOLONG, "socket path too long: %s", path);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return nb_fail(ENOMEM, "out of memory");
+	strcpy(s->path, path);
+	strcpy(addr.sun_path, path);
+	for (unsigned i = 0; i < NB_MAX_DEVICES; i++)
+		s->devs[i].fd = -1;
+	s->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s->sock < 0 || connect(s->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int err = errno;
+
+		if (s->sock >= 0)
+			close(s->sock);
+		free(s);
+		if (err == EACCES)
+			return nb_fail(err, "no permission to connect to %s: is your "
+				       "user in nicbox-helper's --group?", path);
+		return nb_fail(err, "cannot connect to %s: %s (is nicbox-helper running?)",
+			       path, strerror(err));
+	}
+	nbp_init(&req, NBP_HELLO);
+	if (transact(s, &req, NBP_HELLO_OK, &rep, fds, &n_fds) < 0) {
+		close(s->sock);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+NB_API int nb_session_claim(struct nb_session *s, const char *device)
+{
+	union nbp_msg req, rep;
+	int fds[NB_MAX_DEVICES];
+	unsigned n_fds;
+
+	if (!device || !*device || strlen(device) >= sizeof(req.claim.device))
+		return nb_fail(EINVAL, "bad device name (PCI address or interface name)");
+	if (s->ready || s->n_devs == NB_MAX_DEVICES)
+		return nb_fail(EINVAL, "claim before nb_session_ready, at most %d devices",
+			       NB_MAX_DEVICES);
+	nbp_init(&req, NBP_CLAIM);
+	strcpy(req.claim.device, device);
+	if (transact(s, &req, NBP_CLAIM_OK, &rep, fds, &n_fds) < 0)
+		return -1;
+	if (rep.claim_ok.index != s->n_devs)
+		return nb_fail(EPROTO, "nicbox-helper numbered %s as %u, expected %u",
+			       device, rep.claim_ok.index, s->n_devs);
+	strcpy(s->devs[s->n_devs].bdf, rep.claim_ok.bdf);
+	return (int)s->n_devs++;
+}
+
+NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
+			   enum nb_page_size page, struct nb_pool **out,
+			   char *warning, size_t warning_len)
+{
+	union nbp_msg req, rep;
+	int fds[NB_MAX_DEVICES];
+	unsigned n_fds;
+
+	if ((unsigned)page > NBP_PAGE_MAX || bytes == 0)
+		return nb_fail(EINVAL, "bad pool size or page size");
+	nbp_init(&req, NBP_POOL);
+	req.pool.bytes = bytes;
+	req.pool.page = page;
+	if (transact(s, &req, NBP_POOL_OK, &rep, fds, &n_fds) < 0)
+		return -1;
+	if (rep.pool_ok.size < bytes || nb_pool_map(fds[0], rep.pool_ok.size,
+			rep.pool_ok.iova_base, rep.pool_ok.page_size, out) < 0) {
+		close(fds[0]);
+		return rep.pool_ok.size < bytes ? nb_fail(EPROTO, "pool smaller than asked") : -1;
+	}
+	s->pool_fds[s->n_pools++] = fds[0];
+	if (warning && warning_len)
+		snprintf(warning, warning_len, "%s", rep.pool_ok.warning);
+	return 0;
+}
+
+NB_API int nb_session_ready(struct nb_session *s)
+{
+	union nbp_msg req, rep;
+	int fds[NB_MAX_DEVICES];
+	unsigned n_fds;
+
+	if (s->ready)
+		return nb_fail(EINVAL, "session is already ready");
+	nbp_init(&req, NBP_READY);
+	if (transact(s, &req, NBP_READY_OK, &rep, fds, &n_fds) < 0)
+		return -1;
+	if (n_fds != s->n_devs) {
+		for (unsigned i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return nb_fail(EPROTO, "nicbox-helper sent %u device fds for %u claims",
+			       n_fds, s->n_devs);
+	}
+	for (unsigned i = 0; i < n_fds; i++)
+		s->devs[i].fd = fds[i];
+	s->ready = true;
+	return 0;
+}
+
+int nb_session_take_pci(struct nb_session *s, int index, struct nb_pci **out)
+{
+	if (!s->ready || index < 0 || (unsigned)index >= s->n_devs)
+		return nb_fail(EINVAL, "no device %d in this session (claimed %u, ready %s)",
+			       index, s->n_devs, s->ready ? "yes" : "no");
+	if (s->devs[index].taken)
+		return nb_fail(EBUSY, "device %d (%s) is already open", index,
+			       s->devs[index].bdf);
+	if (nb_pci_open_vfio(s->devs[index].fd, s->devs[index].bdf, out) < 0)
+		return -1;
+	s->devs[index].taken = true;
+	return 0;
+}
+
+NB_API int nb_dev_open(struct nb_session *s, int index, struct nb_pool *dma,
+		       const struct nb_dev_conf *conf, struct nb_dev **out)
+{
+	struct nb_pci *pci;
+
+	if (nb_session_take_pci(s, index, &pci) < 0)
+		return -1;
+	if (nb_dev_open_pci(pci, dma, conf, out) < 0) {
+		pci->ops->close(pci);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned nb_session_fds(const struct nb_session *s, int *fds, unsigned max)
+{
+	unsigned n = 0;
+
+	if (s->sock >= 0 && n < max)
+		fds[n++] = s->sock;
+	for (unsigned i = 0; i < s->n_devs && n < max; i++)
+		if (s->devs[i].fd >= 0)
+			fds[n++] = s->devs[i].fd;
+	for (unsigned i = 0; i < s->n_pools && n < max; i++)
+		fds[n++] = s->pool_fds[i];
+	return n;
+}
+
+/*
+ * Device fds we still own are closed first, so the helper's driver restore
+ * does not wait on them; fds owned by an open nb_dev stay until its close.
+ */
+NB_API void nb_session_close(struct nb_session *s)
+{
+	union nbp_msg req, rep;
+	int fds[NB_MAX_DEVICES];
+	unsigned n_fds;
+
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n_devs; i++)
+		if (s->devs[i].fd >= 0 && !s->devs[i].taken)
+			close(s->devs[i].fd);
+	nbp_init(&req, NBP_RELEASE);
+	transact(s, &req, NBP_RELEASE_OK, &rep, fds, &n_fds);
+	close(s->sock);
+	free(s);
+}

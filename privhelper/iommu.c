@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iommu.c - the VFIO type1 backend of the helper's DMA interface
+ * (helper.h: open, attach_group, map, device_fd, close). An iommufd
+ * backend (Linux 6.2+) would implement the same five calls.
+ *
+ * Kernel ABI: include/uapi/linux/vfio.h and Documentation/driver-api/vfio.rst.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "helper.h"
+
+#define MAX_RANGES 16
+/* Never hand out IOVA 0 and its neighbours: a zeroed descriptor must fault. */
+#define IOVA_FLOOR (1ull << 20)
+
+struct nbh_iommu {
+	int container;
+	bool iommu_set;
+	struct { unsigned num; int fd; } groups[NB_MAX_DEVICES];
+	unsigned n_groups;
+	struct vfio_iova_range ranges[MAX_RANGES];
+	unsigned n_ranges;
+	uint64_t next_iova;   /* IOVAs only grow: never reused in a session */
+	struct { uint64_t iova, size; } maps[NB_MAX_POOLS];
+	unsigned n_maps;
+};
+
+struct nbh_iommu *nbh_iommu_open(void)
+{
+	struct nbh_iommu *io = calloc(1, sizeof(*io));
+
+	if (!io) {
+		nbh_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
+	io->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (io->container < 0) {
+		nbh_fail(errno, "/dev/vfio/vfio: %s (is vfio loaded?)", strerror(errno));
+	} else if (ioctl(io->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+		   ioctl(io->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+		nbh_fail(ENOTSUP, "the kernel's VFIO lacks the type1v2 IOMMU");
+	} else {
+		io->next_iova = IOVA_FLOOR;
+		return io;
+	}
+	if (io->container >= 0)
+		close(io->container);
+	free(io);
+	return NULL;
+}
+
+/* The usable IOVA ranges from VFIO_IOMMU_GET_INFO's capability chain. */
+static int read_iova_ranges(struct nbh_iommu *io)
+{
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	struct vfio_iommu_type1_info *info;
+	uint32_t off;
+
+	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &probe) < 0)
+		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+	info = calloc(1, probe.argsz);
+	if (!info)
+		return nbh_fail(ENOMEM, "out of memory");
+	info->argsz = probe.argsz;
+	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, info) < 0) {
+		free(info);
+		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+	}
+	off = (info->flags & VFIO_IOMMU_INFO_CAPS) ? info->cap_offset : 0;
+	while (off && off + sizeof(struct vfio_info_cap_header) <= info->argsz) {
+		struct vfio_info_cap_header *cap = (void *)((char *)info + off);
+
+		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			struct vfio_iommu_type1_info_cap_iova_range *r = (void *)cap;
+
+			for (uint32_t i = 0; i < r->nr_iovas && io->n_ranges < MAX_RANGES; i++)
+				io->ranges[io->n_ranges++] = r->iova_ranges[i];
+		}
+		off = cap->next;
+	}
+	free(info);
+	if (io->n_ranges == 0)
+		return nbh_fail(ENOTSUP, "the IOMMU reports no usable IOVA range");
+	return 0;
+}
+
+int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[32];
+	int fd;
+
+	for (unsigned i = 0; i < io->n_groups; i++)
+		if (io->groups[i].num == group)
+			return 0;
+	if (io->n_maps > 0 || io->n_groups == NB_MAX_DEVICES)
+		return nbh_fail(EPROTO, "groups must all be attached before the first pool");
+	snprintf(path, sizeof(path), "/dev/vfio/%u", group);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return nbh_fail(errno == EBUSY ? EBUSY : errno, "%s: %s", path, strerror(errno));
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status) < 0 ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		close(fd);
+		return nbh_fail(EBUSY, "IOMMU group %u is not viable", group);
+	}
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &io->container) < 0) {
+		nbh_fail(errno, "attaching group %u: %s", group, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	io->groups[io->n_groups].num = group;
+	io->groups[io->n_groups++].fd = fd;
+	if (io->iommu_set)
+		return 0;
+	if (ioctl(io->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+		return nbh_fail(errno, "VFIO_SET_IOMMU(type1v2): %s", strerror(errno));
+	io->iommu_set = true;
+	return read_iova_ranges(io);
+}
+
+/* The lowest free aligned IOVA above every earlier mapping that fits. */
+static int choose_iova(struct nbh_iommu *io, uint64_t size, uint64_t align,
+		       uint64_t *iova)
+{
+	for (unsigned i = 0; i < io->n_ranges; i++) {
+		uint64_t lo = io->ranges[i].start > io->next_iova ?
+			      io->ranges[i].start : io->next_iova;
+
+		lo = (lo + align - 1) & ~(align - 1);
+		if (lo >= io->next_iova && lo + size - 1 >= lo &&
+		    lo + size - 1 <= io->ranges[i].end) {
+			*iova = lo;
+			io->next_iova = lo + size;
+			return 0;
+		}
+	}
+	return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
+			(unsigned long long)size);
+}
+
+int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size,
+		  uint64_t align, uint64_t *iova)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va,
+		.size = size,
+	};
+
+	if (!io->iommu_set || io->n_maps == NB_MAX_POOLS)
+		return nbh_fail(EPROTO, "no group attached or too many pools");
+	uint64_t chosen;
+
+	if (choose_iova(io, size, align, &chosen) < 0)
+		return -1;
+	map.iova = chosen;
+	if (ioctl(io->container, VFIO_IOMMU_MAP_DMA, &map) < 0)
+		return nbh_fail(errno, "VFIO_IOMMU_MAP_DMA of %llu bytes: %s",
+				(unsigned long long)size, strerror(errno));
+	io->maps[io->n_maps].iova = map.iova;
+	io->maps[io->n_maps++].size = size;
+	*iova = map.iova;
+	return 0;
+}
+
+int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf)
+{
+	for (unsigned i = 0; i < io->n_groups; i++) {
+		if (io->groups[i].num != group)
+			continue;
+		int fd = ioctl(io->groups[i].fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+
+		if (fd < 0)
+			return nbh_fail(errno, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf,
+					strerror(errno));
+		return fd;
+	}
+	return nbh_fail(EINVAL, "group %u of %s is not attached", group, bdf);
+}
+
+void nbh_iommu_close(struct nbh_iommu *io)
+{
+	if (!io)
+		return;
+	/*
+	 * If the worker still holds a device fd, unmapping now revokes the
+	 * device's access (its DMA faults); the kernel keeps the group and
+	 * container alive until that fd closes, then resets the device.
+	 */
+	for (unsigned i = 0; i < io->n_maps; i++) {
+		struct vfio_iommu_type1_dma_unmap unmap = {
+			.argsz = sizeof(unmap), .iova = io->maps[i].iova,
+			.size = io->maps[i].size,
+		};
+
+		if (ioctl(io->container, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0)
+			nbh_log("unmapping IOVA 0x%llx: %s",
+				(unsigned long long)unmap.iova, strerror(errno));
+	}
+	for (unsigned i = 0; i < io->n_groups; i++) {
+		ioctl(io->groups[i].fd, VFIO_GROUP_UNSET_CONTAINER);
+		close(io->groups[i].fd);
+	}
+	close(io->container);
+	free(io);
+}
