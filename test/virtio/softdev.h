@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "virtio_rxtx.h"
+/* Relative, so the fuzz harnesses in test/fuzz/ find it too. */
+#include "../../drivers/virtio/virtio_rxtx.h"
 
 struct softdev {
 	struct virtqueue *vq;
