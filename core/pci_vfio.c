@@ -47,14 +47,15 @@ static struct nb_pci_vfio *to_vfio(struct nb_pci *pci)
 	return NB_CONTAINER_OF(pci, struct nb_pci_vfio, pci);
 }
 
-static int region_info(int fd, unsigned index, struct vfio_region_info *info)
+static int region_info(struct nb_pci_vfio *v, unsigned index,
+		       struct vfio_region_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->index = index;
-	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info) < 0)
-		return nb_fail(errno, "vfio: GET_REGION_INFO for region %u: %s",
-			       index, strerror(errno));
+	if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, info) < 0)
+		return nb_fail(errno, "%s: VFIO GET_REGION_INFO for region %u: %s",
+			       v->pci.name, index, strerror(errno));
 	return 0;
 }
 
@@ -102,7 +103,7 @@ static int map_bar_region(struct nb_pci_vfio *v, unsigned bar)
 	void *map;
 
 	/* VFIO's region index for BARn is n (VFIO_PCI_BAR0_REGION_INDEX == 0). */
-	if (region_info(v->fd, VFIO_PCI_BAR0_REGION_INDEX + bar, &info) < 0)
+	if (region_info(v, VFIO_PCI_BAR0_REGION_INDEX + bar, &info) < 0)
 		return -1;
 	/* Also the case for the upper half of a 64-bit BAR. */
 	if (info.size == 0)
@@ -177,17 +178,21 @@ static int probe_device(struct nb_pci_vfio *v, const char *name)
 	struct vfio_device_info dev_info = { .argsz = sizeof(dev_info) };
 	struct vfio_region_info cfg;
 
-	if (ioctl(v->fd, VFIO_DEVICE_GET_INFO, &dev_info) < 0)
-		return nb_fail(errno == ENOTTY ? ENODEV : errno,
+	if (ioctl(v->fd, VFIO_DEVICE_GET_INFO, &dev_info) < 0) {
+		int err = errno;
+
+		/* ENOTTY: the fd is something else entirely (a file, /dev/null). */
+		return nb_fail(err == ENOTTY ? ENODEV : err,
 			       "%s: fd %d is not a VFIO device fd (VFIO_DEVICE_GET_INFO: %s)",
-			       name, v->fd, strerror(errno));
+			       name, v->fd, strerror(err));
+	}
 	if (!(dev_info.flags & VFIO_DEVICE_FLAGS_PCI))
 		return nb_fail(ENODEV, "%s: the VFIO device is not a PCI device (flags 0x%x)",
 			       name, dev_info.flags);
 	if (dev_info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX)
 		return nb_fail(ENODEV, "%s: the VFIO device has %u regions, no config space",
 			       name, dev_info.num_regions);
-	if (region_info(v->fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg) < 0)
+	if (region_info(v, VFIO_PCI_CONFIG_REGION_INDEX, &cfg) < 0)
 		return -1;
 	if ((cfg.flags & (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) !=
 	    (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE) ||
