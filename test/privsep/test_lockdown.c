@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lockdown.c - nb_lockdown() in a forked child with a second thread.
+ * The parent reads /proc/<child>/task/<tid>/status of EVERY thread (the
+ * child itself cannot open anything any more), then lets the child try one
+ * call: allowed calls must work, forbidden ones must kill it with SIGSYS.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nicbox.h"
+
+typedef int (*action_fn)(int spare_fd);
+
+static int park_pipe[2]; /* the second thread blocks reading this */
+
+static void *parked_thread(void *arg)
+{
+	char c;
+	(void)arg;
+	while (read(park_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
+ * Child: start a thread, open a spare fd (not kept), lock down, report,
+ * wait for "go", run the action and exit with its result.
+ */
+static void child(int report_w, int go_r, action_fn action)
+{
+	int keep[] = { report_w, go_r, park_pipe[0], park_pipe[1] };
+	char notice[256], c;
+	pthread_t t;
+	int spare = dup(report_w);
+
+	if (pthread_create(&t, NULL, parked_thread, NULL) != 0)
+		_exit(90);
+	if (nb_lockdown(NULL, keep, 4, notice, sizeof(notice)) < 0) {
+		dprintf(2, "lockdown failed: %s\n", nb_last_error());
+		_exit(91);
+	}
+	if (write(report_w, "L", 1) != 1 || read(go_r, &c, 1) != 1)
+		_exit(92);
+	_exit(action(spare));
+}
+
+static unsigned long status_field(const char *text, const char *name, int base)
+{
+	const char *p = strstr(text, name);
+
+	if (!p)
+		fail_msg("no %s in status", name);
+	return strtoul(p + strlen(name), NULL, base);
+}
+
+/* Every thread: no capabilities, no_new_privs, seccomp filter mode. */
+static unsigned check_every_thread(pid_t pid)
+{
+	char dir[64], path[384], text[4096];
+	unsigned threads = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/status", dir, e->d_name);
+		int fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		ssize_t n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		assert_true(n > 0);
+		text[n] = '\0';
+		assert_int_equal(status_field(text, "CapEff:", 16), 0);
+		assert_int_equal(status_field(text, "CapPrm:", 16), 0);
+		assert_int_equal(status_field(text, "CapInh:", 16), 0);
+		assert_int_equal(status_field(text, "CapAmb:", 16), 0);
+		if (geteuid() == 0) /* we had CAP_SETPCAP, so the bounding set went too */
+			assert_int_equal(status_field(text, "CapBnd:", 16), 0);
+		assert_int_equal(status_field(text, "NoNewPrivs:", 10), 1);
+		assert_int_equal(status_field(text, "Seccomp:", 10), 2);
+		threads++;
+	}
+	closedir(d);
+	return threads;
+}
+
+/* Run `action` locked down; returns the wait status. */
+static int run_locked(action_fn action, unsigned *threads)
+{
+	int report[2], go[2], status;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(report), 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(park_pipe), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child(report[1], go[0], action);
+	close(report[1]);
+	close(go[0]);
+	if (read(report[0], &c, 1) == 1) {
+		if (threads)
+			*threads = check_every_thread(pid);
+		assert_int_equal(write(go[1], "g", 1), 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(report[0]);
+	close(go[1]);
+	close(park_pipe[0]);
+	close(park_pipe[1]);
+	return status;
+}
+
+static void expect_sigsys(action_fn action)
+{
+	int status = run_locked(action, NULL);
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("expected death by SIGSYS, got %s %d",
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static void expect_exit0(action_fn action)
+{
+	int status = run_locked(action, NULL);
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("expected exit 0, got %s %d",
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+/* ---- allowed ------------------------------------------------------------ */
+
+static int allowed_calls(int spare)
+{
+	struct timespec ts, short_sleep = { 0, 1000 };
+	char *p;
+
+	(void)spare;
+	if (getpid() <= 0 || syscall(SYS_gettid) <= 0)
+		return 1;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || nanosleep(&short_sleep, NULL) < 0)
+		return 2;
+	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	p[0] = 1;
+	if (madvise(p, 1 << 20, MADV_DONTNEED) < 0 || mprotect(p, 4096, PROT_READ) < 0 ||
+	    munmap(p, 1 << 20) < 0)
+		return 4;
+	free(malloc(1 << 16)); /* brk or mmap inside malloc */
+	return 0;
+}
+
+static void test_every_thread_locked_and_allowed_calls_work(void **state)
+{
+	unsigned threads = 0;
+	int status;
+	(void)state;
+
+	status = run_locked(allowed_calls, &threads);
+	assert_true(threads >= 2);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The fd opened before lockdown and not kept is gone. */
+static int spare_fd_is_closed(int spare)
+{
+	return write(spare, "x", 1) < 0 && errno == EBADF ? 0 : 1;
+}
+
+static void test_unkept_fds_closed(void **state)
+{
+	(void)state;
+	expect_exit0(spare_fd_is_closed);
+}
+
+/*
+ * Decision: an allowed VFIO request with garbage in the high 32 bits is
+ * allowed. The kernel truncates the request to 32 bits, so it IS that
+ * request; the filter compares low 32 bits and cannot be fooled either way.
+ * Here it reaches the kernel and fails with ENOTTY on a pipe.
+ */
+static int vfio_request_high_garbage(int spare)
+{
+	(void)spare;
+	long rc = syscall(SYS_ioctl, 0, 0xdead000000000000ul | VFIO_DEVICE_GET_INFO, NULL);
+
+	return rc < 0 && errno != ENOSYS ? 0 : 1;
+}
+
+static void test_vfio_ioctl_with_high_bits_allowed(void **state)
+{
+	(void)state;
+	expect_exit0(vfio_request_high_garbage);
+}
+
+/* ---- forbidden: each kills the process with SIGSYS ----------------------- */
+
+static int do_open(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_open, "/etc/hostname", O_RDONLY);
+}
+
+static int do_openat(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY);
+}
+
+static int do_socket(int spare)
+{
+	(void)spare;
+	return socket(AF_UNIX, SOCK_STREAM, 0);
+}
+
+static int do_execve(int spare)
+{
+	char *argv[] = { "true", NULL };
+	(void)spare;
+	return (int)syscall(SYS_execve, "/bin/true", argv, NULL);
+}
+
+static int do_ioctl_not_listed(int spare)
+{
+	int n;
+	(void)spare;
+	return (int)syscall(SYS_ioctl, 0, FIONREAD, &n);
+}
+
+/* A container request (MAP_DMA shares its number with PCI_HOT_RESET). */
+static int do_ioctl_map_dma_high_bits(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_ioctl, 0, 0xffffffff00000000ul | VFIO_IOMMU_MAP_DMA, NULL);
+}
+
+static int do_mmap_exec(int spare)
+{
+	(void)spare;
+	return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0) == MAP_FAILED;
+}
+
+static int do_mprotect_exec(int spare)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	(void)spare;
+	return mprotect(page, sizeof(page), PROT_READ | PROT_EXEC);
+}
+
+static int do_memfd_create(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_memfd_create, "x", 0);
+}
+
+static int do_ftruncate(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_ftruncate, -1, 0);
+}
+
+static int do_fallocate(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_fallocate, -1, 3 /* PUNCH_HOLE|KEEP_SIZE */, 0, 4096);
+}
+
+static int do_madvise_remove(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_madvise, &park_pipe, 4096, MADV_REMOVE);
+}
+
+static int do_madvise_remove_high_bits(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_madvise, &park_pipe, 4096, 0x100000000ul | MADV_REMOVE);
+}
+
+static int do_ptrace(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0);
+}
+
+static int do_bpf(int spare)
+{
+	(void)spare;
+	return (int)syscall(SYS_bpf, 0, NULL, 0);
+}
+
+#define SIGSYS_TEST(fn) \
+	static void test_sigsys_##fn(void **state) { (void)state; expect_sigsys(fn); }
+SIGSYS_TEST(do_open)
+SIGSYS_TEST(do_openat)
+SIGSYS_TEST(do_socket)
+SIGSYS_TEST(do_execve)
+SIGSYS_TEST(do_ioctl_not_listed)
+SIGSYS_TEST(do_ioctl_map_dma_high_bits)
+SIGSYS_TEST(do_mmap_exec)
+SIGSYS_TEST(do_mprotect_exec)
+SIGSYS_TEST(do_memfd_create)
+SIGSYS_TEST(do_ftruncate)
+SIGSYS_TEST(do_fallocate)
+SIGSYS_TEST(do_madvise_remove)
+SIGSYS_TEST(do_madvise_remove_high_bits)
+SIGSYS_TEST(do_ptrace)
+SIGSYS_TEST(do_bpf)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_thread_locked_and_allowed_calls_work),
+		cmocka_unit_test(test_unkept_fds_closed),
+		cmocka_unit_test(test_vfio_ioctl_with_high_bits_allowed),
+		cmocka_unit_test(test_sigsys_do_open),
+		cmocka_unit_test(test_sigsys_do_openat),
+		cmocka_unit_test(test_sigsys_do_socket),
+		cmocka_unit_test(test_sigsys_do_execve),
+		cmocka_unit_test(test_sigsys_do_ioctl_not_listed),
+		cmocka_unit_test(test_sigsys_do_ioctl_map_dma_high_bits),
+		cmocka_unit_test(test_sigsys_do_mmap_exec),
+		cmocka_unit_test(test_sigsys_do_mprotect_exec),
+		cmocka_unit_test(test_sigsys_do_memfd_create),
+		cmocka_unit_test(test_sigsys_do_ftruncate),
+		cmocka_unit_test(test_sigsys_do_fallocate),
+		cmocka_unit_test(test_sigsys_do_madvise_remove),
+		cmocka_unit_test(test_sigsys_do_madvise_remove_high_bits),
+		cmocka_unit_test(test_sigsys_do_ptrace),
+		cmocka_unit_test(test_sigsys_do_bpf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
