@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_virtio_pci.c - the virtio-net driver's open/close, capability walk,
+ * feature negotiation, link/MAC and fault reporting, on a fake PCI function
+ * whose BAR is plain memory. Plain memory cannot emulate the select
+ * registers (every queue_select and feature_select sees the same fields),
+ * which these tests take into account; the rings themselves are covered by
+ * test_virtqueue.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../drivers/virtio/virtio_spec.h"
+#include "nb_internal.h"
+#include "nb_mmio.h"
+
+#define BAR 4
+#define BAR_LEN 0x4000
+#define COMMON_OFF 0x0000
+#define ISR_OFF 0x1000
+#define DEVICE_OFF 0x2000
+#define NOTIFY_OFF 0x3000
+#define STRUCT_LEN 0x1000
+#define NOTIFY_MULT 4
+
+#define POOL_BYTES (16u << 20)
+#define FAKE_IOVA 0x200000000ull
+#define MP_COUNT 512
+
+/*
+ * One 32-bit feature word, seen in both halves (no select emulation): bit 0
+ * and 1 become VERSION_1 and ACCESS_PLATFORM in the high half, bit 31
+ * SPEED_DUPLEX; MAC and STATUS are in the low half.
+ */
+#define GOOD_FEATURES                                                 \
+	(1u << (VIRTIO_F_VERSION_1 - 32) |                            \
+	 1u << (VIRTIO_F_ACCESS_PLATFORM - 32) | 1u << VIRTIO_NET_F_MAC | \
+	 1u << VIRTIO_NET_F_STATUS | 1u << (VIRTIO_NET_F_SPEED_DUPLEX - 32))
+
+static const uint8_t test_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+struct fake_virtio {
+	struct nb_pci pci; /* first */
+	uint8_t cfg[256];
+	uint8_t *bar;
+	bool *closed;
+};
+
+static int fake_map_bar(struct nb_pci *pci, unsigned bar, void **va,
+			size_t *len)
+{
+	struct fake_virtio *f = (struct fake_virtio *)pci;
+
+	if (bar != BAR)
+		return nb_fail(ENOENT, "fake: no BAR%u", bar);
+	*va = f->bar;
+	*len = BAR_LEN;
+	return 0;
+}
+
+static int fake_cfg_read(struct nb_pci *pci, unsigned off, void *buf,
+			 size_t len)
+{
+	struct fake_virtio *f = (struct fake_virtio *)pci;
+
+	assert_true(off + len <= sizeof(f->cfg)); /* the driver stays inside */
+	memcpy(buf, f->cfg + off, len);
+	return 0;
+}
+
+static int fake_cfg_write(struct nb_pci *pci, unsigned off, const void *buf,
+			  size_t len)
+{
+	struct fake_virtio *f = (struct fake_virtio *)pci;
+
+	assert_true(off + len <= sizeof(f->cfg));
+	memcpy(f->cfg + off, buf, len);
+	return 0;
+}
+
+static void fake_close(struct nb_pci *pci)
+{
+	struct fake_virtio *f = (struct fake_virtio *)pci;
+
+	*f->closed = true;
+	free(f->bar);
+	free(f);
+}
+
+static const struct nb_pci_ops fake_ops = {
+	.map_bar = fake_map_bar,
+	.cfg_read = fake_cfg_read,
+	.cfg_write = fake_cfg_write,
+	.close = fake_close,
+};
+
+/* 4.1.4: a virtio_pci_cap (or notify cap) at `at`, pointing to `next`. */
+static void put_cap(struct fake_virtio *f, uint8_t at, uint8_t next,
+		    uint8_t type, uint8_t bar, uint32_t off, uint32_t len)
+{
+	uint8_t *c = f->cfg + at;
+
+	c[0] = PCI_CAP_ID_VNDR;
+	c[1] = next;
+	c[2] = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_SIZE
+						 : VIRTIO_PCI_CAP_SIZE;
+	c[3] = type;
+	c[4] = bar;
+	memcpy(c + VIRTIO_PCI_CAP_OFFSET, &off, 4);
+	memcpy(c + VIRTIO_PCI_CAP_LENGTH, &len, 4);
+	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
+		uint32_t mult = NOTIFY_MULT;
+
+		memcpy(c + VIRTIO_PCI_NOTIFY_CAP_MULT, &mult, 4);
+	}
+}
+
+struct fixture {
+	struct fake_virtio *dev;
+	bool closed;
+	struct nb_pool *dma;
+	struct nb_mempool *mp;
+	struct nb_dev_conf conf;
+};
+
+static volatile uint8_t *common(struct fixture *f)
+{
+	return f->dev->bar + COMMON_OFF;
+}
+
+static volatile uint8_t *devcfg(struct fixture *f)
+{
+	return f->dev->bar + DEVICE_OFF;
+}
+
+/* A well-formed modern virtio-net function, as QEMU presents one. */
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct fake_virtio *d = calloc(1, sizeof(*d));
+	uint16_t status = PCI_STATUS_CAP_LIST, qsize = 256, link = 1;
+	uint32_t features = GOOD_FEATURES, speed = 10000;
+
+	assert_non_null(f);
+	assert_non_null(d);
+	d->pci.ops = &fake_ops;
+	d->pci.vendor_id = VIRTIO_PCI_VENDOR;
+	d->pci.device_id = VIRTIO_PCI_DEVICE_NET;
+	strcpy(d->pci.name, "0000:00:04.0");
+	d->bar = aligned_alloc(4096, BAR_LEN);
+	assert_non_null(d->bar);
+	memset(d->bar, 0, BAR_LEN);
+	d->closed = &f->closed;
+	memcpy(d->cfg + PCI_STATUS, &status, 2);
+	d->cfg[PCI_CAPABILITY_LIST] = 0x40;
+	/* An MSI-X capability first: not vendor-specific, skipped. */
+	d->cfg[0x40] = 0x11;
+	d->cfg[0x41] = 0x50;
+	put_cap(d, 0x50, 0x60, VIRTIO_PCI_CAP_COMMON_CFG, BAR, COMMON_OFF,
+		STRUCT_LEN);
+	put_cap(d, 0x60, 0x70, VIRTIO_PCI_CAP_ISR_CFG, BAR, ISR_OFF, STRUCT_LEN);
+	put_cap(d, 0x70, 0x80, VIRTIO_PCI_CAP_DEVICE_CFG, BAR, DEVICE_OFF,
+		STRUCT_LEN);
+	put_cap(d, 0x80, 0x00, VIRTIO_PCI_CAP_NOTIFY_CFG, BAR, NOTIFY_OFF,
+		STRUCT_LEN);
+	f->dev = d;
+
+	memcpy(d->bar + COMMON_OFF + VIRTIO_COMMON_DF, &features, 4);
+	memcpy(d->bar + COMMON_OFF + VIRTIO_COMMON_Q_SIZE, &qsize, 2);
+	memcpy(d->bar + DEVICE_OFF + VIRTIO_NET_CFG_MAC, test_mac, 6);
+	memcpy(d->bar + DEVICE_OFF + VIRTIO_NET_CFG_STATUS, &link, 2);
+	memcpy(d->bar + DEVICE_OFF + VIRTIO_NET_CFG_SPEED, &speed, 4);
+
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &f->dma), 0);
+	assert_int_equal(nb_mempool_create(f->dma, MP_COUNT, 2048, &f->mp), 0);
+	f->conf.rx_mempool = f->mp;
+	f->conf.link_wait_ms = 1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!f->closed)
+		f->dev->pci.ops->close(&f->dev->pci);
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT);
+	nb_mempool_destroy(f->mp);
+	nb_pool_destroy(f->dma);
+	free(f);
+	return 0;
+}
+
+static struct nb_dev *open_ok(struct fixture *f)
+{
+	struct nb_dev *dev = NULL;
+
+	if (nb_dev_open_pci(&f->dev->pci, f->dma, &f->conf, &dev) < 0)
+		fail_msg("open failed: %s", nb_last_error());
+	return dev;
+}
+
+static void close_dev(struct fixture *f, struct nb_dev *dev)
+{
+	nb_dev_close(dev);
+	assert_true(f->closed);
+}
+
+static void assert_open_fails(struct fixture *f, int err, const char *text)
+{
+	struct nb_dev *dev = NULL;
+
+	assert_int_equal(nb_dev_open_pci(&f->dev->pci, f->dma, &f->conf, &dev), -1);
+	assert_int_equal(errno, err);
+	if (strstr(nb_last_error(), text) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", nb_last_error(), text);
+	assert_null(dev);
+	assert_false(f->closed); /* the caller still owns the function */
+}
+
+static void test_open_negotiates_and_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	uint64_t desc = 0;
+	uint16_t cmd;
+
+	/* 3.1.1: every step done, in status. */
+	assert_int_equal(nb_reg_read8(common(f), VIRTIO_COMMON_STATUS),
+			 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	/* The high half written last: VERSION_1, ACCESS_PLATFORM, SPEED. */
+	assert_int_equal(nb_reg_read32(common(f), VIRTIO_COMMON_GFSELECT), 1);
+	assert_int_equal(nb_reg_read32(common(f), VIRTIO_COMMON_GF),
+			 GOOD_FEATURES & ~(1u << VIRTIO_NET_F_MAC |
+					   1u << VIRTIO_NET_F_STATUS));
+	assert_int_equal(nb_reg_read16(common(f), VIRTIO_COMMON_Q_ENABLE), 1);
+	assert_int_equal(nb_reg_read16(common(f), VIRTIO_COMMON_Q_MSIX),
+			 VIRTIO_MSI_NO_VECTOR);
+	/* Ring addresses are IOVAs inside the pool. */
+	memcpy(&desc, f->dev->bar + COMMON_OFF + VIRTIO_COMMON_Q_DESC, 8);
+	assert_non_null(nb_pool_iova_to_va(f->dma, desc, 16));
+	/* The receive ring was filled and the device notified (queue 0). */
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT - 256);
+	assert_int_equal(nb_reg_read16(f->dev->bar, NOTIFY_OFF), VIRTIO_NET_RXQ);
+	memcpy(&cmd, f->dev->cfg + 4, 2);
+	assert_true(cmd & (1u << 2)); /* bus master enabled */
+	assert_string_equal(nb_dev_driver(dev), "virtio-net");
+
+	/* Every receive buffer comes back on close (teardown checks). */
+	close_dev(f, dev);
+}
+
+static void test_link_mac_speed(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	struct nb_link link;
+	uint8_t mac[6];
+
+	assert_int_equal(nb_dev_mac(dev, mac), 0);
+	assert_memory_equal(mac, test_mac, 6);
+	assert_int_equal(nb_dev_link(dev, &link), 0);
+	assert_true(link.up);
+	assert_int_equal(link.speed_mbps, 10000);
+
+	nb_reg_write16(devcfg(f), VIRTIO_NET_CFG_STATUS, 0);
+	nb_reg_write32(devcfg(f), VIRTIO_NET_CFG_SPEED, VIRTIO_NET_SPEED_UNKNOWN);
+	assert_int_equal(nb_dev_link(dev, &link), 0);
+	assert_false(link.up);
+	assert_int_equal(link.speed_mbps, 0);
+
+	/* No VIRTIO_NET_F_CTRL_RX offered: promiscuous mode cannot change. */
+	assert_int_equal(nb_dev_set_promisc(dev, true), -1);
+	assert_int_equal(errno, ENOTSUP);
+	assert_non_null(strstr(nb_last_error(), "VIRTIO_NET_F_CTRL_RX"));
+	close_dev(f, dev);
+}
+
+static void test_transmit_kicks_tx_queue(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp);
+	struct nb_stats st;
+
+	assert_non_null(pkt);
+	memset(pkt->data, 0xab, 60);
+	pkt->len = 60;
+	assert_int_equal(nb_tx_batch(dev, 0, &pkt, 1), 1);
+	assert_int_equal(nb_reg_read16(f->dev->bar, NOTIFY_OFF), VIRTIO_NET_TXQ);
+	/* Only queue 0 exists. */
+	assert_int_equal(nb_tx_batch(dev, 1, &pkt, 1), 0);
+	assert_int_equal(nb_dev_stats(dev, &st), 0);
+	assert_int_equal(st.tx_packets, 1);
+	assert_int_equal(st.tx_bytes, 60);
+	/* Still posted at close: freed by it. */
+	close_dev(f, dev);
+}
+
+static void test_refuses_without_access_platform(void **state)
+{
+	struct fixture *f = *state;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES & ~(1u << (VIRTIO_F_ACCESS_PLATFORM - 32)));
+	assert_open_fails(f, ENOTSUP, "VIRTIO_F_ACCESS_PLATFORM");
+	assert_non_null(strstr(nb_last_error(), "IOMMU"));
+}
+
+static void test_refuses_legacy_device(void **state)
+{
+	struct fixture *f = *state;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES & ~(1u << (VIRTIO_F_VERSION_1 - 32)));
+	assert_open_fails(f, ENOTSUP, "VIRTIO_F_VERSION_1");
+}
+
+static void test_refuses_cap_outside_bar(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Starts inside the 16 KiB BAR, ends 4 KiB beyond it. */
+	put_cap(f->dev, 0x70, 0x80, VIRTIO_PCI_CAP_DEVICE_CFG, BAR, 0x3800,
+		STRUCT_LEN);
+	assert_open_fails(f, EIO, "outside BAR4");
+	/* Offset alone past the end, length chosen to wrap 32 bits. */
+	put_cap(f->dev, 0x70, 0x80, VIRTIO_PCI_CAP_DEVICE_CFG, BAR,
+		0xfffff000u, 0x2000);
+	assert_open_fails(f, EIO, "outside BAR4");
+}
+
+static void test_refuses_doorbell_outside_notify(void **state)
+{
+	struct fixture *f = *state;
+
+	nb_reg_write16(common(f), VIRTIO_COMMON_Q_NOFF, STRUCT_LEN / NOTIFY_MULT);
+	assert_open_fails(f, EIO, "doorbell");
+}
+
+static void test_refuses_missing_capability(void **state)
+{
+	struct fixture *f = *state;
+
+	f->dev->cfg[0x70 + VIRTIO_PCI_CAP_CFG_TYPE] = 9; /* vendor data */
+	assert_open_fails(f, ENODEV, "device absent");
+}
+
+static void test_skips_reserved_bar_and_survives_cycle(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev;
+
+	/* A common cap naming BAR 7 comes first and must be ignored ... */
+	f->dev->cfg[0x41] = 0x98;
+	put_cap(f->dev, 0x98, 0x50, VIRTIO_PCI_CAP_COMMON_CFG, 7, 0, 0x100);
+	/* ... and the list loops back on itself. */
+	f->dev->cfg[0x81] = 0x40;
+	dev = open_ok(f);
+	close_dev(f, dev);
+}
+
+static void test_bad_configuration(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *small;
+
+	f->conf.rx_queues = 2;
+	assert_open_fails(f, ENOTSUP, "one receive and one transmit queue");
+	f->conf.rx_queues = 1;
+	assert_int_equal(nb_mempool_create(f->dma, 16, 1024, &small), 0);
+	f->conf.rx_mempool = small;
+	assert_open_fails(f, EINVAL, "5.1.6.3.1");
+	f->conf.rx_mempool = NULL;
+	assert_open_fails(f, EINVAL, "rx_mempool");
+	nb_mempool_destroy(small);
+}
+
+static void test_device_needs_reset_is_a_fault(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp), *rx[8];
+	struct nb_stats st;
+
+	assert_null(nb_dev_fault(dev));
+	nb_reg_write8(common(f), VIRTIO_COMMON_STATUS,
+		      nb_reg_read8(common(f), VIRTIO_COMMON_STATUS) |
+		      VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(nb_dev_stats(dev, &st), 0);
+	assert_int_equal(st.dev_faults, 1);
+	assert_non_null(nb_dev_fault(dev));
+	assert_non_null(strstr(nb_dev_fault(dev), "DEVICE_NEEDS_RESET"));
+	/* Queues stopped; counted once however often it is seen. */
+	pkt->len = 60;
+	assert_int_equal(nb_tx_batch(dev, 0, &pkt, 1), 0);
+	assert_int_equal(nb_rx_batch(dev, 0, rx, 8), 0);
+	assert_int_equal(nb_dev_stats(dev, &st), 0);
+	assert_int_equal(st.dev_faults, 1);
+	nb_pkt_free(pkt);
+	close_dev(f, dev);
+}
+
+static void test_ring_fault_reaches_the_app(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp);
+	volatile struct virtq_used *used;
+	uint64_t used_iova;
+	struct nb_stats st;
+
+	/* The last queue configured is the transmit queue (no selects). */
+	memcpy(&used_iova, f->dev->bar + COMMON_OFF + VIRTIO_COMMON_Q_DEVICE, 8);
+	used = nb_pool_iova_to_va(f->dma, used_iova, 4);
+	assert_non_null(used);
+	used->idx = 5; /* completions for frames never sent */
+	pkt->len = 60;
+	assert_int_equal(nb_tx_batch(dev, 0, &pkt, 1), 0);
+	assert_int_equal(nb_dev_stats(dev, &st), 0);
+	assert_int_equal(st.dev_faults, 1);
+	assert_non_null(strstr(nb_dev_fault(dev), "0000:00:04.0"));
+	assert_non_null(strstr(nb_dev_fault(dev), "outstanding"));
+	nb_pkt_free(pkt);
+	close_dev(f, dev);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_open_negotiates_and_closes),
+		T(test_link_mac_speed),
+		T(test_transmit_kicks_tx_queue),
+		T(test_refuses_without_access_platform),
+		T(test_refuses_legacy_device),
+		T(test_refuses_cap_outside_bar),
+		T(test_refuses_doorbell_outside_notify),
+		T(test_refuses_missing_capability),
+		T(test_skips_reserved_bar_and_survives_cycle),
+		T(test_bad_configuration),
+		T(test_device_needs_reset_is_a_fault),
+		T(test_ring_fault_reaches_the_app),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
