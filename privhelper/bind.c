@@ -146,15 +146,20 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	nic->vendor_id = (uint16_t)read_hex(nic->bdf, "vendor");
 	nic->device_id = (uint16_t)read_hex(nic->bdf, "device");
 	current_ifname(nic->bdf, nic->ifname, sizeof(nic->ifname));
+	dev_path(path, sizeof(path), nic->bdf, "iommu_group");
+	nbh_sysfs_link_name(path, group, sizeof(group));
+	nic->group = group[0] ? (int)strtol(group, NULL, 10) : -1;
+	return 0;
+}
+
+int nbh_nic_check_iommu(const struct nbh_nic *nic)
+{
 	if (!iommu_present())
 		return nbh_fail(ENXIO, "no IOMMU: %s is empty; enable it on the kernel "
 				"command line with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
 				IOMMU_GROUPS);
-	dev_path(path, sizeof(path), nic->bdf, "iommu_group");
-	nbh_sysfs_link_name(path, group, sizeof(group));
-	if (!group[0])
+	if (nic->group < 0)
 		return nbh_fail(ENXIO, "%s has no IOMMU group (is the IOMMU on for it?)", nic->bdf);
-	nic->group = (unsigned)strtoul(group, NULL, 10);
 	return 0;
 }
 
@@ -369,24 +374,24 @@ static void current_driver(const char *bdf, char *out, size_t len)
 }
 
 /* Every device in the group unbound or on a driver that gives no DMA. */
-static int group_viable(unsigned group)
+static int group_viable(int group)
 {
 	char path[PATH_MAX], drv[64];
 	struct dirent *e;
 	DIR *d;
 	int rc = 0;
 
-	snprintf(path, sizeof(path), IOMMU_GROUPS "/%u/devices", group);
+	snprintf(path, sizeof(path), IOMMU_GROUPS "/%d/devices", group);
 	d = opendir(path);
 	if (!d)
-		return nbh_fail(ENXIO, "cannot list IOMMU group %u", group);
+		return nbh_fail(ENXIO, "cannot list IOMMU group %d", group);
 	while (rc == 0 && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		current_driver(e->d_name, drv, sizeof(drv));
 		if (drv[0] && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub") &&
 		    strcmp(drv, "pcieport"))
-			rc = nbh_fail(EBUSY, "IOMMU group %u is not viable: %s is bound to %s "
+			rc = nbh_fail(EBUSY, "IOMMU group %d is not viable: %s is bound to %s "
 				      "(bind it to vfio-pci or unbind it)", group, e->d_name, drv);
 	}
 	closedir(d);

@@ -37,7 +37,7 @@ struct nbh_nic {
 	char bdf[NBH_BDF_LEN];
 	char ifname[NBH_IFNAME_LEN];  /* netdev at claim time, "" if none */
 	uint16_t vendor_id, device_id;
-	unsigned group;               /* IOMMU group number */
+	int group;                    /* IOMMU group number, -1 if none */
 	char orig_driver[64];         /* "" if it had none */
 	char orig_override[64];       /* "" if driver_override was unset */
 	bool switched;                /* we moved it to vfio-pci */
@@ -48,6 +48,8 @@ struct nbh_nic {
 
 /* Fill bdf, ifname, ids and group from a PCI address or interface name. */
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
+/* ENXIO, naming the kernel option, unless an IOMMU covers the NIC. */
+int nbh_nic_check_iommu(const struct nbh_nic *nic);
 /* Take the per-device lock recording the holder; EBUSY names the holder. */
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
 /* Refuse a busy netdev unless allowed; take the link down. */

@@ -99,7 +99,7 @@ static int parse_group(const char *arg, gid_t *gid)
 	return 0;
 }
 
-/* Our own listening socket: mode 0660, owned by root:gid. */
+/* Our own listening socket: mode 0660, group `gid` if one was given. */
 static int listen_socket(const char *path, gid_t gid)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -123,7 +123,8 @@ static int listen_socket(const char *path, gid_t gid)
 	int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 
 	umask(old);
-	if (rc < 0 || chown(path, 0, gid) < 0 || chmod(path, 0660) < 0 ||
+	if (rc < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, 0660) < 0 ||
 	    listen(fd, 16) < 0) {
 		nbh_fail(errno, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
 	const char *group = NULL, *cmd;
 	struct nbh_policy policy;
 	char err[512];
-	gid_t gid = 0;
+	gid_t gid = (gid_t)-1;
 	int c, fd, rc, activated;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

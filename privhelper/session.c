@@ -76,6 +76,8 @@ static int on_claim(struct session *s, const union nbp_msg *req,
 		return nbh_fail(EACCES, "policy %s lets uid %u claim no device %s%s%s",
 				s->policy->file, (unsigned)s->who.uid, nic->bdf,
 				nic->ifname[0] ? " / " : "", nic->ifname);
+	if (nbh_nic_check_iommu(nic) < 0)
+		return -1;
 	nic->keep_vfio = rule->keep_vfio;
 	/* Count the NIC before touching it, so teardown undoes partial work. */
 	s->n_nics++;
@@ -87,12 +89,12 @@ static int on_claim(struct session *s, const union nbp_msg *req,
 		return -1;
 	if (s->n_nics == 1 || rule->max_pool < s->pool_cap)
 		s->pool_cap = rule->max_pool;
-	nbh_log("uid %u claimed %s (%s, %04x:%04x, group %u) by %s:%u", s->who.uid,
+	nbh_log("uid %u claimed %s (%s, %04x:%04x, group %d) by %s:%u", s->who.uid,
 		nic->bdf, nic->ifname[0] ? nic->ifname : "no netdev", nic->vendor_id,
 		nic->device_id, nic->group, s->policy->file, rule->line);
 	nbp_init(rep, NBP_CLAIM_OK);
 	rep->claim_ok.index = s->n_nics - 1;
-	rep->claim_ok.iommu_group = nic->group;
+	rep->claim_ok.iommu_group = (uint32_t)nic->group;
 	rep->claim_ok.vendor_id = nic->vendor_id;
 	rep->claim_ok.device_id = nic->device_id;
 	snprintf(rep->claim_ok.bdf, sizeof(rep->claim_ok.bdf), "%s", nic->bdf);

@@ -57,11 +57,7 @@ int nbh_status(const char *policy_file, const char *socket_path)
 		char path[320], drv[64], holder[64];
 		char group[16] = "-";
 		const char *claim = "?";
-		/* Fails on non-NICs; without an IOMMU (ENXIO) it fails after
-		 * filling in everything but the group, enough for the table. */
-		int rc = nbh_nic_resolve(list[i]->d_name, &nic);
-
-		if (rc < 0 && nbh_last_err() != ENXIO) {
+		if (nbh_nic_resolve(list[i]->d_name, &nic) < 0) { /* not a NIC */
 			free(list[i]);
 			continue;
 		}
@@ -73,8 +69,8 @@ int nbh_status(const char *policy_file, const char *socket_path)
 
 			claim = nbh_policy_match(&policy, &who, &id) ? "yes" : "no";
 		}
-		if (rc == 0)
-			snprintf(group, sizeof(group), "%u", nic.group);
+		if (nic.group >= 0)
+			snprintf(group, sizeof(group), "%d", nic.group);
 		printf("%-13s %-10s %-12s %-6s %-9s %s\n", nic.bdf,
 		       nic.ifname[0] ? nic.ifname : "-", drv[0] ? drv : "-", group,
 		       claim, holder[0] ? holder : "-");

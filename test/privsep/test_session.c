@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_session.c - the real nicbox-helper binary against the client API and
+ * raw protocol violations, on any machine: nothing here binds a NIC (the
+ * requests fail before that, by design), so it needs neither an IOMMU nor
+ * a spare NIC. Claims that succeed are covered by the in-guest checks
+ * (test/vm/checks/2*-helper-*.sh).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nicbox.h"
+#include "proto.h"
+
+struct fixture {
+	char dir[64];
+	char sock[96];
+	char policy[96];
+	pid_t helper;
+};
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* First PCI network controller on this machine, "" if none. */
+static void some_nic(char *out, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir("/sys/bus/pci/devices");
+
+	out[0] = '\0';
+	while (d && (e = readdir(d))) {
+		char path[300], cls[16] = "";
+		int fd;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", e->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0 && read(fd, cls, sizeof(cls) - 1) > 0 &&
+		    strncmp(cls, "0x02", 4) == 0 && strlen(e->d_name) < len) {
+			strcpy(out, e->d_name);
+			close(fd);
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void write_policy(struct fixture *f, const char *text)
+{
+	FILE *fp = fopen(f->policy, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Start the helper (directly or through systemd-socket-activate). */
+static void start_helper(struct fixture *f, bool activated)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	f->helper = fork();
+	assert_true(f->helper >= 0);
+	if (f->helper == 0) {
+		if (activated)
+			execlp("systemd-socket-activate", "systemd-socket-activate",
+			       "--seqpacket", "-l", f->sock, NB_HELPER_PATH, "serve",
+			       "--policy", f->policy, (char *)NULL);
+		else
+			execl(NB_HELPER_PATH, "nicbox-helper", "serve", "--socket",
+			      f->sock, "--policy", f->policy, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !exists(f->sock); i++)
+		nanosleep(&tick, NULL);
+	assert_true(exists(f->sock));
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	strcpy(f.dir, "/tmp/nb-session-XXXXXX");
+	if (!mkdtemp(f.dir))
+		return -1;
+	snprintf(f.sock, sizeof(f.sock), "%s/helper.sock", f.dir);
+	snprintf(f.policy, sizeof(f.policy), "%s/nicbox.conf", f.dir);
+	f.helper = 0;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+
+	if (f->helper > 0) {
+		kill(f->helper, SIGTERM);
+		waitpid(f->helper, &status, 0);
+	}
+	unlink(f->sock);
+	unlink(f->policy);
+	rmdir(f->dir);
+	return 0;
+}
+
+static void test_open_without_helper_explains(void **state)
+{
+	struct nb_session *s;
+	(void)state;
+
+	assert_int_equal(nb_session_open("/nonexistent/nicbox.sock", &s), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(nb_last_error(), "is nicbox-helper running?"));
+}
+
+static void test_malformed_policy_stops_helper(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid;
+
+	write_policy(f, "allow user:0 pci:00:04.0\nallow user:0 pci:zz\n");
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execl(NB_HELPER_PATH, "nicbox-helper", "serve", "--socket", f->sock,
+		      "--policy", f->policy, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_false(exists(f->sock));
+}
+
+static void test_hello_release(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+
+	write_policy(f, "");
+	start_helper(f, false);
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	nb_session_close(s);
+	/* The helper serves the next client (one child per connection). */
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	nb_session_close(s);
+}
+
+static void test_socket_activation(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+
+	if (access("/usr/bin/systemd-socket-activate", X_OK) != 0)
+		skip();
+	write_policy(f, "");
+	start_helper(f, true);
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	nb_session_close(s);
+}
+
+static void test_claim_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+	char nic[32];
+
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
+	start_helper(f, false);
+	/* Every failure ends that session; each case opens a new one. */
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, "0000:ff:1f.7"), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_non_null(strstr(nb_last_error(), "no PCI device 0000:ff:1f.7"));
+	nb_session_close(s);
+
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, "nb-no-such-if"), -1);
+	assert_int_equal(errno, ENODEV);
+	nb_session_close(s);
+
+	some_nic(nic, sizeof(nic));
+	if (!nic[0])
+		return;
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, nic), -1);
+	assert_int_equal(errno, EACCES);
+	assert_non_null(strstr(nb_last_error(), "claim no device"));
+	nb_session_close(s);
+}
+
+/* On a machine without an IOMMU the refusal names the kernel option. */
+static void test_claim_without_iommu_names_the_fix(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+	char nic[32], policy[128];
+	DIR *d = opendir("/sys/kernel/iommu_groups");
+	struct dirent *e;
+	bool have_iommu = false;
+
+	while (d && (e = readdir(d)))
+		have_iommu |= e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	some_nic(nic, sizeof(nic));
+	if (have_iommu || !nic[0])
+		skip();
+	snprintf(policy, sizeof(policy), "allow user:0 pci:%s\n", nic);
+	write_policy(f, policy);
+	start_helper(f, false);
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, nic), -1);
+	assert_int_equal(errno, ENXIO);
+	assert_non_null(strstr(nb_last_error(), "intel_iommu=on"));
+	nb_session_close(s);
+}
+
+/* Raw protocol: send `msg` (after a HELLO if `hello_first`), expect one
+ * ERROR with `err`, then the hang-up. */
+static void expect_error_then_hangup(struct fixture *f, bool hello_first,
+				     const void *msg, size_t len, int fd, int err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
+	union nbp_msg rep;
+	unsigned n_fds;
+	long n;
+
+	strcpy(addr.sun_path, f->sock);
+	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	if (hello_first) {
+		nbp_init(&rep, NBP_HELLO);
+		assert_int_equal(nbp_send(sock, &rep, sizeof(rep.hello), NULL, 0), 0);
+		assert_int_equal(nbp_recv(sock, &rep, fds, &n_fds), sizeof(rep.hello_ok));
+		assert_int_equal(rep.hdr.type, NBP_HELLO_OK);
+		assert_int_equal(rep.hello_ok.uid, getuid());
+	}
+	assert_int_equal(nbp_send(sock, msg, len, fd >= 0 ? &fd : NULL, fd >= 0), 0);
+	n = nbp_recv(sock, &rep, fds, &n_fds);
+	assert_int_equal(n, sizeof(rep.error));
+	assert_int_equal(rep.hdr.type, NBP_ERROR);
+	assert_int_equal(rep.error.err, err);
+	assert_true(strlen(rep.error.reason) > 0);
+	assert_int_equal(nbp_recv(sock, &rep, fds, &n_fds), 0);
+	close(sock);
+}
+
+static void test_protocol_violations_end_the_session(void **state)
+{
+	struct fixture *f = *state;
+	union nbp_msg m;
+	char big[sizeof(union nbp_msg) + 16] = { 0 };
+
+	write_policy(f, "");
+	start_helper(f, false);
+	nbp_init(&m, NBP_HELLO);
+	m.hdr.version = NBP_VERSION + 1;        /* wrong version */
+	expect_error_then_hangup(f, false, &m, sizeof(m.hello), -1, EPROTO);
+	nbp_init(&m, NBP_CLAIM);                /* wrong state: claim first */
+	strcpy(m.claim.device, "eth0");
+	expect_error_then_hangup(f, false, &m, sizeof(m.claim), -1, EPROTO);
+	nbp_init(&m, NBP_POOL);                 /* wrong state: pool before claim */
+	m.pool.bytes = 4096;
+	expect_error_then_hangup(f, true, &m, sizeof(m.pool), -1, EPROTO);
+	nbp_init(&m, NBP_READY);                /* a client fd */
+	expect_error_then_hangup(f, true, &m, sizeof(m.ready), 0, EPROTO);
+	nbp_init(&m, NBP_CLAIM);                /* short */
+	expect_error_then_hangup(f, true, &m, sizeof(m.hdr), -1, EBADMSG);
+	nbp_init(big, NBP_HELLO);               /* long */
+	expect_error_then_hangup(f, false, big, sizeof(big), -1, EMSGSIZE);
+	nbp_init(&m, NBP_HELLO_OK);             /* a reply type */
+	expect_error_then_hangup(f, true, &m, sizeof(m.hello_ok), -1, EPROTO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_without_helper_explains),
+		cmocka_unit_test_setup_teardown(test_malformed_policy_stops_helper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_activation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_without_iommu_names_the_fix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protocol_violations_end_the_session, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
