@@ -3,7 +3,9 @@
 # Loads the drivers, mounts the host's root read-only at /host (9p tag
 # "host") and the writable results directory (tag "results") at the same path
 # it has on the host, then chroots into the host root and runs guest-main.sh.
-# Kernel command line: nb_src=REPO nb_build=DIR nb_results=DIR (host paths).
+# Kernel command line (host paths): nb_src=REPO nb_results=DIR
+# nb_keep=DIR,DIR... (the repo, build tree, checks: kept visible if they lie
+# under /tmp or /run, where the guest mounts its own tmpfs).
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -19,11 +21,11 @@ for arg in $(cat /proc/cmdline); do
   case $arg in
     nb_src=*) nb_src=${arg#nb_src=} ;;
     nb_results=*) nb_results=${arg#nb_results=} ;;
-    nb_build=*) nb_build=${arg#nb_build=} ;;
+    nb_keep=*) nb_keep=$(echo "${arg#nb_keep=}" | tr , ' ') ;;
   esac
 done
-[ -n "$nb_src" ] && [ -n "$nb_build" ] && [ -n "$nb_results" ] ||
-  halt "nb_src=, nb_build= or nb_results= missing on the kernel command line"
+[ -n "$nb_src" ] && [ -n "$nb_results" ] ||
+  halt "nb_src= or nb_results= missing on the kernel command line"
 
 for m in $(cat /etc/nb-modules); do
   modprobe "$m" || halt "modprobe $m failed"
@@ -50,10 +52,10 @@ mkdir -p /host/dev/pts /host/dev/shm /host/dev/hugepages
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t hugetlbfs -o mode=1777 hugetlbfs /host/dev/hugepages
-# The repo or build tree may live under /tmp or /run on the host: keep them
-# visible through the guest's fresh tmpfs mounts.
+# Host directories under /tmp or /run the guest needs: keep them visible
+# through the guest's fresh tmpfs mounts.
 kept=0
-for dir in "$nb_src" "$nb_build"; do
+for dir in $nb_keep; do
   case $dir in
     /tmp/*|/run/*)
       kept=$((kept + 1))
@@ -65,7 +67,7 @@ done
 mount -t tmpfs -o mode=755 tmpfs /host/run
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
 kept=0
-for dir in "$nb_src" "$nb_build"; do
+for dir in $nb_keep; do
   case $dir in
     /tmp/*|/run/*)
       kept=$((kept + 1))

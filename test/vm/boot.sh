@@ -1,0 +1,149 @@
+#!/bin/bash
+# Boot the testbed guest once (QEMU/TCG, emulated intel-iommu, 4 virtio-net
+# NICs) and run either every check or one script inside it.
+#
+#   boot.sh [--build DIR] [--results DIR] [--checks-dir DIR] --checks
+#   boot.sh [--build DIR] [--results DIR] [--timeout S] [--quiet] --run CMD [ARG...]
+#
+# --build    the release build tree the guest uses (default REPO/build); the
+#            guest image is cached in DIR/vm-cache
+# --results  writable directory shared with the guest (default DIR/vm-results
+#            for --checks, DIR/vm-run for --run); its previous content is removed
+# --checks   run test/vm/checks/*.sh (runner.sh); results in RESULTS/checks/
+# --checks-dir  run the checks in DIR instead (to try the runner itself)
+# --run      run CMD (a host path; it runs in the guest's chroot of the host
+#            root, cwd = repo root) with its output live on this terminal;
+#            exit with its status
+# --timeout  overall limit for --run (default 600 s); --checks derives its
+#            limit from the checks' own time limits
+# --quiet    with --run, keep the console off the terminal (RESULTS/console.log)
+set -euo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$src/build
+results=
+checks_dir=$src/test/vm/checks
+mode=
+timeout_s=
+quiet=0
+run_argv=()
+die() { echo "boot.sh: $*" >&2; exit 2; }
+
+while (($#)); do
+  case $1 in
+    --build) build=$(cd "${2:?}" && pwd); shift 2 ;;
+    --results) results=${2:?}; shift 2 ;;
+    --checks-dir) checks_dir=$(cd "${2:?}" && pwd); shift 2 ;;
+    --timeout) timeout_s=${2:?}; shift 2 ;;
+    --quiet) quiet=1; shift ;;
+    --checks) mode=checks; shift ;;
+    --run) mode=run; shift; run_argv=("$@"); break ;;
+    *) die "unknown argument '$1' (see the comment at the top of $0)" ;;
+  esac
+done
+[[ -n $mode ]] || die "say --checks or --run CMD"
+[[ $mode == checks || ${#run_argv[@]} -gt 0 ]] || die "--run needs a command"
+if [[ -z $results ]]; then
+  [[ $mode == checks ]] && results=$build/vm-results || results=$build/vm-run
+fi
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+for path in "$src" "$build" "$results" "$checks_dir"; do
+  [[ $path != *[[:space:]]* ]] || die "paths with spaces cannot be passed to the guest: '$path'"
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+
+cache=$build/vm-cache
+"$src/test/vm/build-image.sh" "$cache"
+
+rm -rf "$results/checks"
+rm -f "$results"/{boot.env,times,summary,complete,run.log,run.rc,console.log}
+
+if [[ $mode == checks ]]; then
+  # Every check's own limit, plus room for the runner's cleanup and the boot.
+  timeout_s=120
+  for check in "$checks_dir"/*.sh; do
+    [[ $check == *.host.sh ]] && continue
+    limit=$(head -n 5 "$check" | sed -n 's/^# *timeout: *\([0-9][0-9]*\) *$/\1/p' | head -n 1)
+    timeout_s=$((timeout_s + ${limit:-300} + 30))
+  done
+fi
+timeout_s=${timeout_s:-600}
+
+NB_SRC=$src NB_BUILD=$build NB_MODE=$mode NB_RUN_ARGV=("${run_argv[@]}") NB_CHECKS_DIR=$checks_dir
+declare -p NB_SRC NB_BUILD NB_MODE NB_RUN_ARGV NB_CHECKS_DIR >"$results/boot.env"
+
+qemu=(qemu-system-x86_64
+  -accel tcg,thread=multi -cpu max,la57=off -machine q35,kernel-irqchip=split
+  -m 3072 -smp 2 -display none -monitor none -no-reboot
+  -device intel-iommu,intremap=on,caching-mode=on
+  -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz"
+  -append "console=ttyS0 intel_iommu=on quiet panic=-1 init_on_alloc=0 mitigations=off tsc=reliable nb_src=$src nb_results=$results nb_keep=$src,$build,$checks_dir"
+  -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+  -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+# 04+05 on hub 0, 06+07 on hub 1: what one NIC of a pair sends, the other
+# receives. MAC 52:54:00:00:00:0N for the NIC in slot N.
+for nic in 4:0 5:0 6:1 7:1; do
+  slot=${nic%:*} hub=${nic#*:}
+  qemu+=(-netdev "hubport,id=port$slot,hubid=$hub"
+    -device "virtio-net-pci,netdev=port$slot,mac=52:54:00:00:00:0$slot,disable-legacy=on,iommu_platform=on,romfile=,addr=$slot")
+done
+if [[ $mode == run && $quiet == 0 ]]; then
+  qemu+=(-chardev "stdio,id=console,signal=on,logfile=$results/console.log")
+else
+  qemu+=(-chardev "file,id=console,path=$results/console.log")
+fi
+qemu+=(-serial chardev:console)
+
+start=$(date +%s.%N)
+echo "qemu_start $start" >>"$results/times"
+[[ $mode == run && $quiet == 0 ]] || echo "boot.sh: booting the testbed (console: $results/console.log, limit ${timeout_s} s)"
+set +e
+if [[ $mode == run && $quiet == 0 && -t 0 ]]; then
+  timeout --foreground -k 10 "$timeout_s" "${qemu[@]}"
+else
+  timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null
+fi
+qemu_rc=$?
+set -e
+end=$(date +%s.%N)
+[[ -t 1 ]] && stty sane 2>/dev/null || true
+
+if ((qemu_rc == 124 || qemu_rc == 137)); then
+  echo "boot.sh: TIMEOUT: the guest did not power off within ${timeout_s} s; QEMU was killed." >&2
+  echo "boot.sh: last console lines ($results/console.log):" >&2
+  tail -n 30 "$results/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
+  exit 1
+fi
+if ((qemu_rc != 0)); then
+  echo "boot.sh: QEMU failed with status $qemu_rc" >&2
+  tail -n 30 "$results/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/  | /' >&2
+  exit 1
+fi
+
+# Timings: host clock for the start, guest clock (set from the host at boot)
+# for the first check.
+first=$(awk '$1 == "first_check_start" {print $2}' "$results/times")
+if [[ -n $first ]]; then
+  awk -v s="$start" -v f="$first" -v e="$end" 'BEGIN { printf "boot.sh: QEMU start to first check: %.1f s; whole run: %.1f s\n", f - s, e - s }'
+fi
+
+case $mode in
+  checks)
+    if [[ ! -f $results/complete ]]; then
+      echo "boot.sh: the check runner did not finish; last console lines:" >&2
+      tail -n 30 "$results/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
+      exit 1
+    fi
+    echo "boot.sh: results (name, exit status, seconds) in $results/summary:"
+    sed 's/^/  /' "$results/summary"
+    ;;
+  run)
+    if [[ ! -f $results/run.rc ]]; then
+      echo "boot.sh: the guest did not finish '${run_argv[*]}'; last console lines:" >&2
+      tail -n 30 "$results/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
+      exit 1
+    fi
+    exit "$(<"$results/run.rc")"
+    ;;
+esac
