@@ -70,21 +70,22 @@ build-fuzz:
 test: deps
 	@JOBS=$(JOBS) MAKE="$(MAKE)" cmake/run-tests.sh
 
-demo: deps build
-	@if [ ! -f test/vm/demo.sh ]; then \
-		echo "make demo: the demo is not built yet (test/vm/demo.sh does not exist)" >&2; \
-		exit 1; \
-	fi
+# The demo and the benchmarks use only build/. Their scripts come from
+# other parts of the project; until one exists, say so before building.
+not_built_yet = [ -f $(2) ] || { \
+	echo "make $(1): not built yet ($(2) does not exist)" >&2; exit 1; }
+
+demo: deps
+	@$(call not_built_yet,demo,test/vm/demo.sh)
+	@$(MAKE) --no-print-directory build-release
 	bash test/vm/demo.sh
 
 fuzz: deps build-fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) cmake/run-fuzz.sh build-fuzz
 
-bench: deps build
-	@if [ ! -f bench/run.sh ]; then \
-		echo "make bench: the benchmarks are not built yet (bench/run.sh does not exist)" >&2; \
-		exit 1; \
-	fi
+bench: deps
+	@$(call not_built_yet,bench,bench/run.sh)
+	@$(MAKE) --no-print-directory build-release
 	bash bench/run.sh
 
 clean:
