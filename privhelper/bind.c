@@ -78,24 +78,40 @@ static void dev_path(char *out, size_t len, const char *bdf, const char *leaf)
 	snprintf(out, len, PCI_DEVICES "/%s/%s", bdf, leaf);
 }
 
-/* The first netdev a PCI function has now, "" if none. */
+/*
+ * The PCI function a netdev belongs to: the last PCI address in its sysfs
+ * path (virtio-net sits one level lower: .../0000:00:04.0/virtio0/net/eth0).
+ */
+static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
+{
+	char link[PATH_MAX], real[PATH_MAX], *save = NULL;
+	int rc = -1;
+
+	snprintf(link, sizeof(link), "/sys/class/net/%s", ifname);
+	if (!realpath(link, real))
+		return -1;
+	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
+			rc = 0;
+	return rc;
+}
+
+/* The netdev a PCI function has now, "" if none. */
 static void current_ifname(const char *bdf, char *out, size_t len)
 {
-	char path[PATH_MAX];
+	char owner[NBH_BDF_LEN];
 	struct dirent *e;
-	DIR *d;
+	DIR *d = opendir("/sys/class/net");
 
 	out[0] = '\0';
-	dev_path(path, sizeof(path), bdf, "net");
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && strlen(e->d_name) < len) {
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strlen(e->d_name) < len &&
+		    netdev_bdf(e->d_name, owner) == 0 && strcmp(owner, bdf) == 0) {
 			strcpy(out, e->d_name);
 			break;
 		}
-	closedir(d);
+	if (d)
+		closedir(d);
 }
 
 static unsigned read_hex(const char *bdf, const char *leaf)
@@ -128,15 +144,11 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	memset(nic, 0, sizeof(*nic));
 	nic->lock_fd = -1;
 	if (nbh_normalize_bdf(name, nic->bdf) < 0) {
-		char link[NBH_BDF_LEN + 8];
-
 		/* An interface name: one path component, never "." or "..". */
-		if (strlen(name) >= IFNAMSIZ || strchr(name, '/') || name[0] == '.')
-			return nbh_fail(ENODEV, "'%s' is neither a PCI address nor an interface name", name);
-		snprintf(path, sizeof(path), "/sys/class/net/%s/device", name);
-		nbh_sysfs_link_name(path, link, sizeof(link));
-		if (nbh_normalize_bdf(link, nic->bdf) < 0)
-			return nbh_fail(ENODEV, "no PCI NIC with interface name '%s'", name);
+		if (strlen(name) >= IFNAMSIZ || strchr(name, '/') || name[0] == '.' ||
+		    netdev_bdf(name, nic->bdf) < 0)
+			return nbh_fail(ENODEV, "'%s' is neither a PCI address nor the "
+					"interface name of a PCI NIC", name);
 	}
 	dev_path(path, sizeof(path), nic->bdf, "config");
 	if (stat(path, &st) < 0)

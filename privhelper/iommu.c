@@ -160,7 +160,7 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size,
 
 	if (!io->iommu_set || io->n_maps == NB_MAX_POOLS)
 		return nbh_fail(EPROTO, "no group attached or too many pools");
-	uint64_t chosen;
+	uint64_t chosen = 0;
 
 	if (choose_iova(io, size, align, &chosen) < 0)
 		return -1;

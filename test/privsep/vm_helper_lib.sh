@@ -1,0 +1,52 @@
+# Shared by the in-guest checks test/vm/checks/2*-helper-*.sh (sourced after
+# test/vm/lib.sh); it lives here because the runner runs every checks/*.sh.
+nics=($NB_NICS)
+probe=$NB_BUILD/test/privsep/claim_probe
+policy=$NB_OUT/policy.conf
+HOLDER_PID=
+
+write_policy() { printf '%s\n' "$1" >"$policy"; cat "$policy"; }
+huge_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
+
+# wait_for CMD...: retry CMD for up to 10 s.
+wait_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+huge_free_is() { [[ $(huge_free) == "$1" ]]; }
+wait_huge_free() { wait_for huge_free_is "$1" || { echo "HugePages_Free $(huge_free), want $1"; return 1; }; }
+restored() {
+  [[ $(nb_nic_driver "$1") == virtio-pci &&
+     $(cat "/sys/bus/pci/devices/$1/driver_override") == "(null)" ]]
+}
+wait_restored() { wait_for restored "$1" || { echo "$1: driver $(nb_nic_driver "$1")"; return 1; }; }
+not_grep() { ! grep -q "$@"; }
+nic_ifname() { basename "$(ls -d /sys/bus/pci/devices/$1/virtio*/net/* 2>/dev/null | head -n 1)" 2>/dev/null; }
+
+# probe_as_user NAME DEV [ARGS...]: run claim_probe as NB_UID; sets probe_rc
+# and probe_log ($NB_OUT/NAME.log).
+probe_as_user() {
+  local name=$1 dev=$2
+  shift 2
+  probe_log=$NB_OUT/$name.log
+  nb_as_user "$probe" --socket "$NB_SOCK" --dev "$dev" "$@" >"$probe_log" 2>&1
+  probe_rc=$?
+  sed "s/^/  [$name rc=$probe_rc] /" "$probe_log"
+}
+
+# start_holder NAME DEV SECONDS [ARGS...]: a client holding DEV in the background.
+start_holder() {
+  local name=$1 dev=$2 secs=$3
+  shift 3
+  nb_as_user "$probe" --socket "$NB_SOCK" --dev "$dev" --hold "$secs" "$@" \
+    >"$NB_OUT/$name.log" 2>&1 &
+  HOLDER_PID=$!
+  nb_on_exit stop_holder
+}
+stop_holder() {
+  [[ -n $HOLDER_PID ]] || return 0
+  kill -TERM "$HOLDER_PID" 2>/dev/null
+  wait "$HOLDER_PID" 2>/dev/null
+  HOLDER_PID=
+}
