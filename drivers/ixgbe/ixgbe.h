@@ -21,6 +21,10 @@
 
 /* Transmit descriptors are reclaimed this many at a time (ixy's scheme). */
 #define IXGBE_TX_CLEAN_BATCH 32u
+/* Most descriptors one rx burst looks at; bounds the work per call. */
+#define IXGBE_RX_MAX_BURST 64u
+/* Receive keeps up to this many spare buffers, refilled in bulk. */
+#define IXGBE_RX_SPARES (2u * IXGBE_RX_MAX_BURST)
 /* Smallest ring: two clean-up batches, so one can be in flight. */
 #define IXGBE_MIN_RING_SIZE (2u * IXGBE_TX_CLEAN_BATCH)
 
@@ -32,6 +36,8 @@ struct ixgbe_rxq {
 	struct nb_dev *dev;          /* for nb_dev_set_fault */
 	uint32_t rdt;                /* offset of this queue's RDT */
 	uint32_t buf_len;            /* bytes the device may write per buffer */
+	uint16_t n_spare;
+	struct nb_pkt *spare[IXGBE_RX_SPARES]; /* private: refills for the ring */
 	uint16_t size;               /* power of two */
 	uint16_t next;               /* next slot whose DD we wait for */
 	bool in_bad_frame;           /* dropping the rest of a split frame */
@@ -49,6 +55,8 @@ struct ixgbe_txq {
 	uint16_t size;               /* power of two, >= IXGBE_MIN_RING_SIZE */
 	uint16_t tail;               /* next free slot */
 	uint16_t clean;              /* oldest slot the device still owns */
+	uint32_t last_buf_size;      /* nb_mempool_buf_size(last_pool) */
+	struct nb_mempool *last_pool; /* pool of the last frame sent */
 	bool stopped;
 	uint64_t tx_errors;
 	uint64_t dev_faults;

@@ -15,8 +15,6 @@
 #include "ixgbe.h"
 #include "nb_mmio.h"
 
-/* Descriptors one rx burst looks at; bounds the work per call. */
-#define IXGBE_RX_MAX_BURST 128u
 
 void ixgbe_rxq_init(struct ixgbe_rxq *q, struct nb_dev *dev,
 		    volatile uint8_t *regs, uint32_t rdt, void *ring,
@@ -60,27 +58,31 @@ int ixgbe_rxq_fill(struct ixgbe_rxq *q)
 
 enum rx_verdict { RX_ACCEPT, RX_DROP, RX_FAULT };
 
-/* Judge one completed descriptor from its (read-once) status and length. */
-static enum rx_verdict rx_check(struct ixgbe_rxq *q, uint16_t i,
-				uint32_t status, uint16_t len)
+/*
+ * Judge a completed descriptor that is not a plain good frame (the fast
+ * path in ixgbe_rxq_burst() takes those), from its read-once status and
+ * length.
+ */
+static __attribute__((noinline)) enum rx_verdict
+rx_check_slow(struct ixgbe_rxq *q, uint16_t i, uint32_t status, uint16_t len)
 {
-	if (NB_UNLIKELY(q->in_bad_frame)) {
+	if (q->in_bad_frame) {
 		/* The tail of a frame spread over several descriptors. */
 		if (status & IXGBE_RXD_STAT_EOP)
 			q->in_bad_frame = false;
 		return RX_DROP;
 	}
-	if (NB_UNLIKELY(!(status & IXGBE_RXD_STAT_EOP))) {
+	if (!(status & IXGBE_RXD_STAT_EOP)) {
 		/* Our buffers hold a full frame; a split frame is dropped whole. */
 		q->in_bad_frame = true;
 		q->rx_errors++;
 		return RX_DROP;
 	}
-	if (NB_UNLIKELY(status & IXGBE_RXD_ERR_RXE)) {
+	if (status & IXGBE_RXD_ERR_RXE) {
 		q->rx_errors++;
 		return RX_DROP;
 	}
-	if (NB_UNLIKELY(len == 0 || len > q->buf_len)) {
+	if (len == 0 || len > q->buf_len) {
 		q->dev_faults++;
 		q->stopped = true;
 		nb_dev_set_fault(q->dev,
@@ -91,62 +93,140 @@ static enum rx_verdict rx_check(struct ixgbe_rxq *q, uint16_t i,
 	return RX_ACCEPT;
 }
 
+/* Keep the spare stack full enough for a burst of n (one bulk alloc). */
+static inline uint16_t rx_spares_for(struct ixgbe_rxq *q, uint16_t n)
+{
+	if (q->n_spare < n)
+		q->n_spare = (uint16_t)(q->n_spare +
+			nb_pkt_alloc_bulk(q->mp, &q->spare[q->n_spare],
+					  IXGBE_RX_SPARES - q->n_spare));
+	return n < q->n_spare ? n : q->n_spare;
+}
+
+/* Hand out `pkt` from slot idx and post a spare there in its place. */
+static inline void rx_take(struct ixgbe_rxq *q, unsigned idx, struct nb_pkt *pkt,
+			   uint32_t len, struct nb_pkt **out)
+{
+	pkt->len = len;
+	*out = pkt;
+	pkt = q->spare[--q->n_spare];
+	q->slot[idx] = pkt;
+	rx_post(q, (uint16_t)idx, pkt);
+}
+
+/* Why rx_good_frames() stopped. */
+struct rx_stop {
+	bool done;       /* at a descriptor the device still owns */
+	uint32_t status; /* else: the odd descriptor's read-once fields */
+	uint16_t len;
+};
+
+/*
+ * The fast path: hand out whole good frames (DD, EOP, no RXE, length
+ * 1..buf_len) from q->next on, at most `max`. Returns how many; stops early
+ * at a descriptor that is not done or not such a frame (*stop says which).
+ * No calls in the loop and everything in locals: with -fno-strict-aliasing
+ * each descriptor store could otherwise alias q's fields.
+ */
+static inline unsigned rx_good_frames(struct ixgbe_rxq *q, struct nb_pkt **pkts,
+				      unsigned max, struct rx_stop *stop)
+{
+	volatile union ixgbe_rx_desc *const ring = q->ring;
+	struct nb_pkt **const slot = q->slot;
+	struct nb_pkt **const spare = q->spare;
+	const uint32_t buf_len = q->buf_len;
+	const unsigned mask = q->size - 1u;
+	unsigned idx = q->next, n_spare = q->n_spare, got;
+
+	stop->done = false;
+	for (got = 0; got < max; got++) {
+		/* 7.1.6.2: DD says the device is done with the descriptor. */
+		uint32_t status = nb_dma_read32(&ring[idx].wb.status_error);
+		/* Read after the status (x86 keeps loads in order), so it is
+		 * the length that came with DD; unused without DD. */
+		uint32_t len = nb_dma_read16(&ring[idx].wb.length);
+		struct nb_pkt *pkt;
+
+		if (NB_UNLIKELY((status & (IXGBE_RXD_STAT_DD | IXGBE_RXD_STAT_EOP |
+					   IXGBE_RXD_ERR_RXE)) !=
+					(IXGBE_RXD_STAT_DD | IXGBE_RXD_STAT_EOP) ||
+				len - 1u >= buf_len)) {
+			stop->done = !(status & IXGBE_RXD_STAT_DD);
+			stop->status = status;
+			stop->len = (uint16_t)len;
+			break;
+		}
+		pkt = slot[idx];
+		pkt->len = len;
+		pkts[got] = pkt;
+		pkt = spare[--n_spare];
+		slot[idx] = pkt;
+		/* 7.1.6.1 read format; writing hdr_addr also clears the
+		 * write-back status (DD) the device left in the same bytes. */
+		ring[idx].read.pkt_addr = pkt->iova;
+		ring[idx].read.hdr_addr = 0;
+		idx = (idx + 1) & mask;
+	}
+	q->next = (uint16_t)idx;
+	q->n_spare = (uint16_t)n_spare;
+	return got;
+}
+
 uint16_t ixgbe_rxq_burst(struct ixgbe_rxq *q, struct nb_pkt **pkts, uint16_t n)
 {
-	uint32_t status[IXGBE_RX_MAX_BURST];
-	struct nb_pkt *fresh[IXGBE_RX_MAX_BURST];
-	const uint16_t mask = (uint16_t)(q->size - 1);
-	uint16_t ready = 0, got = 0, used = 0, n_fresh, i;
-	uint16_t idx = q->next;
+	const uint16_t first = q->next, mask = (uint16_t)(q->size - 1);
+	unsigned budget, got = 0;
 
 	if (NB_UNLIKELY(q->stopped))
 		return 0;
 	if (n > IXGBE_RX_MAX_BURST)
 		n = IXGBE_RX_MAX_BURST;
-	/* At most size - 1: the slot behind RDT is never the device's. */
-	if (n > mask)
-		n = mask;
-	/* Pass 1: how many descriptors are done (7.1.6.2: DD). */
-	while (ready < n) {
-		uint32_t s = nb_dma_read32(
-			&q->ring[(idx + ready) & mask].wb.status_error);
+	/* A frame is handed out only with a spare to post in its place. */
+	budget = rx_spares_for(q, n);
+	while (budget > 0) {
+		struct rx_stop stop;
+		unsigned idx;
 
-		if (!(s & IXGBE_RXD_STAT_DD))
-			break;
-		status[ready++] = s;
-	}
-	if (ready == 0)
-		return 0;
-	/* A done descriptor is handed out only with a replacement to post. */
-	n_fresh = (uint16_t)nb_pkt_alloc_bulk(q->mp, fresh, ready);
-	for (i = 0; i < n_fresh; i++) {
-		uint16_t len = nb_dma_read16(&q->ring[idx].wb.length);
-		struct nb_pkt *pkt = q->slot[idx];
-		enum rx_verdict v = rx_check(q, idx, status[i], len);
+		if (NB_LIKELY(!q->in_bad_frame)) {
+			unsigned good = rx_good_frames(q, pkts + got, budget, &stop);
 
-		if (v == RX_FAULT)
-			break;
-		if (v == RX_ACCEPT) {
-			pkt->len = len;
-			pkts[got++] = pkt;
-			pkt = fresh[used++];
-			q->slot[idx] = pkt;
+			got += good;
+			budget -= good;
+			if (budget == 0 || stop.done)
+				break;
+		} else {
+			/* Inside a split frame every descriptor goes slow. */
+			stop.status = nb_dma_read32(&q->ring[q->next].wb.status_error);
+			if (!(stop.status & IXGBE_RXD_STAT_DD))
+				break;
+			stop.len = nb_dma_read16(&q->ring[q->next].wb.length);
 		}
-		rx_post(q, idx, pkt); /* a dropped frame's buffer goes back */
-		idx = (idx + 1) & mask;
+		/* The odd descriptor at q->next, judged by its read-once fields. */
+		idx = q->next;
+		switch (rx_check_slow(q, (uint16_t)idx, stop.status, stop.len)) {
+		case RX_FAULT:
+			goto out;
+		case RX_ACCEPT:
+			rx_take(q, idx, q->slot[idx], stop.len, &pkts[got++]);
+			break;
+		case RX_DROP:
+			rx_post(q, (uint16_t)idx, q->slot[idx]); /* buffer reused */
+			break;
+		}
+		q->next = (uint16_t)((idx + 1) & mask);
+		budget--;
 	}
-	if (used < n_fresh)
-		nb_pkt_free_bulk(&fresh[used], (uint32_t)(n_fresh - used));
-	if (idx != q->next) {
-		q->next = idx;
+out:
+	if (q->next != first)
 		/* 8.2.3.8.5: RDT is one past the last descriptor we give back. */
-		nb_reg_write32(q->regs, q->rdt, (uint16_t)(idx - 1) & mask);
-	}
-	return got;
+		nb_reg_write32(q->regs, q->rdt, (uint16_t)(q->next - 1) & mask);
+	return (uint16_t)got;
 }
 
 void ixgbe_rxq_release(struct ixgbe_rxq *q)
 {
+	nb_pkt_free_bulk(q->spare, q->n_spare);
+	q->n_spare = 0;
 	for (uint16_t i = 0; i < q->size; i++) {
 		if (q->slot[i] != NULL)
 			nb_pkt_free(q->slot[i]);
@@ -185,78 +265,111 @@ static void tx_stop(struct ixgbe_txq *q)
  */
 void ixgbe_txq_clean(struct ixgbe_txq *q)
 {
-	const uint16_t mask = (uint16_t)(q->size - 1);
+	volatile union ixgbe_tx_desc *const ring = q->ring; /* see rx */
+	const unsigned mask = q->size - 1u;
 
 	while (!q->stopped &&
-	       ((q->tail - q->clean) & mask) >= IXGBE_TX_CLEAN_BATCH) {
-		uint16_t first = q->clean;
-		uint16_t last = (uint16_t)(first + IXGBE_TX_CLEAN_BATCH - 1);
+	       ((unsigned)(q->tail - q->clean) & mask) >= IXGBE_TX_CLEAN_BATCH) {
+		const unsigned first = q->clean;
+		const unsigned last = first + IXGBE_TX_CLEAN_BATCH - 1u;
+		uint32_t all_done = IXGBE_TXD_STAT_DD;
 
-		if (!(nb_dma_read32(&q->ring[last].wb.status) & IXGBE_TXD_STAT_DD))
+		if (!(nb_dma_read32(&ring[last].wb.status) & IXGBE_TXD_STAT_DD))
 			return;
-		for (uint16_t i = first; i < last; i++) {
-			if (!(nb_dma_read32(&q->ring[i].wb.status) &
-			      IXGBE_TXD_STAT_DD)) {
-				tx_stop(q);
-				nb_dev_set_fault(q->dev,
-						 "ixgbe tx: device reported slot %u done before slot %u",
-						 last, i);
-				return;
-			}
+		/* 7.2.3.2.4 write-back: check each DD, then forget it, so DD on
+		 * a free slot means the device wrote a descriptor we never
+		 * gave it (checked at the start of each burst). */
+		for (unsigned i = first; i < last; i++) {
+			all_done &= nb_dma_read32(&ring[i].wb.status);
+			ring[i].wb.status = 0;
 		}
-		/* 7.2.3.2.4 write-back: forget it, so DD on a free slot means
-		 * the device wrote a descriptor we never gave it (see burst). */
-		for (uint16_t i = first; i <= last; i++)
-			q->ring[i].wb.status = 0;
+		ring[last].wb.status = 0;
+		if (NB_UNLIKELY(!all_done)) {
+			tx_stop(q);
+			nb_dev_set_fault(q->dev,
+					 "ixgbe tx: device reported slot %u done before an earlier one",
+					 last);
+			return;
+		}
 		nb_pkt_free_bulk(&q->slot[first], IXGBE_TX_CLEAN_BATCH);
-		q->clean = (first + IXGBE_TX_CLEAN_BATCH) & mask;
+		q->clean = (uint16_t)((first + IXGBE_TX_CLEAN_BATCH) & mask);
 	}
 }
 
-uint16_t ixgbe_txq_burst(struct ixgbe_txq *q, struct nb_pkt **pkts, uint16_t n)
+/*
+ * The fast path: post pkts[0..n) while each one's pool is the one last seen
+ * and its length fits. Returns how many it posted; the
+ * caller handles the one it stopped at. Call-free, in locals (see rx).
+ */
+static inline unsigned tx_post_frames(struct ixgbe_txq *q, struct nb_pkt **pkts,
+				      unsigned n)
 {
-	const uint16_t mask = (uint16_t)(q->size - 1);
-	uint16_t idx = q->tail, room, i;
+	volatile union ixgbe_tx_desc *const ring = q->ring;
+	struct nb_pkt **const slot = q->slot;
+	const struct nb_mempool *const pool = q->last_pool;
+	const uint32_t buf_size = q->last_buf_size;
+	const unsigned mask = q->size - 1u;
+	unsigned idx = q->tail, i;
 
-	ixgbe_txq_clean(q);
-	if (NB_UNLIKELY(q->stopped))
-		return 0;
-	/* One slot stays empty: TDH == TDT means "nothing to send". */
-	room = (uint16_t)(mask - ((q->tail - q->clean) & mask));
-	if (n > room)
-		n = room;
 	for (i = 0; i < n; i++) {
 		struct nb_pkt *pkt = pkts[i];
 		uint32_t len = pkt->len;
 
-		if (NB_UNLIKELY(nb_dma_read32(&q->ring[idx].wb.status) &
-				IXGBE_TXD_STAT_DD)) {
-			tx_stop(q);
-			nb_dev_set_fault(q->dev,
-					 "ixgbe tx: device marked slot %u done before it was posted",
-					 idx);
+		if (NB_UNLIKELY(pkt->pool != pool || len - 1u >= buf_size))
 			break;
-		}
-		if (NB_UNLIKELY(len == 0 || len > nb_mempool_buf_size(pkt->pool))) {
-			q->tx_errors++; /* taken and dropped: the caller's bug */
-			nb_pkt_free(pkt);
-			continue;
-		}
 		/* 7.2.3.2.4: advanced data descriptor, one buffer per frame. */
-		q->ring[idx].read.buffer_addr = pkt->iova;
-		q->ring[idx].read.cmd_type_len =
+		ring[idx].read.buffer_addr = pkt->iova;
+		ring[idx].read.cmd_type_len =
 			len | IXGBE_TXD_DTYP_DATA | IXGBE_TXD_CMD_EOP |
 			IXGBE_TXD_CMD_IFCS | IXGBE_TXD_CMD_RS | IXGBE_TXD_CMD_DEXT;
-		q->ring[idx].read.olinfo = len << IXGBE_TXD_PAYLEN_SHIFT;
-		q->slot[idx] = pkt;
+		ring[idx].read.olinfo = len << IXGBE_TXD_PAYLEN_SHIFT;
+		slot[idx] = pkt;
 		idx = (idx + 1) & mask;
 	}
-	if (idx != q->tail) {
-		q->tail = idx;
-		/* 8.2.3.9.9: TDT is one past the last descriptor to send. */
-		nb_reg_write32(q->regs, q->tdt, idx);
-	}
+	q->tail = (uint16_t)idx;
 	return i;
+}
+
+uint16_t ixgbe_txq_burst(struct ixgbe_txq *q, struct nb_pkt **pkts, uint16_t n)
+{
+	const uint16_t first = q->tail, mask = (uint16_t)(q->size - 1);
+	unsigned room, done = 0;
+
+	ixgbe_txq_clean(q);
+	if (NB_UNLIKELY(q->stopped))
+		return 0;
+	/* Free slots carry no DD (clean-up zeroes it): DD at the next slot
+	 * to post means the device wrote a descriptor it was never given. */
+	if (NB_UNLIKELY(nb_dma_read32(&q->ring[q->tail].wb.status) &
+			IXGBE_TXD_STAT_DD)) {
+		tx_stop(q);
+		nb_dev_set_fault(q->dev,
+				 "ixgbe tx: device marked slot %u done before it was posted",
+				 q->tail);
+		return 0;
+	}
+	/* One slot stays empty: TDH == TDT means "nothing to send". */
+	room = mask - ((q->tail - q->clean) & mask);
+	if (n > room)
+		n = (uint16_t)room;
+	while ((done += tx_post_frames(q, pkts + done, n - done)) < n) {
+		struct nb_pkt *pkt = pkts[done];
+
+		if (pkt->pool != q->last_pool) { /* then retry it */
+			q->last_pool = pkt->pool;
+			q->last_buf_size = nb_mempool_buf_size(pkt->pool);
+			continue;
+		}
+		/* Length 0 or beyond its buffer: the caller's bug. The frame
+		 * counts as taken and is dropped. */
+		q->tx_errors++;
+		nb_pkt_free(pkt);
+		done++;
+	}
+	if (q->tail != first)
+		/* 8.2.3.9.9: TDT is one past the last descriptor to send. */
+		nb_reg_write32(q->regs, q->tdt, q->tail);
+	return (uint16_t)done;
 }
 
 void ixgbe_txq_release(struct ixgbe_txq *q)

@@ -19,7 +19,7 @@
 #include "../../drivers/ixgbe/ixgbe.h"
 
 #define RING 64u
-#define N_BUFS (2 * RING)
+#define N_BUFS (RING + IXGBE_RX_SPARES + 32u)
 #define BUF_SIZE 2048u
 
 static struct nb_pool *dma;
@@ -80,8 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p->data[p->len - 1] ^= 1; /* ASan checks the bytes are ours */
 		}
 		nb_pkt_free_bulk(pkts, (uint32_t)got);
-		/* The ring holds exactly RING buffers, the rest are free. */
-		if (nb_mempool_available(mp) != N_BUFS - RING)
+		/* The ring holds exactly RING buffers, the spare stack
+		 * n_spare, the rest are free. */
+		if (q.n_spare > IXGBE_RX_SPARES ||
+		    nb_mempool_available(mp) != N_BUFS - RING - q.n_spare)
 			abort();
 	}
 	ixgbe_rxq_release(&q);

@@ -410,7 +410,7 @@ static void test_hostile_rx_len_zero(void **state)
 static void test_hostile_tx_out_of_order(void **state)
 {
 	(void)state;
-	expect_fault(IXGBE_MODEL_TX_OUT_OF_ORDER, 4, "done before slot");
+	expect_fault(IXGBE_MODEL_TX_OUT_OF_ORDER, 4, "done before an earlier one");
 }
 
 static void test_hostile_tx_early_dd(void **state)
