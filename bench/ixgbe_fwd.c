@@ -11,7 +11,8 @@
  * driver and the mempool; the models run in other threads. The script
  * counts instructions in this thread with callgrind (--toggle-collect on
  * fwd_step); the program prints how many packets it forwarded, in how many
- * steps, and how many steps got less than a full batch (should be 0).
+ * steps, how many steps got less than a full batch (should be 0), and the
+ * TSC ticks spent inside the steps.
  *
  * Usage: ixgbe_fwd_bench BATCH PACKETS
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <x86intrin.h>
 
 #include "ixgbe_model.h"
 
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
 	struct nb_dev *dev[2];
 	struct nb_pool *dma;
 	unsigned long batch, want, done = 0, steps = 0, short_steps = 0;
-	uint64_t received[2] = { 0, 0 };
+	uint64_t received[2] = { 0, 0 }, tsc = 0, t0;
 
 	if (argc != 3 || (batch = strtoul(argv[1], NULL, 0)) == 0 ||
 	    batch > MAX_BATCH || (want = strtoul(argv[2], NULL, 0)) == 0) {
@@ -117,7 +119,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "ixgbe_fwd_bench: model %d stalled\n", i);
 				return 1;
 			}
+			t0 = __rdtsc();
 			n = fwd_step(dev[i], dev[!i], (uint16_t)batch);
+			tsc += __rdtsc() - t0;
 			steps++;
 			short_steps += n < batch;
 			received[i] += n;
@@ -133,7 +137,8 @@ int main(int argc, char **argv)
 				(unsigned long long)st.dev_faults,
 				(unsigned long long)st.rx_errors);
 	}
-	printf("forwarded %lu steps %lu short %lu\n", done, steps, short_steps);
+	printf("forwarded %lu steps %lu short %lu tsc %llu\n", done, steps,
+	       short_steps, (unsigned long long)tsc);
 	for (int i = 0; i < 2; i++)
 		nb_dev_close(dev[i]);
 	for (int i = 0; i < 2; i++) {
