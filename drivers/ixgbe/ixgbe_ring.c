@@ -15,7 +15,6 @@
 #include "ixgbe.h"
 #include "nb_mmio.h"
 
-
 void ixgbe_rxq_init(struct ixgbe_rxq *q, struct nb_dev *dev,
 		    volatile uint8_t *regs, uint32_t rdt, void *ring,
 		    struct nb_pkt **slot, uint16_t size, struct nb_mempool *mp)
@@ -181,6 +180,10 @@ uint16_t ixgbe_rxq_burst(struct ixgbe_rxq *q, struct nb_pkt **pkts, uint16_t n)
 		return 0;
 	if (n > IXGBE_RX_MAX_BURST)
 		n = IXGBE_RX_MAX_BURST;
+	/* Fewer than a lap, so q->next moves whenever anything was consumed
+	 * (the device never owns all slots; a hostile one may claim to). */
+	if (n > mask)
+		n = mask;
 	/* A frame is handed out only with a spare to post in its place. */
 	budget = rx_spares_for(q, n);
 	while (budget > 0) {
@@ -218,7 +221,8 @@ uint16_t ixgbe_rxq_burst(struct ixgbe_rxq *q, struct nb_pkt **pkts, uint16_t n)
 	}
 out:
 	if (q->next != first)
-		/* 8.2.3.8.5: RDT is one past the last descriptor we give back. */
+		/* 8.2.3.8.5: the device may fill up to RDT - 1. The refilled
+		 * slot at RDT stays ours, so a full ring never looks empty. */
 		nb_reg_write32(q->regs, q->rdt, (uint16_t)(q->next - 1) & mask);
 	return (uint16_t)got;
 }
