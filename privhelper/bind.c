@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bind.c - find a NIC, lock it, quiesce its kernel netdev, move it to
- * vfio-pci and put all of it back afterwards. sysfs for PCI, libnl-route
- * for link state (the kernel's PCI sysfs ABI: Documentation/ABI/testing/
- * sysfs-bus-pci; driver_override since 3.16).
+ * vfio-pci and put all of it back afterwards. PCI through sysfs (kernel
+ * Documentation/ABI/testing/sysfs-bus-pci: driver_override, unbind,
+ * drivers_probe), link state through libnl-route.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,57 +26,59 @@
 
 #include "helper.h"
 
-#define PCI_BUS "/sys/bus/pci"
-#define PCI_DEVICES PCI_BUS "/devices"
-#define PCI_DRIVERS PCI_BUS "/drivers"
+#define PCI "/sys/bus/pci"
 #define IOMMU_GROUPS "/sys/kernel/iommu_groups"
+/* A path in one static buffer: use each result before the next call. */
+static const char *sysp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *sysp(const char *fmt, ...)
+{
+	static char path[PATH_MAX];
+	va_list ap;
 
-static int read_text(const char *path, char *buf, size_t len)
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return path;
+}
+
+/* First line of a sysfs file, without its newline; -1 if unreadable. */
+static int sysfs_read(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return n < 0 ? -1 : 0;
 }
 
-static int write_text(const char *path, const char *text)
+static int sysfs_write(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = -1;
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
 
-	if (fd >= 0) {
-		n = write(fd, text, strlen(text));
-		close(fd);
-	}
 	if (n < 0)
-		return nbh_fail(errno, "writing '%s' to %s: %s", text, path,
-				strerror(errno));
-	return 0;
+		nbh_fail(errno, "writing '%s' to %s: %s", text, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return n < 0 ? -1 : 0;
 }
 
-void nbh_sysfs_link_name(const char *path, char *out, size_t len)
+/* Last component of a sysfs link's target ("" if there is no link). */
+static void link_name(const char *path, char *out, size_t len)
 {
 	char target[PATH_MAX];
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 
-	out[0] = '\0';
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	snprintf(out, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+	target[n > 0 ? n : 0] = '\0';
+	snprintf(out, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : "");
 }
 
-static void dev_path(char *out, size_t len, const char *bdf, const char *leaf)
+void nbh_nic_driver(const char *bdf, char *out, size_t len)
 {
-	snprintf(out, len, PCI_DEVICES "/%s/%s", bdf, leaf);
+	link_name(sysp(PCI "/devices/%s/driver", bdf), out, len);
 }
 
 /*
@@ -88,7 +91,8 @@ static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
 	int rc = -1;
 
 	snprintf(link, sizeof(link), "/sys/class/net/%s", ifname);
-	if (!realpath(link, real))
+	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
+	    !realpath(link, real))
 		return -1;
 	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
@@ -104,76 +108,55 @@ static void current_ifname(const char *bdf, char *out, size_t len)
 	DIR *d = opendir("/sys/class/net");
 
 	out[0] = '\0';
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && strlen(e->d_name) < len &&
-		    netdev_bdf(e->d_name, owner) == 0 && strcmp(owner, bdf) == 0) {
+	while (d && !out[0] && (e = readdir(d)))
+		if (e->d_name[0] != '.' && netdev_bdf(e->d_name, owner) == 0 &&
+		    strcmp(owner, bdf) == 0 && strlen(e->d_name) < len)
 			strcpy(out, e->d_name);
-			break;
-		}
 	if (d)
 		closedir(d);
 }
 
-static unsigned read_hex(const char *bdf, const char *leaf)
-{
-	char path[PATH_MAX], buf[32];
-
-	dev_path(path, sizeof(path), bdf, leaf);
-	return read_text(path, buf, sizeof(buf)) < 0 ? 0 : (unsigned)strtoul(buf, NULL, 16);
-}
-
-static bool iommu_present(void)
-{
-	DIR *d = opendir(IOMMU_GROUPS);
-	struct dirent *e;
-	bool any = false;
-
-	if (!d)
-		return false;
-	while (!any && (e = readdir(d)))
-		any = e->d_name[0] != '.';
-	closedir(d);
-	return any;
-}
-
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 {
-	char path[PATH_MAX], group[16];
-	struct stat st;
+	char buf[32];
 
-	memset(nic, 0, sizeof(*nic));
-	nic->lock_fd = -1;
-	if (nbh_normalize_bdf(name, nic->bdf) < 0) {
-		/* An interface name: one path component, never "." or "..". */
-		if (strlen(name) >= IFNAMSIZ || strchr(name, '/') || name[0] == '.' ||
-		    netdev_bdf(name, nic->bdf) < 0)
-			return nbh_fail(ENODEV, "'%s' is neither a PCI address nor the "
-					"interface name of a PCI NIC", name);
-	}
-	dev_path(path, sizeof(path), nic->bdf, "config");
-	if (stat(path, &st) < 0)
+	*nic = (struct nbh_nic){ .lock_fd = -1 };
+	if (nbh_normalize_bdf(name, nic->bdf) < 0 && netdev_bdf(name, nic->bdf) < 0)
+		return nbh_fail(ENODEV, "'%s' is neither a PCI address nor the interface "
+				"name of a PCI NIC", name);
+	if (sysfs_read(sysp(PCI "/devices/%s/class", nic->bdf), buf, sizeof(buf)) < 0)
 		return nbh_fail(ENODEV, "no PCI device %s", nic->bdf);
-	if ((read_hex(nic->bdf, "class") >> 16) != 0x02)
+	if (strtoul(buf, NULL, 16) >> 16 != 0x02)
 		return nbh_fail(ENODEV, "%s is not a network controller (PCI class 02)", nic->bdf);
-	nic->vendor_id = (uint16_t)read_hex(nic->bdf, "vendor");
-	nic->device_id = (uint16_t)read_hex(nic->bdf, "device");
+	sysfs_read(sysp(PCI "/devices/%s/vendor", nic->bdf), buf, sizeof(buf));
+	nic->vendor_id = (uint16_t)strtoul(buf, NULL, 16);
+	sysfs_read(sysp(PCI "/devices/%s/device", nic->bdf), buf, sizeof(buf));
+	nic->device_id = (uint16_t)strtoul(buf, NULL, 16);
 	current_ifname(nic->bdf, nic->ifname, sizeof(nic->ifname));
-	dev_path(path, sizeof(path), nic->bdf, "iommu_group");
-	nbh_sysfs_link_name(path, group, sizeof(group));
-	nic->group = group[0] ? (int)strtol(group, NULL, 10) : -1;
+	link_name(sysp(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
+	nic->group = buf[0] ? atoi(buf) : -1;
 	return 0;
 }
 
 int nbh_nic_check_iommu(const struct nbh_nic *nic)
 {
-	if (!iommu_present())
-		return nbh_fail(ENXIO, "no IOMMU: %s is empty; enable it on the kernel "
-				"command line with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
-				IOMMU_GROUPS);
+	DIR *d = opendir(IOMMU_GROUPS);
+	struct dirent *e;
+	bool any = false;
+
+	while (d && !any && (e = readdir(d)))
+		any = e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	if (!any)
+		return nbh_fail(ENXIO, "no IOMMU: %s is empty; enable it on the kernel command "
+				"line with intel_iommu=on (Intel) or amd_iommu=on (AMD)", IOMMU_GROUPS);
 	if (nic->group < 0)
 		return nbh_fail(ENXIO, "%s has no IOMMU group (is the IOMMU on for it?)", nic->bdf);
 	return 0;
 }
+
+/* ---- per-device lock: flock on /run/nicbox/<bdf>.lock, holder inside ---- */
 
 static int open_lock(const char *bdf, int flags)
 {
@@ -186,19 +169,15 @@ static int open_lock(const char *bdf, int flags)
 void nbh_nic_holder(const char *bdf, char *out, size_t len)
 {
 	int fd = open_lock(bdf, O_RDONLY);
+	bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	ssize_t n = held ? pread(fd, out, len - 1, 0) : 0;
 
-	out[0] = '\0';
-	if (fd < 0)
-		return;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		ssize_t n = pread(fd, out, len - 1, 0);
-
-		out[n > 0 ? n : 0] = '\0';
-		out[strcspn(out, "\n")] = '\0';
-		if (!out[0])
-			snprintf(out, len, "(being claimed)");
-	}
-	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (held && !out[0])
+		snprintf(out, len, "(being claimed)");
+	if (fd >= 0)
+		close(fd);
 }
 
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
@@ -209,73 +188,53 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 	mkdir(NBH_RUN_DIR, 0755);
 	fd = open_lock(nic->bdf, O_RDWR | O_CREAT);
 	if (fd < 0)
-		return nbh_fail(errno, "lock file for %s: %s", nic->bdf, strerror(errno));
+		return nbh_fail(errno, "lock file of %s: %s", nic->bdf, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
 
 		close(fd);
-		if (err != EWOULDBLOCK)
-			return nbh_fail(err, "locking %s: %s", nic->bdf, strerror(err));
 		nbh_nic_holder(nic->bdf, holder, sizeof(holder));
-		return nbh_fail(EBUSY, "%s is busy: held by %s", nic->bdf, holder);
-	}
-	n = snprintf(holder, sizeof(holder), "uid=%u pid=%d\n", (unsigned)uid, (int)pid);
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, holder, (size_t)n, 0) != n) {
-		close(fd);
-		return nbh_fail(EIO, "writing the lock file of %s", nic->bdf);
+		return err == EWOULDBLOCK ? nbh_fail(EBUSY, "%s is busy: held by %s", nic->bdf, holder)
+					  : nbh_fail(err, "locking %s: %s", nic->bdf, strerror(err));
 	}
 	nic->lock_fd = fd;
+	n = snprintf(holder, sizeof(holder), "uid=%u pid=%d\n", (unsigned)uid, (int)pid);
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, holder, (size_t)n, 0) != n)
+		return nbh_fail(EIO, "writing the lock file of %s", nic->bdf);
 	return 0;
 }
 
-/* ---- netdev state through rtnetlink ------------------------------------ */
-
-static struct nl_sock *route_socket(void)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-
-	if (sk && nl_connect(sk, NETLINK_ROUTE) == 0)
-		return sk;
-	nl_socket_free(sk);
-	nbh_fail(EIO, "cannot open an rtnetlink socket");
-	return NULL;
-}
+/* ---- the kernel netdev, through rtnetlink ------------------------------ */
 
 struct usage {
 	int ifindex;
 	unsigned addrs, routes;
 };
 
-static void count_addr(struct nl_object *obj, void *arg)
+static void count_use(struct nl_object *obj, void *arg)
 {
 	struct usage *u = arg;
 
-	if (rtnl_addr_get_ifindex((struct rtnl_addr *)obj) == u->ifindex)
-		u->addrs++;
+	if (!strcmp(nl_object_get_type(obj), "route/addr")) {
+		u->addrs += rtnl_addr_get_ifindex((struct rtnl_addr *)obj) == u->ifindex;
+		return;
+	}
+	for (int i = 0; i < rtnl_route_get_nnexthops((struct rtnl_route *)obj); i++)
+		u->routes += rtnl_route_nh_get_ifindex(
+			rtnl_route_nexthop_n((struct rtnl_route *)obj, i)) == u->ifindex;
 }
 
-static void count_route(struct nl_object *obj, void *arg)
-{
-	struct rtnl_route *r = (struct rtnl_route *)obj;
-	struct usage *u = arg;
-
-	for (int i = 0; i < rtnl_route_get_nnexthops(r); i++)
-		if (rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == u->ifindex)
-			u->routes++;
-}
-
-static int set_link_up(struct nl_sock *sk, struct rtnl_link *link, bool up)
+static int set_link(struct nl_sock *sk, struct rtnl_link *link, bool up)
 {
 	struct rtnl_link *change = rtnl_link_alloc();
-	int rc;
+	int rc = change ? 0 : -NLE_NOMEM;
 
-	if (!change)
-		return nbh_fail(ENOMEM, "out of memory");
-	if (up)
+	if (change && up)
 		rtnl_link_set_flags(change, IFF_UP);
-	else
+	else if (change)
 		rtnl_link_unset_flags(change, IFF_UP);
-	rc = rtnl_link_change(sk, link, change, 0);
+	if (rc == 0)
+		rc = rtnl_link_change(sk, link, change, 0);
 	rtnl_link_put(change);
 	if (rc < 0)
 		return nbh_fail(EIO, "setting %s %s: %s", rtnl_link_get_name(link),
@@ -283,41 +242,44 @@ static int set_link_up(struct nl_sock *sk, struct rtnl_link *link, bool up)
 	return 0;
 }
 
-int nbh_nic_quiesce_netdev(struct nbh_nic *nic, bool allow_up)
+/*
+ * With allow_up false: refuse a netdev that is up with addresses, routes or
+ * a master (someone uses it). Then take it down, remembering to restore.
+ * With `restore`, bring the NIC's netdev (maybe renamed) back up instead.
+ */
+static int netdev_state(struct nbh_nic *nic, bool allow_up, bool restore)
 {
-	struct usage u = { 0 };
 	struct nl_cache *addrs = NULL, *routes = NULL;
 	struct rtnl_link *link = NULL;
-	struct nl_sock *sk;
+	struct nl_sock *sk = nl_socket_alloc();
+	struct usage u = { 0 };
 	int rc = -1;
 
-	if (!nic->ifname[0])
-		return 0;
-	sk = route_socket();
-	if (!sk)
-		return -1;
-	if (rtnl_link_get_kernel(sk, 0, nic->ifname, &link) < 0 ||
+	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0 ||
+	    rtnl_link_get_kernel(sk, 0, nic->ifname, &link) < 0 ||
 	    rtnl_addr_alloc_cache(sk, &addrs) < 0 ||
 	    rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes) < 0) {
 		nbh_fail(EIO, "reading the state of %s over rtnetlink", nic->ifname);
 		goto out;
 	}
-	u.ifindex = rtnl_link_get_ifindex(link);
-	nl_cache_foreach(addrs, count_addr, &u);
-	nl_cache_foreach(routes, count_route, &u);
-	nic->link_was_up = rtnl_link_get_flags(link) & IFF_UP;
-	if (nic->link_was_up && !allow_up &&
-	    (u.addrs || u.routes || rtnl_link_get_master(link))) {
-		nbh_fail(EBUSY, "%s (%s) is up with %u addresses, %u routes%s; take it "
-			 "down first or add netdev-up to its policy rule", nic->ifname,
-			 nic->bdf, u.addrs, u.routes,
-			 rtnl_link_get_master(link) ? " and a master" : "");
-		nic->link_was_up = false;
+	if (restore) {
+		rc = set_link(sk, link, true);
 		goto out;
 	}
-	rc = nic->link_was_up ? set_link_up(sk, link, false) : 0;
-	if (rc < 0)
-		nic->link_was_up = false;
+	u.ifindex = rtnl_link_get_ifindex(link);
+	nl_cache_foreach(addrs, count_use, &u);
+	nl_cache_foreach(routes, count_use, &u);
+	if ((rtnl_link_get_flags(link) & IFF_UP) && !allow_up &&
+	    (u.addrs || u.routes || rtnl_link_get_master(link))) {
+		nbh_fail(EBUSY, "%s (%s) is up with %u addresses, %u routes%s; take it down "
+			 "first or add netdev-up to its policy rule", nic->ifname, nic->bdf,
+			 u.addrs, u.routes, rtnl_link_get_master(link) ? " and a master" : "");
+	} else if (rtnl_link_get_flags(link) & IFF_UP) {
+		rc = set_link(sk, link, false);
+		nic->link_was_up = rc == 0;
+	} else {
+		rc = 0;
+	}
 out:
 	nl_cache_free(routes);
 	nl_cache_free(addrs);
@@ -327,65 +289,33 @@ out:
 	return rc;
 }
 
-/* After the original driver is back, its netdev (maybe renamed) goes up. */
-static void restore_link(struct nbh_nic *nic)
+int nbh_nic_quiesce_netdev(struct nbh_nic *nic, bool allow_up)
 {
-	char ifname[NBH_IFNAME_LEN];
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk;
-
-	current_ifname(nic->bdf, ifname, sizeof(ifname));
-	if (!ifname[0] || !(sk = route_socket())) {
-		nbh_log("%s: cannot bring its netdev back up", nic->bdf);
-		return;
-	}
-	if (rtnl_link_get_kernel(sk, 0, ifname, &link) < 0 ||
-	    set_link_up(sk, link, true) < 0)
-		nbh_log("%s: setting %s up failed", nic->bdf, ifname);
-	if (link)
-		rtnl_link_put(link);
-	nl_socket_free(sk);
+	return nic->ifname[0] ? netdev_state(nic, allow_up, false) : 0;
 }
 
-/* ---- driver switching --------------------------------------------------- */
-
-static bool driver_loaded(const char *driver)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), PCI_DRIVERS "/%s", driver);
-	return stat(path, &st) == 0;
-}
+/* ---- driver switching ---------------------------------------------------- */
 
 static int load_vfio_pci(void)
 {
 	char *const argv[] = { "modprobe", "vfio-pci", NULL };
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	int status;
+	struct stat st;
 	pid_t pid;
 
-	if (driver_loaded("vfio-pci"))
+	if (stat(PCI "/drivers/vfio-pci", &st) == 0)
 		return 0;
 	pid = fork();
 	if (pid == 0) {
 		execve("/sbin/modprobe", argv, envp);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !driver_loaded("vfio-pci"))
+	if (pid < 0 || waitpid(pid, NULL, 0) < 0 || stat(PCI "/drivers/vfio-pci", &st) < 0)
 		return nbh_fail(ENOENT, "vfio-pci is not available and 'modprobe vfio-pci' failed");
 	return 0;
 }
 
-static void current_driver(const char *bdf, char *out, size_t len)
-{
-	char path[PATH_MAX];
-
-	dev_path(path, sizeof(path), bdf, "driver");
-	nbh_sysfs_link_name(path, out, len);
-}
-
-/* Every device in the group unbound or on a driver that gives no DMA. */
+/* Every device in the group unbound or on a driver that does no DMA. */
 static int group_viable(int group)
 {
 	char path[PATH_MAX], drv[64];
@@ -398,11 +328,9 @@ static int group_viable(int group)
 	if (!d)
 		return nbh_fail(ENXIO, "cannot list IOMMU group %d", group);
 	while (rc == 0 && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		current_driver(e->d_name, drv, sizeof(drv));
-		if (drv[0] && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub") &&
-		    strcmp(drv, "pcieport"))
+		nbh_nic_driver(e->d_name, drv, sizeof(drv));
+		if (e->d_name[0] != '.' && drv[0] && strcmp(drv, "vfio-pci") &&
+		    strcmp(drv, "pci-stub") && strcmp(drv, "pcieport"))
 			rc = nbh_fail(EBUSY, "IOMMU group %d is not viable: %s is bound to %s "
 				      "(bind it to vfio-pci or unbind it)", group, e->d_name, drv);
 	}
@@ -412,55 +340,57 @@ static int group_viable(int group)
 
 int nbh_nic_to_vfio(struct nbh_nic *nic)
 {
-	char path[PATH_MAX];
+	char drv[64];
 
-	current_driver(nic->bdf, nic->orig_driver, sizeof(nic->orig_driver));
+	nbh_nic_driver(nic->bdf, nic->orig_driver, sizeof(nic->orig_driver));
 	if (strcmp(nic->orig_driver, "vfio-pci") != 0) {
 		if (load_vfio_pci() < 0)
 			return -1;
-		dev_path(path, sizeof(path), nic->bdf, "driver_override");
-		if (read_text(path, nic->orig_override, sizeof(nic->orig_override)) < 0)
-			return nbh_fail(errno, "reading %s: %s", path, strerror(errno));
+		if (sysfs_read(sysp(PCI "/devices/%s/driver_override", nic->bdf),
+			       nic->orig_override, sizeof(nic->orig_override)) < 0)
+			return nbh_fail(errno, "reading driver_override of %s", nic->bdf);
 		if (strcmp(nic->orig_override, "(null)") == 0)
 			nic->orig_override[0] = '\0';
-		if (write_text(path, "vfio-pci") < 0)
+		if (sysfs_write(sysp(PCI "/devices/%s/driver_override", nic->bdf), "vfio-pci") < 0)
 			return -1;
 		nic->switched = true;
-		snprintf(path, sizeof(path), PCI_DRIVERS "/%s/unbind", nic->orig_driver);
-		if ((nic->orig_driver[0] && write_text(path, nic->bdf) < 0) ||
-		    write_text(PCI_BUS "/drivers_probe", nic->bdf) < 0)
+		if ((nic->orig_driver[0] &&
+		     sysfs_write(sysp(PCI "/drivers/%s/unbind", nic->orig_driver), nic->bdf) < 0) ||
+		    sysfs_write(PCI "/drivers_probe", nic->bdf) < 0)
 			return -1;
-		current_driver(nic->bdf, path, sizeof(path));
-		if (strcmp(path, "vfio-pci") != 0)
+		nbh_nic_driver(nic->bdf, drv, sizeof(drv));
+		if (strcmp(drv, "vfio-pci") != 0)
 			return nbh_fail(EIO, "%s did not bind to vfio-pci (driver now '%s')",
-					nic->bdf, path);
+					nic->bdf, drv);
 	}
 	return group_viable(nic->group);
 }
 
 void nbh_nic_restore(struct nbh_nic *nic)
 {
-	char path[PATH_MAX], drv[64];
+	char drv[64];
 
 	if (nic->switched && !nic->keep_vfio) {
-		/* Blocks while any device fd is open: vfio-pci waits for it. */
-		write_text(PCI_DRIVERS "/vfio-pci/unbind", nic->bdf);
-		dev_path(path, sizeof(path), nic->bdf, "driver_override");
-		write_text(path, nic->orig_override[0] ? nic->orig_override : "\n");
+		/* Blocks while a device fd is open: vfio-pci waits for its release. */
+		sysfs_write(PCI "/drivers/vfio-pci/unbind", nic->bdf);
+		sysfs_write(sysp(PCI "/devices/%s/driver_override", nic->bdf),
+			    nic->orig_override[0] ? nic->orig_override : "\n");
 		if (nic->orig_driver[0])
-			write_text(PCI_BUS "/drivers_probe", nic->bdf);
-		current_driver(nic->bdf, drv, sizeof(drv));
+			sysfs_write(PCI "/drivers_probe", nic->bdf);
+		nbh_nic_driver(nic->bdf, drv, sizeof(drv));
 		if (strcmp(drv, nic->orig_driver) != 0)
-			nbh_log("%s: driver is '%s' after restore, was '%s'", nic->bdf,
-				drv, nic->orig_driver);
+			nbh_log("%s: driver is '%s' after restore, was '%s'", nic->bdf, drv,
+				nic->orig_driver);
 	}
-	if (nic->link_was_up && !nic->keep_vfio)
-		restore_link(nic);
-	if (nic->lock_fd >= 0) {
-		if (ftruncate(nic->lock_fd, 0) < 0)
-			nbh_log("%s: clearing the lock file failed", nic->bdf);
+	if (nic->link_was_up && !nic->keep_vfio) {
+		current_ifname(nic->bdf, nic->ifname, sizeof(nic->ifname));
+		if (!nic->ifname[0] || netdev_state(nic, true, true) < 0)
+			nbh_log("%s: could not bring its netdev back up", nic->bdf);
+	}
+	if (nic->lock_fd >= 0 && ftruncate(nic->lock_fd, 0) < 0)
+		nbh_log("%s: clearing the lock file failed", nic->bdf);
+	if (nic->lock_fd >= 0)
 		close(nic->lock_fd);
-	}
 	nic->switched = nic->link_was_up = false;
 	nic->lock_fd = -1;
 }

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * iommu.c - the VFIO type1 backend of the helper's DMA interface
- * (helper.h: open, attach_group, map, device_fd, close). An iommufd
- * backend (Linux 6.2+) would implement the same five calls.
- *
- * Kernel ABI: include/uapi/linux/vfio.h and Documentation/driver-api/vfio.rst.
+ * iommu.c - the VFIO type1 backend of the helper's DMA interface (helper.h);
+ * an iommufd backend (Linux 6.2+) would implement the same five calls.
+ * Kernel ABI: include/uapi/linux/vfio.h, Documentation/driver-api/vfio.rst.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,23 +35,22 @@ struct nbh_iommu {
 struct nbh_iommu *nbh_iommu_open(void)
 {
 	struct nbh_iommu *io = calloc(1, sizeof(*io));
+	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 
-	if (!io) {
-		nbh_fail(ENOMEM, "out of memory");
-		return NULL;
-	}
-	io->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (io->container < 0) {
+	if (fd < 0)
 		nbh_fail(errno, "/dev/vfio/vfio: %s (is vfio loaded?)", strerror(errno));
-	} else if (ioctl(io->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-		   ioctl(io->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+	else if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+		 ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
 		nbh_fail(ENOTSUP, "the kernel's VFIO lacks the type1v2 IOMMU");
-	} else {
+	else if (!io)
+		nbh_fail(ENOMEM, "out of memory");
+	else {
+		io->container = fd;
 		io->next_iova = IOVA_FLOOR;
 		return io;
 	}
-	if (io->container >= 0)
-		close(io->container);
+	if (fd >= 0)
+		close(fd);
 	free(io);
 	return NULL;
 }
@@ -85,7 +82,7 @@ static int read_iova_ranges(struct nbh_iommu *io)
 			for (uint32_t i = 0; i < r->nr_iovas && io->n_ranges < MAX_RANGES; i++)
 				io->ranges[io->n_ranges++] = r->iova_ranges[i];
 		}
-		off = cap->next;
+		off = cap->next > off ? cap->next : 0; /* the chain only goes forward */
 	}
 	free(info);
 	if (io->n_ranges == 0)
@@ -107,19 +104,14 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
 	snprintf(path, sizeof(path), "/dev/vfio/%u", group);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return nbh_fail(errno == EBUSY ? EBUSY : errno, "%s: %s", path, strerror(errno));
-	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status) < 0 ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		close(fd);
-		return nbh_fail(EBUSY, "IOMMU group %u is not viable", group);
-	}
-	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &io->container) < 0) {
-		nbh_fail(errno, "attaching group %u: %s", group, strerror(errno));
-		close(fd);
-		return -1;
-	}
+		return nbh_fail(errno, "%s: %s", path, strerror(errno));
 	io->groups[io->n_groups].num = group;
-	io->groups[io->n_groups++].fd = fd;
+	io->groups[io->n_groups++].fd = fd; /* closed by nbh_iommu_close */
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status) < 0 ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return nbh_fail(EBUSY, "IOMMU group %u is not viable", group);
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &io->container) < 0)
+		return nbh_fail(errno, "attaching group %u: %s", group, strerror(errno));
 	if (io->iommu_set)
 		return 0;
 	if (ioctl(io->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
@@ -128,46 +120,32 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
 	return read_iova_ranges(io);
 }
 
-/* The lowest free aligned IOVA above every earlier mapping that fits. */
-static int choose_iova(struct nbh_iommu *io, uint64_t size, uint64_t align,
-		       uint64_t *iova)
-{
-	for (unsigned i = 0; i < io->n_ranges; i++) {
-		uint64_t lo = io->ranges[i].start > io->next_iova ?
-			      io->ranges[i].start : io->next_iova;
-
-		lo = (lo + align - 1) & ~(align - 1);
-		if (lo >= io->next_iova && lo + size - 1 >= lo &&
-		    lo + size - 1 <= io->ranges[i].end) {
-			*iova = lo;
-			io->next_iova = lo + size;
-			return 0;
-		}
-	}
-	return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
-			(unsigned long long)size);
-}
-
-int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size,
-		  uint64_t align, uint64_t *iova)
+int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
+		  uint64_t *iova)
 {
 	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
-		.size = size,
+		.argsz = sizeof(map), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va, .size = size,
 	};
 
 	if (!io->iommu_set || io->n_maps == NB_MAX_POOLS)
 		return nbh_fail(EPROTO, "no group attached or too many pools");
-	uint64_t chosen = 0;
+	/* The lowest aligned IOVA above every earlier mapping inside a usable range. */
+	for (unsigned i = 0; i < io->n_ranges && !map.iova; i++) {
+		uint64_t lo = io->ranges[i].start > io->next_iova ? io->ranges[i].start
+								   : io->next_iova;
 
-	if (choose_iova(io, size, align, &chosen) < 0)
-		return -1;
-	map.iova = chosen;
+		lo = (lo + align - 1) & ~(align - 1);
+		if (lo >= io->next_iova && lo + size - 1 >= lo && lo + size - 1 <= io->ranges[i].end)
+			map.iova = lo;
+	}
+	if (!map.iova)
+		return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
+				(unsigned long long)size);
 	if (ioctl(io->container, VFIO_IOMMU_MAP_DMA, &map) < 0)
 		return nbh_fail(errno, "VFIO_IOMMU_MAP_DMA of %llu bytes: %s",
 				(unsigned long long)size, strerror(errno));
+	io->next_iova = map.iova + size;
 	io->maps[io->n_maps].iova = map.iova;
 	io->maps[io->n_maps++].size = size;
 	*iova = map.iova;
@@ -176,28 +154,23 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size,
 
 int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf)
 {
-	for (unsigned i = 0; i < io->n_groups; i++) {
-		if (io->groups[i].num != group)
-			continue;
-		int fd = ioctl(io->groups[i].fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	int fd = -1;
 
-		if (fd < 0)
-			return nbh_fail(errno, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf,
-					strerror(errno));
-		return fd;
-	}
-	return nbh_fail(EINVAL, "group %u of %s is not attached", group, bdf);
+	errno = EINVAL; /* the group is not attached */
+	for (unsigned i = 0; i < io->n_groups; i++)
+		if (io->groups[i].num == group)
+			fd = ioctl(io->groups[i].fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0)
+		return nbh_fail(errno, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
+	return fd;
 }
 
 void nbh_iommu_close(struct nbh_iommu *io)
 {
 	if (!io)
 		return;
-	/*
-	 * If the worker still holds a device fd, unmapping now revokes the
-	 * device's access (its DMA faults); the kernel keeps the group and
-	 * container alive until that fd closes, then resets the device.
-	 */
+	/* A worker still holding a device fd loses DMA access here (faults);
+	 * the kernel keeps group and container until that fd closes. */
 	for (unsigned i = 0; i < io->n_maps; i++) {
 		struct vfio_iommu_type1_dma_unmap unmap = {
 			.argsz = sizeof(unmap), .iova = io->maps[i].iova,

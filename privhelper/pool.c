@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.c - DMA pools as sealed memfds. The helper maps each one MAP_SHARED
- * (a private mapping would pin copy-on-write copies the worker never sees)
+ * pool.c - DMA pools as sealed memfds. The helper maps each MAP_SHARED (a
+ * private mapping would pin copy-on-write copies the worker never sees)
  * and hands the memfd to the worker, which maps the same pages.
  */
 #include <errno.h>
@@ -15,32 +15,27 @@
 
 #include "helper.h"
 
-#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
-
 static int try_create(uint64_t bytes, uint64_t page_size, struct nbh_pool *p)
 {
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	uint64_t size = (bytes + page_size - 1) & ~(page_size - 1);
+	int err;
 
 	if (page_size > 4096)
 		flags |= MFD_HUGETLB | ((unsigned)__builtin_ctzll(page_size) << MFD_HUGE_SHIFT);
 	p->memfd = memfd_create("nicbox-pool", flags);
-	if (p->memfd < 0)
-		return -1;
-	/* Hugetlb pages are reserved by mmap: ENOMEM here means none free. */
-	if (ftruncate(p->memfd, (off_t)size) == 0 &&
-	    fcntl(p->memfd, F_ADD_SEALS, SEALS) == 0) {
-		p->va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, p->memfd, 0);
-		if (p->va != MAP_FAILED) {
-			p->size = size;
-			p->page_size = page_size;
-			return 0;
-		}
+	/* mmap reserves hugetlb pages: ENOMEM there means too few are free. */
+	if (p->memfd >= 0 && ftruncate(p->memfd, (off_t)size) == 0 &&
+	    fcntl(p->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0 &&
+	    (p->va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, p->memfd, 0)) != MAP_FAILED) {
+		p->size = size;
+		p->page_size = page_size;
+		return 0;
 	}
-	int err = errno;
-
-	close(p->memfd);
-	p->memfd = -1;
+	err = errno;
+	if (p->memfd >= 0)
+		close(p->memfd);
+	*p = (struct nbh_pool){ .memfd = -1 };
 	errno = err;
 	return -1;
 }
@@ -53,8 +48,6 @@ int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		[NB_PAGE_2M] = 2u << 20, [NB_PAGE_1G] = 1u << 30,
 	};
 
-	memset(p, 0, sizeof(*p));
-	p->memfd = -1;
 	warning[0] = '\0';
 	if (try_create(bytes, sizes[page], p) == 0)
 		return 0;
@@ -63,19 +56,18 @@ int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 				(unsigned long long)bytes,
 				(unsigned long long)(sizes[page] >> 10), strerror(errno));
 	if (try_create(bytes, 4096, p) < 0)
-		return nbh_fail(errno, "pool of %llu bytes: %s",
-				(unsigned long long)bytes, strerror(errno));
-	snprintf(warning, warning_len, "no free 2 MiB hugepages: pool uses 4 KiB "
-		 "pages (raise /proc/sys/vm/nr_hugepages)");
+		return nbh_fail(errno, "pool of %llu bytes: %s", (unsigned long long)bytes,
+				strerror(errno));
+	snprintf(warning, warning_len, "no free 2 MiB hugepages: pool uses 4 KiB pages "
+		 "(raise /proc/sys/vm/nr_hugepages)");
 	return 0;
 }
 
 void nbh_pool_destroy(struct nbh_pool *p)
 {
-	if (p->va && p->va != MAP_FAILED)
+	if (p->va)
 		munmap(p->va, p->size);
 	if (p->memfd >= 0)
 		close(p->memfd);
-	p->va = NULL;
-	p->memfd = -1;
+	*p = (struct nbh_pool){ .memfd = -1 };
 }

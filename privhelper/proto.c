@@ -4,7 +4,6 @@
  * the one fd send/recv pair. Compiled into both nicbox-helper and libnicbox.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,65 +11,38 @@
 
 #include "proto.h"
 
-_Static_assert(sizeof(struct nbp_hdr) == 16, "header layout");
-_Static_assert(sizeof(struct nbp_pool_ok) == 208, "pool_ok layout");
-_Static_assert(sizeof(struct nbp_claim_ok) == 48, "claim_ok layout");
+_Static_assert(sizeof(struct nbp_hdr) == 16 && sizeof(struct nbp_pool_ok) == 208,
+	       "wire layout");
 
-struct nbp_type_info {
-	uint16_t type;
-	uint16_t size;
-	bool from_helper;
-	uint8_t n_fds; /* fixed fd count; READY_OK: n_devices (checked apart) */
+/* Replies have bit 7 set; an unknown type has size 0. */
+static const uint16_t sizes[256] = {
+	[NBP_HELLO] = sizeof(struct nbp_hello), [NBP_CLAIM] = sizeof(struct nbp_claim),
+	[NBP_POOL] = sizeof(struct nbp_pool), [NBP_READY] = sizeof(struct nbp_hdr),
+	[NBP_RELEASE] = sizeof(struct nbp_hdr), [NBP_HELLO_OK] = sizeof(struct nbp_hello_ok),
+	[NBP_CLAIM_OK] = sizeof(struct nbp_claim_ok), [NBP_POOL_OK] = sizeof(struct nbp_pool_ok),
+	[NBP_READY_OK] = sizeof(struct nbp_ready_ok), [NBP_RELEASE_OK] = sizeof(struct nbp_hdr),
+	[NBP_ERROR] = sizeof(struct nbp_error),
 };
-
-static const struct nbp_type_info types[] = {
-	{ NBP_HELLO, sizeof(struct nbp_hello), false, 0 },
-	{ NBP_CLAIM, sizeof(struct nbp_claim), false, 0 },
-	{ NBP_POOL, sizeof(struct nbp_pool), false, 0 },
-	{ NBP_READY, sizeof(struct nbp_ready), false, 0 },
-	{ NBP_RELEASE, sizeof(struct nbp_release), false, 0 },
-	{ NBP_HELLO_OK, sizeof(struct nbp_hello_ok), true, 0 },
-	{ NBP_CLAIM_OK, sizeof(struct nbp_claim_ok), true, 0 },
-	{ NBP_POOL_OK, sizeof(struct nbp_pool_ok), true, 1 },
-	{ NBP_READY_OK, sizeof(struct nbp_ready_ok), true, 0 },
-	{ NBP_RELEASE_OK, sizeof(struct nbp_release_ok), true, 0 },
-	{ NBP_ERROR, sizeof(struct nbp_error), true, 0 },
-};
-
-static const struct nbp_type_info *type_info(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (types[i].type == type)
-			return &types[i];
-	return NULL;
-}
 
 size_t nbp_size(uint16_t type)
 {
-	const struct nbp_type_info *ti = type_info(type);
-
-	return ti ? ti->size : 0;
+	return type < 256 ? sizes[type] : 0;
 }
 
 void nbp_init(void *msg, uint16_t type)
 {
 	struct nbp_hdr *h = msg;
-	size_t size = nbp_size(type);
 
-	memset(msg, 0, size);
-	h->magic = NBP_MAGIC;
-	h->version = NBP_VERSION;
-	h->type = type;
-	h->len = (uint32_t)size;
+	memset(msg, 0, nbp_size(type));
+	*h = (struct nbp_hdr){ .magic = NBP_MAGIC, .len = (uint32_t)nbp_size(type),
+			       .version = NBP_VERSION, .type = type };
 }
 
-/* Which requests each state permits (bit n = request type n). */
 #define REQ(t) (1u << (t))
 static const unsigned permitted[] = {
 	[NBP_S_NEW] = REQ(NBP_HELLO),
 	[NBP_S_HELLO] = REQ(NBP_CLAIM) | REQ(NBP_RELEASE),
-	[NBP_S_CLAIMED] = REQ(NBP_CLAIM) | REQ(NBP_POOL) | REQ(NBP_READY) |
-			  REQ(NBP_RELEASE),
+	[NBP_S_CLAIMED] = REQ(NBP_CLAIM) | REQ(NBP_POOL) | REQ(NBP_READY) | REQ(NBP_RELEASE),
 	[NBP_S_POOLED] = REQ(NBP_POOL) | REQ(NBP_READY) | REQ(NBP_RELEASE),
 	[NBP_S_READY] = REQ(NBP_RELEASE),
 	[NBP_S_DONE] = 0,
@@ -78,58 +50,46 @@ static const unsigned permitted[] = {
 
 bool nbp_permitted(enum nbp_state state, uint16_t type)
 {
-	if ((unsigned)state > NBP_S_DONE || type == 0 || type > NBP_RELEASE)
-		return false;
-	return permitted[state] & REQ(type);
+	return (unsigned)state <= NBP_S_DONE && type >= NBP_HELLO &&
+	       type <= NBP_RELEASE && (permitted[state] & REQ(type));
 }
 
 enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type)
 {
-	switch (type) {
-	case NBP_HELLO: return NBP_S_HELLO;
-	case NBP_CLAIM: return NBP_S_CLAIMED;
-	case NBP_POOL: return NBP_S_POOLED;
-	case NBP_READY: return NBP_S_READY;
-	case NBP_RELEASE: return NBP_S_DONE;
-	default: return state;
-	}
+	static const enum nbp_state after[] = {
+		[NBP_HELLO] = NBP_S_HELLO, [NBP_CLAIM] = NBP_S_CLAIMED,
+		[NBP_POOL] = NBP_S_POOLED, [NBP_READY] = NBP_S_READY,
+		[NBP_RELEASE] = NBP_S_DONE,
+	};
+
+	return type >= NBP_HELLO && type <= NBP_RELEASE ? after[type] : state;
 }
 
-static int bad(int err, char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int bad(int err, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
+/* Put the reason in why[] and evaluate to the errno value. */
+#define BAD(err, ...) (snprintf(why, why_len, __VA_ARGS__), (err))
 
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* A string field must end inside its array; printable ASCII only. */
+/* A string field ends inside its array and is printable ASCII. */
 static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 {
 	size_t n = strnlen(s, cap);
 
-	if (n == cap || (n == 0 && !may_be_empty))
-		return false;
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			return false;
-	return true;
+	return n < cap && (n > 0 || may_be_empty);
 }
 
 #define CHECK(cond, ...) \
-	do { if (!(cond)) return bad(EBADMSG, why, why_len, __VA_ARGS__); } while (0)
+	do { if (!(cond)) return BAD(EBADMSG, __VA_ARGS__); } while (0)
 
 static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why,
 			   size_t why_len)
 {
+	const struct nbp_pool_ok *p = &m->pool_ok;
+
 	switch (m->hdr.type) {
 	case NBP_HELLO:
-		CHECK(m->hello.flags == 0 && m->hello.zero == 0,
-		      "hello: unknown flags");
+		CHECK(m->hello.flags == 0 && m->hello.zero == 0, "hello: unknown flags");
 		break;
 	case NBP_CLAIM:
 		CHECK(text_ok(m->claim.device, sizeof(m->claim.device), false),
@@ -137,8 +97,8 @@ static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why,
 		break;
 	case NBP_POOL:
 		CHECK(m->pool.bytes > 0 && m->pool.bytes <= NBP_MAX_POOL_BYTES,
-		      "pool: size %llu out of range (1 .. %llu)",
-		      (unsigned long long)m->pool.bytes, NBP_MAX_POOL_BYTES);
+		      "pool: size %llu not in 1 .. %llu", (unsigned long long)m->pool.bytes,
+		      NBP_MAX_POOL_BYTES);
 		CHECK(m->pool.page <= NBP_PAGE_MAX && m->pool.zero == 0,
 		      "pool: unknown page size %u", m->pool.page);
 		break;
@@ -147,41 +107,27 @@ static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why,
 		      m->hello_ok.max_pools <= NB_MAX_POOLS, "hello_ok: limits");
 		break;
 	case NBP_CLAIM_OK:
-		CHECK(m->claim_ok.index < NB_MAX_DEVICES && m->claim_ok.zero == 0,
-		      "claim_ok: index out of range");
-		CHECK(text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false),
-		      "claim_ok: bad PCI address");
+		CHECK(m->claim_ok.index < NB_MAX_DEVICES && m->claim_ok.zero == 0 &&
+		      text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false), "claim_ok: fields");
 		break;
-	case NBP_POOL_OK: {
-		const struct nbp_pool_ok *p = &m->pool_ok;
-
-		CHECK(p->index < NB_MAX_POOLS && p->zero == 0, "pool_ok: index");
-		CHECK(p->page_size >= 4096 && (p->page_size & (p->page_size - 1)) == 0,
-		      "pool_ok: page size not a power of two >= 4096");
-		CHECK(p->size > 0 && p->size <= NBP_MAX_POOL_BYTES &&
-		      p->size % p->page_size == 0, "pool_ok: size");
-		CHECK(p->iova_base % p->page_size == 0 &&
-		      p->iova_base + p->size > p->iova_base, "pool_ok: IOVA");
-		CHECK(text_ok(p->warning, sizeof(p->warning), true),
-		      "pool_ok: warning text");
+	case NBP_POOL_OK:
+		CHECK(p->index < NB_MAX_POOLS && p->zero == 0 && p->page_size >= 4096 &&
+		      (p->page_size & (p->page_size - 1)) == 0 && p->size > 0 &&
+		      p->size <= NBP_MAX_POOL_BYTES && p->size % p->page_size == 0 &&
+		      p->iova_base % p->page_size == 0 && p->iova_base + p->size > p->iova_base,
+		      "pool_ok: size, page size or IOVA out of range");
+		CHECK(text_ok(p->warning, sizeof(p->warning), true), "pool_ok: warning text");
 		break;
-	}
 	case NBP_READY_OK:
-		CHECK(m->ready_ok.n_devices >= 1 &&
-		      m->ready_ok.n_devices <= NB_MAX_DEVICES &&
+		CHECK(m->ready_ok.n_devices >= 1 && m->ready_ok.n_devices <= NB_MAX_DEVICES &&
 		      m->ready_ok.zero == 0, "ready_ok: device count");
 		if (n_fds != m->ready_ok.n_devices)
-			return bad(EPROTO, why, why_len,
-				   "ready_ok: %u fds for %u devices", n_fds,
-				   m->ready_ok.n_devices);
+			return BAD(EPROTO, "ready_ok: %u fds for %u devices",
+				   n_fds, m->ready_ok.n_devices);
 		break;
 	case NBP_ERROR:
-		CHECK(m->error.err > 0 && m->error.err < 4096 && m->error.zero == 0,
-		      "error: errno %d out of range", m->error.err);
-		CHECK(text_ok(m->error.reason, sizeof(m->error.reason), true),
-		      "error: reason text");
-		break;
-	default: /* READY, RELEASE, RELEASE_OK: header only */
+		CHECK(m->error.err > 0 && m->error.err < 4096 && m->error.zero == 0 &&
+		      text_ok(m->error.reason, sizeof(m->error.reason), true), "error: fields");
 		break;
 	}
 	return 0;
@@ -191,38 +137,35 @@ int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 		 char *why, size_t why_len)
 {
 	const union nbp_msg *m = buf;
-	const struct nbp_type_info *ti;
+	size_t size;
 
 	if (len < sizeof(struct nbp_hdr))
-		return bad(EBADMSG, why, why_len, "message of %zu bytes is shorter than a header", len);
+		return BAD(EBADMSG, "message of %zu bytes is shorter than a header", len);
 	if (len > sizeof(union nbp_msg))
-		return bad(E2BIG, why, why_len, "message of %zu bytes is too long", len);
-	if (m->hdr.magic != NBP_MAGIC)
-		return bad(EPROTO, why, why_len, "bad magic 0x%08x", m->hdr.magic);
-	if (m->hdr.version != NBP_VERSION)
-		return bad(EPROTO, why, why_len, "protocol version %u, expected %u",
-			   m->hdr.version, NBP_VERSION);
-	ti = type_info(m->hdr.type);
-	if (!ti || ti->from_helper != from_helper)
-		return bad(EPROTO, why, why_len, "unexpected message type 0x%x",
-			   m->hdr.type);
-	if (len != ti->size || m->hdr.len != ti->size || m->hdr.zero != 0)
-		return bad(EBADMSG, why, why_len,
-			   "type 0x%x: %zu bytes (header says %u), expected %u",
-			   m->hdr.type, len, m->hdr.len, ti->size);
-	if (m->hdr.type != NBP_READY_OK && n_fds != ti->n_fds)
-		return bad(EPROTO, why, why_len, "type 0x%x carries %u fds, expected %u",
-			   m->hdr.type, n_fds, ti->n_fds);
+		return BAD(E2BIG, "message of %zu bytes is too long", len);
+	if (m->hdr.magic != NBP_MAGIC || m->hdr.version != NBP_VERSION)
+		return BAD(EPROTO, "magic 0x%08x version %u, expected 0x%08x version %u",
+			   m->hdr.magic, m->hdr.version, NBP_MAGIC, NBP_VERSION);
+	size = nbp_size(m->hdr.type);
+	if (size == 0 || (m->hdr.type >= 0x80) != from_helper)
+		return BAD(EPROTO, "unexpected message type 0x%x", m->hdr.type);
+	if (len != size || m->hdr.len != size || m->hdr.zero != 0)
+		return BAD(EBADMSG, "type 0x%x: %zu bytes (header says %u), expected %zu",
+			   m->hdr.type, len, m->hdr.len, size);
+	if (m->hdr.type != NBP_READY_OK && n_fds != (m->hdr.type == NBP_POOL_OK))
+		return BAD(EPROTO, "type 0x%x carries %u fds, expected %d", m->hdr.type, n_fds,
+			   m->hdr.type == NBP_POOL_OK);
 	return validate_fields(m, n_fds, why, why_len);
 }
 
-int nbp_send(int sock, const void *msg, size_t len, const int *fds,
-	     unsigned n_fds)
+union nbp_cmsg {
+	char buf[CMSG_SPACE(sizeof(int) * NB_MAX_DEVICES)];
+	struct cmsghdr align;
+};
+
+int nbp_send(int sock, const void *msg, size_t len, const int *fds, unsigned n_fds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * NB_MAX_DEVICES)];
-		struct cmsghdr align;
-	} ctrl;
+	union nbp_cmsg ctrl = { 0 };
 	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -232,56 +175,40 @@ int nbp_send(int sock, const void *msg, size_t len, const int *fds,
 		return -1;
 	}
 	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&ctrl, 0, sizeof(ctrl));
 		mh.msg_control = ctrl.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+		*c = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(int) * n_fds),
+				       .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS };
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	if ((size_t)n != len) {
+	if (n >= 0 && (size_t)n != len)
 		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return (size_t)n == len ? 0 : -1;
 }
 
-long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES],
-	      unsigned *n_fds)
+long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES], unsigned *n_fds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * NB_MAX_DEVICES)];
-		struct cmsghdr align;
-	} ctrl;
+	union nbp_cmsg ctrl;
 	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = ctrl.buf,
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.buf,
 			     .msg_controllen = sizeof(ctrl.buf) };
-	bool foreign_cmsg = false;
-	ssize_t n;
+	bool foreign = false;
+	/* MSG_TRUNC makes n the record's real length, so an over-long one shows. */
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_TRUNC);
 
 	*n_fds = 0;
-	/* MSG_TRUNC makes n the record's real length, so an over-long one shows. */
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_TRUNC);
 	if (n < 0)
 		return -1;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			foreign_cmsg = true;
-			continue;
-		}
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		bool rights = c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS;
 
-		for (size_t i = 0; i < k; i++) {
+		foreign |= !rights;
+		for (size_t i = 0; rights && i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
@@ -291,11 +218,9 @@ long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES],
 				close(fd);
 		}
 	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || foreign_cmsg ||
-	    (size_t)n > sizeof(*msg)) {
-		for (unsigned i = 0; i < *n_fds; i++)
-			close(fds[i]);
-		*n_fds = 0;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || foreign || (size_t)n > sizeof(*msg)) {
+		while (*n_fds > 0)
+			close(fds[--*n_fds]);
 		errno = EMSGSIZE;
 		return -1;
 	}

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "policy.h"
+#include "helper.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

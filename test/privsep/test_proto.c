@@ -47,9 +47,9 @@ static void test_every_message_validates(void **state)
 	m.pool.page = NB_PAGE_2M;
 	assert_int_equal(validate_req(&m, sizeof(m.pool), 0), 0);
 	nbp_init(&m, NBP_READY);
-	assert_int_equal(validate_req(&m, sizeof(m.ready), 0), 0);
+	assert_int_equal(validate_req(&m, sizeof(m.hdr), 0), 0);
 	nbp_init(&m, NBP_RELEASE);
-	assert_int_equal(validate_req(&m, sizeof(m.release), 0), 0);
+	assert_int_equal(validate_req(&m, sizeof(m.hdr), 0), 0);
 
 	nbp_init(&m, NBP_HELLO_OK);
 	m.hello_ok.max_devices = NB_MAX_DEVICES;
@@ -66,7 +66,7 @@ static void test_every_message_validates(void **state)
 	m.ready_ok.n_devices = 2;
 	assert_int_equal(validate_rep(&m, sizeof(m.ready_ok), 2), 0);
 	nbp_init(&m, NBP_RELEASE_OK);
-	assert_int_equal(validate_rep(&m, sizeof(m.release_ok), 0), 0);
+	assert_int_equal(validate_rep(&m, sizeof(m.hdr), 0), 0);
 	nbp_init(&m, NBP_ERROR);
 	m.error.err = EBUSY;
 	strcpy(m.error.reason, "held by uid 1000");
@@ -128,9 +128,9 @@ static void test_wrong_type(void **state)
 	assert_int_equal(validate_req(&m, sizeof(m.hello), 0), EPROTO);
 	/* A reply type sent by a client, a request type sent by the helper. */
 	nbp_init(&m, NBP_RELEASE_OK);
-	assert_int_equal(validate_req(&m, sizeof(m.release_ok), 0), EPROTO);
+	assert_int_equal(validate_req(&m, sizeof(m.hdr), 0), EPROTO);
 	nbp_init(&m, NBP_RELEASE);
-	assert_int_equal(validate_rep(&m, sizeof(m.release), 0), EPROTO);
+	assert_int_equal(validate_rep(&m, sizeof(m.hdr), 0), EPROTO);
 }
 
 static void test_bad_fd_count(void **state)
@@ -142,7 +142,7 @@ static void test_bad_fd_count(void **state)
 	nbp_init(&m, NBP_HELLO);
 	assert_int_equal(validate_req(&m, sizeof(m.hello), 1), EPROTO);
 	nbp_init(&m, NBP_READY);
-	assert_int_equal(validate_req(&m, sizeof(m.ready), 2), EPROTO);
+	assert_int_equal(validate_req(&m, sizeof(m.hdr), 2), EPROTO);
 	/* POOL_OK carries exactly one memfd, READY_OK one fd per device. */
 	nbp_init(&m, NBP_POOL_OK);
 	m.pool_ok.size = 4096;

@@ -292,7 +292,7 @@ static void test_protocol_violations_end_the_session(void **state)
 	m.pool.bytes = 4096;
 	expect_error_then_hangup(f, true, &m, sizeof(m.pool), -1, EPROTO);
 	nbp_init(&m, NBP_READY);                /* a client fd */
-	expect_error_then_hangup(f, true, &m, sizeof(m.ready), 0, EPROTO);
+	expect_error_then_hangup(f, true, &m, sizeof(m.hdr), 0, EPROTO);
 	nbp_init(&m, NBP_CLAIM);                /* short */
 	expect_error_then_hangup(f, true, &m, sizeof(m.hdr), -1, EBADMSG);
 	nbp_init(big, NBP_HELLO);               /* long */

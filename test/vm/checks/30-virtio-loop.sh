@@ -6,7 +6,9 @@
 # ACCESS_PLATFORM, rings at IOVAs, promiscuous mode off over the control
 # queue), locks down, and sends numbered frames from 04 to 05's MAC; every
 # one must arrive in order and intact, with no errors or device faults,
-# and every buffer must be back in its mempool after close.
+# and every buffer must be back in its mempool after close. Frames to a
+# foreign MAC must be filtered until promiscuous mode is switched on (again
+# over the control queue, after lockdown), then arrive.
 . "$NB_SRC/test/vm/lib.sh"
 
 nics=($NB_NICS)
