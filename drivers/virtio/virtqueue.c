@@ -174,7 +174,6 @@ bool vq_publish(struct virtqueue *vq)
 	if (flags & VIRTQ_USED_F_NO_NOTIFY) /* 2.7.10 */
 		return false;
 	vq->kick(vq);
-	vq->kicks++;
 	return true;
 }
 

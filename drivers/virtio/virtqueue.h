@@ -58,7 +58,6 @@ struct virtqueue {
 	struct vq_slot *slots; /* by head descriptor id */
 
 	bool broken;        /* a device fault stopped the queue */
-	uint64_t kicks;     /* notifications sent (for tests and benchmarks) */
 	vq_kick_fn kick;
 	vq_fault_fn fault;
 	void *ctx;          /* the owner's, for kick and fault */

@@ -6,8 +6,10 @@
  * promiscuous mode off through the control queue), lock down, send
  * --count frames with sequence numbers from the first to the second NIC's
  * MAC and receive every one on the second, in order, payload intact.
+ * Frames to a foreign MAC must be filtered while promiscuous mode is off
+ * and arrive once it is switched on (control queue, after lockdown).
  * Prints both devices' stats; exits 1 on any loss, reordering, corruption,
- * error count or device fault, 2 on a setup failure.
+ * filtering error, error count or device fault, 2 on a setup failure.
  *
  *   virtio_vm_loop --socket PATH --tx BDF --rx BDF [--count N] [--size B]
  */
@@ -28,6 +30,10 @@
 #define ETHERTYPE_LOCAL 0x88b5 /* IEEE 802 local experimental */
 #define HDR_LEN 14
 #define SEQ_OFF HDR_LEN
+#define PROBES 64 /* frames to a foreign MAC, for the filter */
+
+/* Locally administered unicast: nobody's MAC on the testbed hub. */
+static const uint8_t probe_mac[6] = { 0x02, 0x6e, 0x62, 0x00, 0x00, 0x99 };
 
 struct port {
 	const char *name;
@@ -41,7 +47,7 @@ struct loop {
 	struct port tx, rx;
 	struct nb_mempool *tx_mp;
 	uint32_t count, size;
-	uint32_t sent, received, foreign, bad;
+	uint32_t sent, received, foreign, bad, probes_seen;
 };
 
 static int die(const char *what)
@@ -63,11 +69,12 @@ static uint8_t pattern(uint32_t seq, uint32_t i)
 	return (uint8_t)(seq * 31 + i * 7);
 }
 
-static void build_frame(const struct loop *l, struct nb_pkt *pkt, uint32_t seq)
+static void build_frame(const struct loop *l, struct nb_pkt *pkt,
+			const uint8_t *dst, uint32_t seq)
 {
 	uint8_t *f = pkt->data;
 
-	memcpy(f, l->rx.mac, 6);
+	memcpy(f, dst, 6);
 	memcpy(f + 6, l->tx.mac, 6);
 	f[12] = ETHERTYPE_LOCAL >> 8;
 	f[13] = ETHERTYPE_LOCAL & 0xff;
@@ -86,6 +93,10 @@ static void check_frame(struct loop *l, const struct nb_pkt *pkt)
 	if (pkt->len < SEQ_OFF + sizeof(seq) || f[12] != ETHERTYPE_LOCAL >> 8 ||
 	    f[13] != (ETHERTYPE_LOCAL & 0xff)) {
 		l->foreign++;
+		return;
+	}
+	if (memcmp(f, probe_mac, 6) == 0) {
+		l->probes_seen++;
 		return;
 	}
 	memcpy(&seq, f + SEQ_OFF, sizeof(seq));
@@ -121,7 +132,7 @@ static void send_some(struct loop *l)
 		n = in_flight < WINDOW ? WINDOW - in_flight : 0;
 	got = nb_pkt_alloc_bulk(l->tx_mp, pkts, n);
 	for (uint32_t i = 0; i < got; i++)
-		build_frame(l, pkts[i], l->sent + i);
+		build_frame(l, pkts[i], l->rx.mac, l->sent + i);
 	taken = nb_tx_batch(l->tx.dev, 0, pkts, (uint16_t)got);
 	nb_pkt_free_bulk(pkts + taken, got - taken);
 	l->sent += taken;
@@ -135,6 +146,53 @@ static void receive_some(struct loop *l)
 	for (uint16_t i = 0; i < got; i++)
 		check_frame(l, pkts[i]);
 	nb_pkt_free_bulk(pkts, got);
+}
+
+/* Send PROBES frames to probe_mac; they are not part of the sequence. */
+static int send_probes(struct loop *l)
+{
+	struct nb_pkt *pkts[PROBES];
+	uint32_t got = nb_pkt_alloc_bulk(l->tx_mp, pkts, PROBES);
+	uint16_t taken;
+
+	for (uint32_t i = 0; i < got; i++)
+		build_frame(l, pkts[i], probe_mac, i);
+	taken = nb_tx_batch(l->tx.dev, 0, pkts, (uint16_t)got);
+	nb_pkt_free_bulk(pkts + taken, got - taken);
+	if (taken != PROBES) {
+		fprintf(stderr, "vm_loop: sent only %u of %u probes\n", taken,
+			PROBES);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * With promiscuous mode on, the probes must all arrive. Returns 0 if they
+ * do within STALL_SECONDS.
+ */
+static int probes_pass_in_promisc(struct loop *l)
+{
+	double start = now_s();
+
+	if (nb_dev_set_promisc(l->rx.dev, true) < 0) {
+		fprintf(stderr, "vm_loop: promiscuous on: %s\n", nb_last_error());
+		return 1;
+	}
+	l->probes_seen = 0;
+	if (send_probes(l))
+		return 1;
+	while (l->probes_seen < PROBES && now_s() - start < STALL_SECONDS) {
+		send_some(l); /* nothing left to send; reaps completions */
+		receive_some(l);
+	}
+	printf("vm_loop: promiscuous: %u of %u probes to a foreign MAC "
+	       "received\n", l->probes_seen, PROBES);
+	if (nb_dev_set_promisc(l->rx.dev, false) < 0) {
+		fprintf(stderr, "vm_loop: promiscuous off: %s\n", nb_last_error());
+		return 1;
+	}
+	return l->probes_seen != PROBES;
 }
 
 /* Returns 0 when every frame arrived, 1 on a stall or a device fault. */
@@ -268,9 +326,14 @@ int main(int argc, char **argv)
 	if (notice[0])
 		printf("vm_loop: lockdown notice: %s\n", notice);
 
-	rc = run(&l);
-	printf("vm_loop: sent %u received %u foreign %u bad %u\n", l.sent,
-	       l.received, l.foreign, l.bad);
+	/* Filtered (promiscuous off since open): must never show up. */
+	rc = send_probes(&l);
+	rc |= run(&l);
+	printf("vm_loop: sent %u received %u foreign %u bad %u; %u probes to "
+	       "a foreign MAC got through the filter\n", l.sent, l.received,
+	       l.foreign, l.bad, l.probes_seen);
+	rc |= l.probes_seen != 0;
+	rc |= probes_pass_in_promisc(&l);
 	rc |= report(&l.tx);
 	rc |= report(&l.rx);
 	rc |= l.bad != 0 || l.received != l.count;
