@@ -6,7 +6,7 @@
  *   nb_vfio_device_check BDF
  *
  * Needs root and a device on vfio-pci; the QEMU testbed runs it
- * (test/vm/checks/10-core-vfio.sh). Not a ctest unit test: there is no
+ * (test/vm/checks/05-core-vfio.sh). Not a ctest unit test: there is no
  * device on the build host. It sets up the VFIO container and group
  * itself, as only a test may; in nicbox that is the helper's job.
  */
