@@ -315,7 +315,11 @@ NB_API void nb_session_close(struct nb_session *s);
  *      below already forbids open);
  *   5. seccomp allowlist (policy/worker-seccomp.policy), default action
  *      kill-process, synchronised to all threads.
- * `notice`, if not NULL, receives degradation notices ("" if none).
+ * `notice`, if not NULL, receives degradation notices ("" if none; with
+ * NULL they go to stderr). `s` may be NULL: a process with no helper session
+ * (tests, or a worker that got its fds another way) keeps only 0-2 and
+ * `keep_fds`. Threads must be started before the call: every existing
+ * thread is locked down, and creating threads afterwards is not allowed.
  */
 NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		       unsigned n_keep_fds, char *notice, size_t notice_len);
