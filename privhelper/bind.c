@@ -1,23 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * bind.c - find a NIC, lock it, quiesce its kernel netdev, move it to
- * vfio-pci and put all of it back afterwards. PCI through sysfs (kernel
- * Documentation/ABI/testing/sysfs-bus-pci: driver_override, unbind,
- * drivers_probe), link state through libnl-route.
- */
+/* bind.c - find, lock and quiesce a NIC, move it to vfio-pci and put it all
+ * back: sysfs (Documentation/ABI/testing/sysfs-bus-pci), libnl-route. */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -81,18 +71,31 @@ void nbh_nic_driver(const char *bdf, char *out, size_t len)
 	link_name(sysp(PCI "/devices/%s/driver", bdf), out, len);
 }
 
+/* Call fn on each entry of dir until it returns true; whether one did. */
+static bool find_entry(const char *dir, bool (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d)))
+		found = e->d_name[0] != '.' && fn(e->d_name, arg);
+	if (d)
+		closedir(d);
+	return found;
+}
+
 /*
  * The PCI function a netdev belongs to: the last PCI address in its sysfs
  * path (virtio-net sits one level lower: .../0000:00:04.0/virtio0/net/eth0).
  */
 static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
 {
-	char link[PATH_MAX], real[PATH_MAX], *save = NULL;
+	char real[PATH_MAX], *save = NULL;
 	int rc = -1;
 
-	snprintf(link, sizeof(link), "/sys/class/net/%s", ifname);
 	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
-	    !realpath(link, real))
+	    !realpath(sysp("/sys/class/net/%s", ifname), real))
 		return -1;
 	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
@@ -100,20 +103,15 @@ static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
 	return rc;
 }
 
-/* The netdev a PCI function has now, "" if none. */
-static void current_ifname(const char *bdf, char *out, size_t len)
+static bool is_netdev_of(const char *ifname, void *nic)
 {
 	char owner[NBH_BDF_LEN];
-	struct dirent *e;
-	DIR *d = opendir("/sys/class/net");
 
-	out[0] = '\0';
-	while (d && !out[0] && (e = readdir(d)))
-		if (e->d_name[0] != '.' && netdev_bdf(e->d_name, owner) == 0 &&
-		    strcmp(owner, bdf) == 0 && strlen(e->d_name) < len)
-			strcpy(out, e->d_name);
-	if (d)
-		closedir(d);
+	if (netdev_bdf(ifname, owner) < 0 || strcmp(owner, ((struct nbh_nic *)nic)->bdf) ||
+	    strlen(ifname) >= NBH_IFNAME_LEN)
+		return false;
+	strcpy(((struct nbh_nic *)nic)->ifname, ifname);
+	return true;
 }
 
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
@@ -132,23 +130,21 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	nic->vendor_id = (uint16_t)strtoul(buf, NULL, 16);
 	sysfs_read(sysp(PCI "/devices/%s/device", nic->bdf), buf, sizeof(buf));
 	nic->device_id = (uint16_t)strtoul(buf, NULL, 16);
-	current_ifname(nic->bdf, nic->ifname, sizeof(nic->ifname));
+	find_entry("/sys/class/net", is_netdev_of, nic);
 	link_name(sysp(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
 	nic->group = buf[0] ? atoi(buf) : -1;
 	return 0;
 }
 
+static bool any(const char *name, void *arg)
+{
+	(void)name, (void)arg;
+	return true;
+}
+
 int nbh_nic_check_iommu(const struct nbh_nic *nic)
 {
-	DIR *d = opendir(IOMMU_GROUPS);
-	struct dirent *e;
-	bool any = false;
-
-	while (d && !any && (e = readdir(d)))
-		any = e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	if (!any)
+	if (!find_entry(IOMMU_GROUPS, any, NULL))
 		return nbh_fail(ENXIO, "no IOMMU: %s is empty; enable it on the kernel command "
 				"line with intel_iommu=on (Intel) or amd_iommu=on (AMD)", IOMMU_GROUPS);
 	if (nic->group < 0)
@@ -160,10 +156,7 @@ int nbh_nic_check_iommu(const struct nbh_nic *nic)
 
 static int open_lock(const char *bdf, int flags)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), NBH_RUN_DIR "/%s.lock", bdf);
-	return open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0644);
+	return open(sysp(NBH_RUN_DIR "/%s.lock", bdf), flags | O_CLOEXEC | O_NOFOLLOW, 0644);
 }
 
 void nbh_nic_holder(const char *bdf, char *out, size_t len)
@@ -174,8 +167,6 @@ void nbh_nic_holder(const char *bdf, char *out, size_t len)
 
 	out[n > 0 ? n : 0] = '\0';
 	out[strcspn(out, "\n")] = '\0';
-	if (held && !out[0])
-		snprintf(out, len, "(being claimed)");
 	if (fd >= 0)
 		close(fd);
 }
@@ -208,90 +199,69 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 
 struct usage {
 	int ifindex;
-	unsigned addrs, routes;
+	unsigned routes;
 };
 
-static void count_use(struct nl_object *obj, void *arg)
+static void count_routes(struct nl_object *obj, void *arg)
 {
+	struct rtnl_route *r = (struct rtnl_route *)obj;
 	struct usage *u = arg;
 
-	if (!strcmp(nl_object_get_type(obj), "route/addr")) {
-		u->addrs += rtnl_addr_get_ifindex((struct rtnl_addr *)obj) == u->ifindex;
-		return;
-	}
-	for (int i = 0; i < rtnl_route_get_nnexthops((struct rtnl_route *)obj); i++)
-		u->routes += rtnl_route_nh_get_ifindex(
-			rtnl_route_nexthop_n((struct rtnl_route *)obj, i)) == u->ifindex;
+	for (int i = 0; i < rtnl_route_get_nnexthops(r); i++)
+		u->routes += rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == u->ifindex;
 }
 
 static int set_link(struct nl_sock *sk, struct rtnl_link *link, bool up)
 {
 	struct rtnl_link *change = rtnl_link_alloc();
-	int rc = change ? 0 : -NLE_NOMEM;
+	int rc = -NLE_NOMEM;
 
-	if (change && up)
-		rtnl_link_set_flags(change, IFF_UP);
-	else if (change)
-		rtnl_link_unset_flags(change, IFF_UP);
-	if (rc == 0)
+	if (change) {
+		(up ? rtnl_link_set_flags : rtnl_link_unset_flags)(change, IFF_UP);
 		rc = rtnl_link_change(sk, link, change, 0);
-	rtnl_link_put(change);
+		rtnl_link_put(change);
+	}
 	if (rc < 0)
 		return nbh_fail(EIO, "setting %s %s: %s", rtnl_link_get_name(link),
 				up ? "up" : "down", nl_geterror(rc));
 	return 0;
 }
 
-/*
- * With allow_up false: refuse a netdev that is up with addresses, routes or
- * a master (someone uses it). Then take it down, remembering to restore.
- * With `restore`, bring the NIC's netdev (maybe renamed) back up instead.
- */
-static int netdev_state(struct nbh_nic *nic, bool allow_up, bool restore)
+int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore)
 {
 	struct nl_cache *addrs = NULL, *routes = NULL;
 	struct rtnl_link *link = NULL;
+	struct rtnl_addr *filter = rtnl_addr_alloc();
 	struct nl_sock *sk = nl_socket_alloc();
 	struct usage u = { 0 };
-	int rc = -1;
+	int rc = -1, n_addrs;
 
-	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0 ||
+	if (!sk || !filter || nl_connect(sk, NETLINK_ROUTE) < 0 ||
 	    rtnl_link_get_kernel(sk, 0, nic->ifname, &link) < 0 ||
 	    rtnl_addr_alloc_cache(sk, &addrs) < 0 ||
 	    rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes) < 0) {
 		nbh_fail(EIO, "reading the state of %s over rtnetlink", nic->ifname);
 		goto out;
 	}
-	if (restore) {
-		rc = set_link(sk, link, true);
-		goto out;
-	}
 	u.ifindex = rtnl_link_get_ifindex(link);
-	nl_cache_foreach(addrs, count_use, &u);
-	nl_cache_foreach(routes, count_use, &u);
-	if ((rtnl_link_get_flags(link) & IFF_UP) && !allow_up &&
-	    (u.addrs || u.routes || rtnl_link_get_master(link))) {
-		nbh_fail(EBUSY, "%s (%s) is up with %u addresses, %u routes%s; take it down "
+	rtnl_addr_set_ifindex(filter, u.ifindex);
+	n_addrs = nl_cache_nitems_filter(addrs, (struct nl_object *)filter);
+	nl_cache_foreach(routes, count_routes, &u);
+	if (restore || !(rtnl_link_get_flags(link) & IFF_UP))
+		rc = restore ? set_link(sk, link, true) : 0;
+	else if (!allow_up && (n_addrs || u.routes || rtnl_link_get_master(link)))
+		nbh_fail(EBUSY, "%s (%s) is up with %d addresses, %u routes%s; take it down "
 			 "first or add netdev-up to its policy rule", nic->ifname, nic->bdf,
-			 u.addrs, u.routes, rtnl_link_get_master(link) ? " and a master" : "");
-	} else if (rtnl_link_get_flags(link) & IFF_UP) {
-		rc = set_link(sk, link, false);
-		nic->link_was_up = rc == 0;
-	} else {
-		rc = 0;
-	}
+			 n_addrs, u.routes, rtnl_link_get_master(link) ? " and a master" : "");
+	else
+		nic->link_was_up = (rc = set_link(sk, link, false)) == 0;
 out:
 	nl_cache_free(routes);
 	nl_cache_free(addrs);
-	if (link)
-		rtnl_link_put(link);
+	rtnl_addr_put(filter);
+	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return rc;
-}
-
-int nbh_nic_quiesce_netdev(struct nbh_nic *nic, bool allow_up)
-{
-	return nic->ifname[0] ? netdev_state(nic, allow_up, false) : 0;
 }
 
 /* ---- driver switching ---------------------------------------------------- */
@@ -315,27 +285,18 @@ static int load_vfio_pci(void)
 	return 0;
 }
 
-/* Every device in the group unbound or on a driver that does no DMA. */
-static int group_viable(int group)
+/* A group is viable when every device in it is unbound or on a driver without DMA. */
+static bool blocks_group(const char *bdf, void *group)
 {
-	char path[PATH_MAX], drv[64];
-	struct dirent *e;
-	DIR *d;
-	int rc = 0;
+	char drv[64];
 
-	snprintf(path, sizeof(path), IOMMU_GROUPS "/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return nbh_fail(ENXIO, "cannot list IOMMU group %d", group);
-	while (rc == 0 && (e = readdir(d))) {
-		nbh_nic_driver(e->d_name, drv, sizeof(drv));
-		if (e->d_name[0] != '.' && drv[0] && strcmp(drv, "vfio-pci") &&
-		    strcmp(drv, "pci-stub") && strcmp(drv, "pcieport"))
-			rc = nbh_fail(EBUSY, "IOMMU group %d is not viable: %s is bound to %s "
-				      "(bind it to vfio-pci or unbind it)", group, e->d_name, drv);
-	}
-	closedir(d);
-	return rc;
+	nbh_nic_driver(bdf, drv, sizeof(drv));
+	if (!drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
+	    !strcmp(drv, "pcieport"))
+		return false;
+	nbh_fail(EBUSY, "IOMMU group %d is not viable: %s is bound to %s (bind it to vfio-pci "
+		 "or unbind it)", *(int *)group, bdf, drv);
+	return true;
 }
 
 int nbh_nic_to_vfio(struct nbh_nic *nic)
@@ -363,7 +324,8 @@ int nbh_nic_to_vfio(struct nbh_nic *nic)
 			return nbh_fail(EIO, "%s did not bind to vfio-pci (driver now '%s')",
 					nic->bdf, drv);
 	}
-	return group_viable(nic->group);
+	return find_entry(sysp(IOMMU_GROUPS "/%d/devices", nic->group), blocks_group,
+			  &nic->group) ? -1 : 0;
 }
 
 void nbh_nic_restore(struct nbh_nic *nic)
@@ -383,8 +345,9 @@ void nbh_nic_restore(struct nbh_nic *nic)
 				nic->orig_driver);
 	}
 	if (nic->link_was_up && !nic->keep_vfio) {
-		current_ifname(nic->bdf, nic->ifname, sizeof(nic->ifname));
-		if (!nic->ifname[0] || netdev_state(nic, true, true) < 0)
+		nic->ifname[0] = '\0';
+		if (!find_entry("/sys/class/net", is_netdev_of, nic) ||
+		    nbh_nic_netdev(nic, true, true) < 0)
 			nbh_log("%s: could not bring its netdev back up", nic->bdf);
 	}
 	if (nic->lock_fd >= 0 && ftruncate(nic->lock_fd, 0) < 0)

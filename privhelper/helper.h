@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * helper.h - what the parts of nicbox-helper share: main.c (CLI, socket,
- * a forked child per client), session.c (dispatch, teardown), policy.c
- * (docs/policy.md), bind.c (sysfs + libnl), iommu.c (VFIO DMA mapping),
- * pool.c (memfds), status.c.
- */
+/* helper.h - what main.c, session.c, policy.c, bind.c, iommu.c, pool.c and
+ * status.c of nicbox-helper share (docs/helper.md). */
 #ifndef NBH_HELPER_H
 #define NBH_HELPER_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "proto.h"
 
@@ -16,7 +18,7 @@
 #define NBH_DEFAULT_POLICY "/etc/nicbox/nicbox.conf"
 
 /* ---- policy.c: who may claim which NIC; default deny, first match decides. */
-#define NBH_BDF_LEN 16    /* "0000:00:04.0" + NUL */
+#define NBH_BDF_LEN NBP_BDF_LEN
 #define NBH_IFNAME_LEN 16 /* IFNAMSIZ */
 #define NBH_MAX_GROUPS 64 /* supplementary groups looked at per client */
 #define NBH_DEFAULT_POOL (256ull << 20)
@@ -86,7 +88,8 @@ struct nbh_nic {
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
 int nbh_nic_check_iommu(const struct nbh_nic *nic);
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
-int nbh_nic_quiesce_netdev(struct nbh_nic *nic, bool allow_up);
+/* Refuse a busy netdev unless allow_up, then take it down; or bring it back up. */
+int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore);
 int nbh_nic_to_vfio(struct nbh_nic *nic);
 void nbh_nic_restore(struct nbh_nic *nic);
 void nbh_nic_holder(const char *bdf, char *out, size_t len); /* "" if free */

@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * iommu.c - the VFIO type1 backend of the helper's DMA interface (helper.h);
- * an iommufd backend (Linux 6.2+) would implement the same five calls.
- * Kernel ABI: include/uapi/linux/vfio.h, Documentation/driver-api/vfio.rst.
- */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+/* iommu.c - VFIO type1 backend of the DMA interface in helper.h (an iommufd
+ * backend would implement the same five calls); uapi/linux/vfio.h. */
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <linux/vfio.h>
 
@@ -58,33 +49,24 @@ struct nbh_iommu *nbh_iommu_open(void)
 /* The usable IOVA ranges from VFIO_IOMMU_GET_INFO's capability chain. */
 static int read_iova_ranges(struct nbh_iommu *io)
 {
-	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
-	struct vfio_iommu_type1_info *info;
+	union {
+		struct vfio_iommu_type1_info info;
+		char bytes[4096];
+	} u = { .info.argsz = sizeof(u) };
 	uint32_t off;
 
-	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &probe) < 0)
-		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
-	info = calloc(1, probe.argsz);
-	if (!info)
-		return nbh_fail(ENOMEM, "out of memory");
-	info->argsz = probe.argsz;
-	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, info) < 0) {
-		free(info);
-		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
-	}
-	off = (info->flags & VFIO_IOMMU_INFO_CAPS) ? info->cap_offset : 0;
-	while (off && off + sizeof(struct vfio_info_cap_header) <= info->argsz) {
-		struct vfio_info_cap_header *cap = (void *)((char *)info + off);
+	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &u) < 0 || u.info.argsz > sizeof(u))
+		return nbh_fail(errno ? errno : E2BIG, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+	off = (u.info.flags & VFIO_IOMMU_INFO_CAPS) ? u.info.cap_offset : 0;
+	while (off && off + sizeof(struct vfio_info_cap_header) <= u.info.argsz) {
+		struct vfio_info_cap_header *cap = (void *)(u.bytes + off);
+		struct vfio_iommu_type1_info_cap_iova_range *r = (void *)cap;
 
-		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			struct vfio_iommu_type1_info_cap_iova_range *r = (void *)cap;
-
-			for (uint32_t i = 0; i < r->nr_iovas && io->n_ranges < MAX_RANGES; i++)
-				io->ranges[io->n_ranges++] = r->iova_ranges[i];
-		}
+		for (uint32_t i = 0; cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
+				     i < r->nr_iovas && io->n_ranges < MAX_RANGES; i++)
+			io->ranges[io->n_ranges++] = r->iova_ranges[i];
 		off = cap->next > off ? cap->next : 0; /* the chain only goes forward */
 	}
-	free(info);
 	if (io->n_ranges == 0)
 		return nbh_fail(ENOTSUP, "the IOMMU reports no usable IOVA range");
 	return 0;

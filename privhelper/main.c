@@ -1,23 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * main.c - nicbox-helper's command line, listening socket and process
- * model: one forked child per connection (OpenSSH style), so a driver
- * unbind that blocks, or a crash, stalls only that client's session.
- */
-#include <errno.h>
-#include <getopt.h>
+/* main.c - command line, listening socket, and one forked child per client
+ * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
 #include <grp.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "helper.h"
 
@@ -57,11 +48,8 @@ static void on_quit(int sig)
 	quit = 1;
 }
 
-/*
- * Our own listening socket, mode 0660, group `group` (name or number) if
- * given. It is set up under a temporary name and renamed into place, so a
- * client never finds a socket that is not listening yet.
- */
+/* Our socket, mode 0660, of `group` if given; renamed into place once it
+ * listens, so no client finds a socket that refuses connections. */
 static int listen_socket(const char *path, const char *group)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -160,45 +148,32 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: nicbox-helper serve  [--socket PATH] [--policy FILE] [--group NAME|GID]\n"
 		"       nicbox-helper status [--socket PATH] [--policy FILE]\n"
-		"  --socket PATH  Unix socket (default " NB_DEFAULT_SOCKET ")\n"
-		"  --policy FILE  access policy (default " NBH_DEFAULT_POLICY ")\n"
-		"  --group G      group that may connect (socket mode 0660)\n"
-		"serve honours systemd socket activation (LISTEN_FDS/LISTEN_PID).\n");
+		"defaults: " NB_DEFAULT_SOCKET ", " NBH_DEFAULT_POLICY "; serve honours\n"
+		"systemd socket activation; the socket is mode 0660, of --group if given.\n");
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *sock = NB_DEFAULT_SOCKET, *policy_file = NBH_DEFAULT_POLICY, *group = NULL;
+	const char *cmd = argc > 1 ? argv[1] : "";
+	bool serving = !strcmp(cmd, "serve"), activated;
 	struct nbh_policy policy;
 	char err[512];
-	int c, fd;
-	bool activated;
+	int fd;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return usage(argc < 2 ? 2 : 0);
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 's')
-			sock = optarg;
-		else if (c == 'p')
-			policy_file = optarg;
-		else if (c == 'g')
-			group = optarg;
-		else
-			return usage(c == 'h' ? 0 : 2);
+	if (!serving && strcmp(cmd, "status"))
+		return usage(strcmp(cmd, "--help") && strcmp(cmd, "-h") ? 2 : 0);
+	for (int i = 2; i < argc; i += 2) {
+		const char **opt = !strcmp(argv[i], "--socket") ? &sock :
+				   !strcmp(argv[i], "--policy") ? &policy_file :
+				   !strcmp(argv[i], "--group") && serving ? &group : NULL;
+
+		if (!opt || i + 1 == argc)
+			return usage(2);
+		*opt = argv[i + 1];
 	}
-	if (optind != argc || (strcmp(argv[1], "serve") && strcmp(argv[1], "status")) ||
-	    (group && strcmp(argv[1], "serve")))
-		return usage(2);
-	if (strcmp(argv[1], "status") == 0)
+	if (!serving)
 		return nbh_status(policy_file, sock) < 0;
 	if (nbh_policy_load(policy_file, &policy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nicbox-helper: %s\n", err);

@@ -1,21 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * policy.c - the access policy parser and matcher (docs/policy.md):
- *
- *   allow user:NAME|UID|group:NAME|GID  pci:ADDR|if:NAME|id:VVVV:DDDD
- *         [pool=SIZE] [netdev-up] [keep-vfio]
- *
- * One rule per line, '#' starts a comment. Anything else is an error that
- * names file:line, so a typo can never widen access silently.
- */
+/* policy.c - "allow WHO DEVICE [OPTIONS]" rules (docs/policy.md); anything
+ * else is an error naming file:line, so a typo never widens access. */
 #include <ctype.h>
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "helper.h"
 

@@ -1,15 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * pool.c - DMA pools as sealed memfds. The helper maps each MAP_SHARED (a
- * private mapping would pin copy-on-write copies the worker never sees)
- * and hands the memfd to the worker, which maps the same pages.
- */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
+/* pool.c - DMA pools: sealed memfds, mapped MAP_SHARED (a private mapping
+ * would pin copy-on-write copies the worker never sees). */
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <linux/memfd.h>
 

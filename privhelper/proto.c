@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * proto.c - message sizes, the per-state request table, the validator and
- * the one fd send/recv pair. Compiled into both nicbox-helper and libnicbox.
- */
+/* proto.c - sizes, state table, validator and the one fd send/recv pair;
+ * compiled into both nicbox-helper and libnicbox. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,31 +36,26 @@ void nbp_init(void *msg, uint16_t type)
 			       .version = NBP_VERSION, .type = type };
 }
 
-#define REQ(t) (1u << (t))
-static const unsigned permitted[] = {
-	[NBP_S_NEW] = REQ(NBP_HELLO),
-	[NBP_S_HELLO] = REQ(NBP_CLAIM) | REQ(NBP_RELEASE),
-	[NBP_S_CLAIMED] = REQ(NBP_CLAIM) | REQ(NBP_POOL) | REQ(NBP_READY) | REQ(NBP_RELEASE),
-	[NBP_S_POOLED] = REQ(NBP_POOL) | REQ(NBP_READY) | REQ(NBP_RELEASE),
-	[NBP_S_READY] = REQ(NBP_RELEASE),
-	[NBP_S_DONE] = 0,
+/* The state machine: the state after each permitted request, plus 1 (0: refused). */
+#define TO(state) (1 + (state))
+static const uint8_t next[NBP_S_DONE + 1][NBP_RELEASE + 1] = {
+	[NBP_S_NEW] = { [NBP_HELLO] = TO(NBP_S_HELLO) },
+	[NBP_S_HELLO] = { [NBP_CLAIM] = TO(NBP_S_CLAIMED), [NBP_RELEASE] = TO(NBP_S_DONE) },
+	[NBP_S_CLAIMED] = { [NBP_CLAIM] = TO(NBP_S_CLAIMED), [NBP_POOL] = TO(NBP_S_POOLED),
+			    [NBP_READY] = TO(NBP_S_READY), [NBP_RELEASE] = TO(NBP_S_DONE) },
+	[NBP_S_POOLED] = { [NBP_POOL] = TO(NBP_S_POOLED), [NBP_READY] = TO(NBP_S_READY),
+			   [NBP_RELEASE] = TO(NBP_S_DONE) },
+	[NBP_S_READY] = { [NBP_RELEASE] = TO(NBP_S_DONE) },
 };
 
 bool nbp_permitted(enum nbp_state state, uint16_t type)
 {
-	return (unsigned)state <= NBP_S_DONE && type >= NBP_HELLO &&
-	       type <= NBP_RELEASE && (permitted[state] & REQ(type));
+	return (unsigned)state <= NBP_S_DONE && type <= NBP_RELEASE && next[state][type];
 }
 
 enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type)
 {
-	static const enum nbp_state after[] = {
-		[NBP_HELLO] = NBP_S_HELLO, [NBP_CLAIM] = NBP_S_CLAIMED,
-		[NBP_POOL] = NBP_S_POOLED, [NBP_READY] = NBP_S_READY,
-		[NBP_RELEASE] = NBP_S_DONE,
-	};
-
-	return type >= NBP_HELLO && type <= NBP_RELEASE ? after[type] : state;
+	return nbp_permitted(state, type) ? (enum nbp_state)(next[state][type] - 1) : state;
 }
 
 /* Put the reason in why[] and evaluate to the errno value. */
@@ -79,58 +72,46 @@ static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 	return n < cap && (n > 0 || may_be_empty);
 }
 
-#define CHECK(cond, ...) \
-	do { if (!(cond)) return BAD(EBADMSG, __VA_ARGS__); } while (0)
-
-static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why,
-			   size_t why_len)
+static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why, size_t why_len)
 {
 	const struct nbp_pool_ok *p = &m->pool_ok;
 
 	switch (m->hdr.type) {
 	case NBP_HELLO:
-		CHECK(m->hello.flags == 0 && m->hello.zero == 0, "hello: unknown flags");
-		break;
+		return m->hello.flags || m->hello.zero ? BAD(EBADMSG, "hello: unknown flags") : 0;
 	case NBP_CLAIM:
-		CHECK(text_ok(m->claim.device, sizeof(m->claim.device), false),
-		      "claim: device name not a NUL-terminated printable string");
-		break;
+		return text_ok(m->claim.device, sizeof(m->claim.device), false) ? 0 :
+		       BAD(EBADMSG, "claim: device name is not a NUL-terminated printable string");
 	case NBP_POOL:
-		CHECK(m->pool.bytes > 0 && m->pool.bytes <= NBP_MAX_POOL_BYTES,
-		      "pool: size %llu not in 1 .. %llu", (unsigned long long)m->pool.bytes,
-		      NBP_MAX_POOL_BYTES);
-		CHECK(m->pool.page <= NBP_PAGE_MAX && m->pool.zero == 0,
-		      "pool: unknown page size %u", m->pool.page);
-		break;
+		return m->pool.bytes > 0 && m->pool.bytes <= NBP_MAX_POOL_BYTES &&
+		       m->pool.page <= NBP_PAGE_MAX && !m->pool.zero ? 0 :
+		       BAD(EBADMSG, "pool: size %llu not in 1 .. 64 GiB or page size %u unknown",
+			   (unsigned long long)m->pool.bytes, m->pool.page);
 	case NBP_HELLO_OK:
-		CHECK(m->hello_ok.max_devices <= NB_MAX_DEVICES &&
-		      m->hello_ok.max_pools <= NB_MAX_POOLS, "hello_ok: limits");
-		break;
+		return m->hello_ok.max_devices <= NB_MAX_DEVICES &&
+		       m->hello_ok.max_pools <= NB_MAX_POOLS ? 0 : BAD(EBADMSG, "hello_ok: limits");
 	case NBP_CLAIM_OK:
-		CHECK(m->claim_ok.index < NB_MAX_DEVICES && m->claim_ok.zero == 0 &&
-		      text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false), "claim_ok: fields");
-		break;
+		return m->claim_ok.index < NB_MAX_DEVICES && !m->claim_ok.zero &&
+		       text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false) ? 0 :
+		       BAD(EBADMSG, "claim_ok: index or PCI address");
 	case NBP_POOL_OK:
-		CHECK(p->index < NB_MAX_POOLS && p->zero == 0 && p->page_size >= 4096 &&
-		      (p->page_size & (p->page_size - 1)) == 0 && p->size > 0 &&
-		      p->size <= NBP_MAX_POOL_BYTES && p->size % p->page_size == 0 &&
-		      p->iova_base % p->page_size == 0 && p->iova_base + p->size > p->iova_base,
-		      "pool_ok: size, page size or IOVA out of range");
-		CHECK(text_ok(p->warning, sizeof(p->warning), true), "pool_ok: warning text");
-		break;
+		return p->index < NB_MAX_POOLS && !p->zero && p->page_size >= 4096 &&
+		       !(p->page_size & (p->page_size - 1)) && p->size > 0 &&
+		       p->size <= NBP_MAX_POOL_BYTES && p->size % p->page_size == 0 &&
+		       p->iova_base % p->page_size == 0 && p->iova_base + p->size > p->iova_base &&
+		       text_ok(p->warning, sizeof(p->warning), true) ? 0 :
+		       BAD(EBADMSG, "pool_ok: size, page size, IOVA or warning out of range");
 	case NBP_READY_OK:
-		CHECK(m->ready_ok.n_devices >= 1 && m->ready_ok.n_devices <= NB_MAX_DEVICES &&
-		      m->ready_ok.zero == 0, "ready_ok: device count");
-		if (n_fds != m->ready_ok.n_devices)
-			return BAD(EPROTO, "ready_ok: %u fds for %u devices",
-				   n_fds, m->ready_ok.n_devices);
-		break;
+		if (m->ready_ok.n_devices < 1 || m->ready_ok.n_devices > NB_MAX_DEVICES || m->ready_ok.zero)
+			return BAD(EBADMSG, "ready_ok: %u devices", m->ready_ok.n_devices);
+		return n_fds == m->ready_ok.n_devices ? 0 :
+		       BAD(EPROTO, "ready_ok: %u fds for %u devices", n_fds, m->ready_ok.n_devices);
 	case NBP_ERROR:
-		CHECK(m->error.err > 0 && m->error.err < 4096 && m->error.zero == 0 &&
-		      text_ok(m->error.reason, sizeof(m->error.reason), true), "error: fields");
-		break;
+		return m->error.err > 0 && m->error.err < 4096 && !m->error.zero &&
+		       text_ok(m->error.reason, sizeof(m->error.reason), true) ? 0 :
+		       BAD(EBADMSG, "error: errno or reason out of range");
 	}
-	return 0;
+	return 0; /* READY, RELEASE, RELEASE_OK: a bare header */
 }
 
 int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
@@ -170,10 +151,8 @@ int nbp_send(int sock, const void *msg, size_t len, const int *fds, unsigned n_f
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (n_fds > NB_MAX_DEVICES) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (n_fds > NB_MAX_DEVICES)
+		return (errno = EINVAL), -1;
 	if (n_fds > 0) {
 		mh.msg_control = ctrl.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);

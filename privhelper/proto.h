@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * proto.h - the nicbox-helper wire protocol (docs/protocol.md), shared by
- * the helper and libnicbox (core/session.c), which also share proto.c: one
- * validator, one fd send/recv pair. SOCK_SEQPACKET; fixed-size messages
- * whose length must equal their type's; fds only from the helper (POOL_OK:
- * the memfd, READY_OK: the device fds in claim order). Requests HELLO,
- * CLAIM*, POOL*, READY, RELEASE get the matching *_OK, or one ERROR
- * (errno + reason) after which the helper hangs up.
+ * proto.h - the nicbox-helper wire protocol (docs/protocol.md), shared with
+ * proto.c by the helper and libnicbox (core/session.c). SOCK_SEQPACKET,
+ * fixed-size messages, fds only from the helper; any error: one ERROR reply.
  */
 #ifndef NB_PROTO_H
 #define NB_PROTO_H
@@ -108,13 +104,8 @@ enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type);
 void nbp_init(void *msg, uint16_t type);
 size_t nbp_size(uint16_t type);
 
-/*
- * Check a received message completely: header, exact length, direction,
- * number of fds that came with it, and every field (NUL-terminated strings
- * inside their arrays, sizes and indices in range, reserved fields zero).
- * `from_helper` selects which direction is legal. Returns 0, or an errno
- * value (EPROTO, EBADMSG, E2BIG) with a reason in why[].
- */
+/* Check header, exact length, direction, fd count and every field of a
+ * received message; 0, or EPROTO/EBADMSG/E2BIG with a reason in why[]. */
 int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 		 char *why, size_t why_len);
 
@@ -122,12 +113,8 @@ int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 int nbp_send(int sock, const void *msg, size_t len, const int *fds,
 	     unsigned n_fds);
 
-/*
- * Receive one message into msg (at most sizeof(union nbp_msg) bytes) and up
- * to NB_MAX_DEVICES fds (close-on-exec). Returns the message length, 0 on
- * orderly hang-up, or -1 with errno (EMSGSIZE for a truncated message or fd
- * list; every fd that did arrive is closed then). *n_fds gets the fd count.
- */
+/* Receive one message and its fds (close-on-exec): its length, 0 on hang-up,
+ * or -1 (EMSGSIZE: too long or too many fds, all received fds closed). */
 long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES],
 	      unsigned *n_fds);
 

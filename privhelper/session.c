@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * session.c - one client's session, in its own forked process. A request
- * passes the shared validator (proto.c), then the per-state table, then the
- * dispatch table. Any failure sends one ERROR reply and ends the session;
- * the teardown runs in every case, also after kill -9 of the client.
+ * session.c - one client's session in its own process: validator, state
+ * table, dispatch table. Any failure: one ERROR reply, end of session; the
+ * teardown runs in every case, also after kill -9 of the client.
  */
-#include <errno.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <linux/vfio.h>
 
@@ -47,10 +42,8 @@ static void on_sigterm(int sig)
 static int on_hello(struct session *s, struct exchange *x)
 {
 	nbp_init(&x->rep, NBP_HELLO_OK);
-	x->rep.hello_ok.uid = s->who.uid;
-	x->rep.hello_ok.gid = s->who.gid;
-	x->rep.hello_ok.max_devices = NB_MAX_DEVICES;
-	x->rep.hello_ok.max_pools = NB_MAX_POOLS;
+	x->rep.hello_ok = (struct nbp_hello_ok){ x->rep.hdr, s->who.uid, s->who.gid,
+						 NB_MAX_DEVICES, NB_MAX_POOLS };
 	return 0;
 }
 
@@ -77,7 +70,7 @@ static int on_claim(struct session *s, struct exchange *x)
 	nic->keep_vfio = rule->keep_vfio;
 	s->n_nics++; /* from here on, teardown undoes what was done */
 	if (nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
-	    nbh_nic_quiesce_netdev(nic, rule->allow_up) < 0 || nbh_nic_to_vfio(nic) < 0 ||
+	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) || nbh_nic_to_vfio(nic) < 0 ||
 	    (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
 	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0)
 		return -1;
@@ -87,10 +80,8 @@ static int on_claim(struct session *s, struct exchange *x)
 		nic->ifname[0] ? nic->ifname : "no netdev", nic->vendor_id, nic->device_id,
 		nic->group, s->policy->file, rule->line);
 	nbp_init(&x->rep, NBP_CLAIM_OK);
-	x->rep.claim_ok.index = s->n_nics - 1;
-	x->rep.claim_ok.iommu_group = (uint32_t)nic->group;
-	x->rep.claim_ok.vendor_id = nic->vendor_id;
-	x->rep.claim_ok.device_id = nic->device_id;
+	x->rep.claim_ok = (struct nbp_claim_ok){ x->rep.hdr, s->n_nics - 1, (uint32_t)nic->group,
+						 nic->vendor_id, nic->device_id, 0, "" };
 	strcpy(x->rep.claim_ok.bdf, nic->bdf);
 	return 0;
 }
@@ -206,11 +197,8 @@ static int serve_one(struct session *s)
 	return rc == 0 && s->state != NBP_S_DONE;
 }
 
-/*
- * DMA stops first: the worker's device fds are gone or going (vfio-pci
- * resets the device when the last closes). Then the IOMMU mappings and
- * container, then the pool pages, then the drivers and links.
- */
+/* DMA stops first (vfio-pci resets a device when the worker's last fd for
+ * it closes), then IOMMU mappings and container, pool pages, drivers, links. */
 static void teardown(struct session *s)
 {
 	nbh_iommu_close(s->iommu);
@@ -226,16 +214,13 @@ void nbh_session_run(int sock, const struct nbh_policy *policy)
 {
 	struct session s = { .sock = sock, .state = NBP_S_NEW, .policy = policy };
 	struct sigaction sa = { .sa_handler = on_sigterm }; /* no SA_RESTART */
-	struct ucred cred;
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t len = sizeof(cred);
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		nbh_log("SO_PEERCRED: %s", strerror(errno));
-		close(sock);
-		return;
-	}
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		s.state = NBP_S_DONE; /* no identity, no service */
 	s.who.uid = cred.uid;
 	s.who.gid = cred.gid;
 	s.pid = cred.pid;
@@ -245,7 +230,7 @@ void nbh_session_run(int sock, const struct nbh_policy *policy)
 		s.who.n_groups = len / sizeof(gid_t);
 	else
 		nbh_log("uid %u: SO_PEERGROUPS: %s; primary group only", cred.uid, strerror(errno));
-	while (!stop_requested && serve_one(&s))
+	while (!stop_requested && s.state != NBP_S_DONE && serve_one(&s))
 		;
 	teardown(&s);
 	close(sock);

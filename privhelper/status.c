@@ -1,15 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * status.c - `nicbox-helper status`: each PCI NIC, its netdev, driver, IOMMU
- * group, whether the policy lets the caller claim it and who holds it. It
- * reads sysfs, the policy and the lock records only, so it runs unprivileged.
- */
+/* status.c - the NICs, their driver, group, holder and whether the caller
+ * may claim them; reads only sysfs, policy and locks (runs unprivileged). */
 #include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "helper.h"
 
