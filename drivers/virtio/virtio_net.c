@@ -89,7 +89,7 @@ static void vq_kick(struct virtqueue *vq)
 }
 
 /*
- * 2.1.2: DEVICE_NEEDS_RESET means the device gave up on us; every queue
+ * 2.1: DEVICE_NEEDS_RESET means the device gave up on us; every queue
  * stops. A vanished device reads as all ones and lands here too.
  */
 static void check_device_status(struct virtio_net *vn)

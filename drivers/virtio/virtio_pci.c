@@ -22,7 +22,7 @@
 
 /* How long a reset may take before we call the device broken. */
 #define VPCI_RESET_WAIT_MS 1000
-/* 4.1.4.3.1: retries while config_generation keeps changing. */
+/* 2.5.1: retries while config_generation keeps changing. */
 #define VPCI_CONFIG_RETRIES 100
 
 static uint32_t le32_at(const uint8_t *p)
@@ -219,7 +219,7 @@ int vpci_queue_enable(struct virtio_pci *vp, const struct virtqueue *vq,
 	nb_reg_write16(common, VIRTIO_COMMON_Q_SIZE, vq->size);
 	/* We poll: no MSI-X vector for this queue (4.1.4.3). */
 	nb_reg_write16(common, VIRTIO_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
-	/* 4.1.4.3.1: 64-bit fields may be written as two 32-bit halves. */
+	/* 4.1.3.1: 64-bit fields may be written as two 32-bit halves. */
 	nb_reg_write64_split(common, VIRTIO_COMMON_Q_DESC, vq->desc_iova);
 	nb_reg_write64_split(common, VIRTIO_COMMON_Q_DRIVER, vq->avail_iova);
 	nb_reg_write64_split(common, VIRTIO_COMMON_Q_DEVICE, vq->used_iova);
@@ -273,5 +273,5 @@ int vpci_read_config(struct virtio_pci *vp, uint32_t off, void *buf,
 			return 0;
 	}
 	return nb_fail(EIO, "%s: device configuration kept changing "
-		       "(config_generation, 4.1.4.3.1)", vp->pci->name);
+		       "(config_generation, virtio 1.2, 2.5.1)", vp->pci->name);
 }

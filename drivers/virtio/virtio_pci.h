@@ -48,7 +48,7 @@ int vpci_queue_enable(struct virtio_pci *vp, const struct virtqueue *vq,
 
 /*
  * Read `len` bytes of device configuration at `off`, retrying until
- * config_generation is stable (4.1.4.3.1).
+ * config_generation is stable (2.5.1).
  */
 int vpci_read_config(struct virtio_pci *vp, uint32_t off, void *buf,
 		     uint32_t len);

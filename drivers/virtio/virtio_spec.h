@@ -90,7 +90,7 @@
 /* 5.1.4 Device configuration layout (struct virtio_net_config). */
 #define VIRTIO_NET_CFG_MAC 0     /* u8 mac[6], valid with VIRTIO_NET_F_MAC */
 #define VIRTIO_NET_CFG_STATUS 6  /* le16, valid with VIRTIO_NET_F_STATUS */
-#define VIRTIO_NET_CFG_SPEED 12  /* le32 Mbit/s, with VIRTIO_NET_F_SPEED_DUPLEX */
+#define VIRTIO_NET_CFG_SPEED 12  /* le32 Mbit/s, VIRTIO_NET_F_SPEED_DUPLEX */
 #define VIRTIO_NET_CFG_MIN_LEN 8 /* mac + status */
 #define VIRTIO_NET_CFG_SPEED_LEN 16
 #define VIRTIO_NET_S_LINK_UP 1
