@@ -385,6 +385,29 @@ static void test_bad_configuration(void **state)
 	nb_mempool_destroy(small);
 }
 
+static void test_ring_size_choice(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev;
+
+	/* A device maximum that is no power of two: round down to one. */
+	nb_reg_write16(common(f), VIRTIO_COMMON_Q_SIZE, 100);
+	dev = open_ok(f);
+	assert_int_equal(nb_mempool_available(f->mp), MP_COUNT - 64);
+	close_dev(f, dev);
+}
+
+static void test_ring_size_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	f->conf.rx_ring_size = 100;
+	assert_open_fails(f, EINVAL, "not a power of two");
+	f->conf.rx_ring_size = 0;
+	nb_reg_write16(common(f), VIRTIO_COMMON_Q_SIZE, 0);
+	assert_open_fails(f, ENODEV, "does not exist");
+}
+
 static void test_device_needs_reset_is_a_fault(void **state)
 {
 	struct fixture *f = *state;
@@ -448,6 +471,8 @@ int main(void)
 		T(test_refuses_missing_capability),
 		T(test_skips_reserved_bar_and_survives_cycle),
 		T(test_bad_configuration),
+		T(test_ring_size_choice),
+		T(test_ring_size_errors),
 		T(test_device_needs_reset_is_a_fault),
 		T(test_ring_fault_reaches_the_app),
 	};
