@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -327,7 +328,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	if (note[0])
 		app_error("notice: %s", note);
 	for (unsigned i = 0; i < a->n_ports; i++)
-		app_error("ready: %s", desc[i]);
+		app_error("ready: %s, pid %d", desc[i], (int)getpid());
 
 	a->start_ns = app_now_ns();
 	a->last_report_ns = a->start_ns;
@@ -338,12 +339,16 @@ int app_start(struct app *a, const struct app_cli *cli,
 
 void app_finish(struct app *a)
 {
-	for (unsigned i = 0; i < APP_MAX_PORTS; i++) {
+	/*
+	 * Every device first: closing one frees the buffers on its rings, and
+	 * in fwd those belong to the other device's mempool.
+	 */
+	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
 		if (a->port[i].dev)
 			nb_dev_close(a->port[i].dev);
+	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
 		if (a->port[i].rx_mp)
 			nb_mempool_destroy(a->port[i].rx_mp);
-	}
 	if (a->tx_mp)
 		nb_mempool_destroy(a->tx_mp);
 	if (a->pool)

@@ -18,7 +18,7 @@
 #define NS_PER_S 1000000000ull
 #define MAX_RATE 1000000000ull /* pps; far above any link */
 #define MAX_COUNT (UINT64_MAX / 2)
-/* After the last frame: how long to wait for the device to send it. */
+/* At the end: how long to wait for the device to send what is queued. */
 #define TX_DRAIN_NS (2 * NS_PER_S)
 /* Idle waits shorter than this are spun; longer ones sleep. */
 #define MIN_SLEEP_NS 50000ull
@@ -152,40 +152,44 @@ static bool tx_done(struct app *a)
 	return nb_mempool_available(a->tx_mp) == nb_mempool_count(a->tx_mp);
 }
 
+/*
+ * Wait (at most TX_DRAIN_NS) until the device has sent every frame on the
+ * ring, so stopping does not cut the stream short.
+ */
+static void drain_tx(struct app *a)
+{
+	uint64_t start = app_now_ns();
+
+	while (!tx_done(a) && app_now_ns() - start < TX_DRAIN_NS)
+		drain_rx(a->port[0].dev);
+}
+
 static void run(struct app *a, const struct pktgen_opts *o)
 {
 	uint64_t seq = 0; /* frames the ring took so far = next sequence number */
-	uint64_t finished_ns = 0;
 	uint64_t now = app_now_ns();
+	struct app_counter sent = { "sent", 0 };
 
-	while (app_running(a, now)) {
+	while (app_running(a, now) && (!o->count || seq < o->count)) {
 		uint32_t want = APP_BATCH;
 
 		drain_rx(a->port[0].dev);
-		if (o->count && seq == o->count) {
-			if (!finished_ns)
-				finished_ns = now;
-			if (tx_done(a) || now - finished_ns > TX_DRAIN_NS)
-				break;
-		} else {
-			if (o->rate)
-				want = rate_budget(o->rate, now - a->start_ns, seq);
-			if (o->count && o->count - seq < want)
-				want = (uint32_t)(o->count - seq);
-			if (want)
-				seq += send_batch(a, o, want, seq);
-			else
-				wait_for_rate(o->rate, now - a->start_ns, seq);
-		}
+		if (o->rate)
+			want = rate_budget(o->rate, now - a->start_ns, seq);
+		if (o->count && o->count - seq < want)
+			want = (uint32_t)(o->count - seq);
+		if (want)
+			seq += send_batch(a, o, want, seq);
+		else
+			wait_for_rate(o->rate, now - a->start_ns, seq);
 		now = app_now_ns();
 		if (app_report_due(a, now)) {
-			struct app_counter sent = { "sent", seq };
-
+			sent.value = seq;
 			app_report(a, now, false, &sent, 1);
 		}
 	}
-	struct app_counter sent = { "sent", seq };
-
+	drain_tx(a);
+	sent.value = seq;
 	app_report(a, app_now_ns(), true, &sent, 1);
 }
 

@@ -26,16 +26,13 @@ apps_start() {
   APP_SHELL[$name]=$!
 }
 
-# apps_pid NAME: the app's own pid ($! may be a subshell running nb_as_user).
+# apps_pid NAME: the app's own pid, from its "ready: ..., pid N" line ($! is
+# the subshell running nb_as_user). Fails once that process is gone.
 apps_pid() {
-  local pid=${APP_SHELL[$1]} comm
-  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  if [[ $comm == nicbox-* ]]; then
-    echo "$pid"
-  else
-    # setpriv execs the app, so it is the subshell's only child.
-    cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{print $1}'
-  fi
+  local pid
+  pid=$(sed -n 's/.*: ready: .*, pid \([0-9][0-9]*\)$/\1/p' "$NB_OUT/$1.err" | head -n 1)
+  [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == nicbox-* ]] || return 1
+  echo "$pid"
 }
 
 # apps_wait_ready NAME: wait up to 60 s for the app's "ready:" line (printed
@@ -59,8 +56,9 @@ apps_wait_ready() {
 # no effective capabilities, no_new_privs, seccomp filter mode.
 apps_check_sandboxed() {
   local name=$1 pid status
-  pid=$(apps_pid "$name")
-  if [[ -z $pid ]] || ! status=$(cat "/proc/$pid/status" 2>/dev/null); then
+  if ! pid=$(apps_pid "$name") || ! status=$(cat "/proc/$pid/status" 2>/dev/null); then
+    echo "$name is not running; its stderr:"
+    cat "$NB_OUT/$name.err"
     nb_check "$name is running for the sandbox check" false
     return
   fi
@@ -115,10 +113,13 @@ apps_show() {
 }
 
 apps__kill_all() {
-  local name pid
+  local name shell pid
   for name in "${!APP_SHELL[@]}"; do
-    pid=$(apps_pid "$name") && kill -KILL "$pid" 2>/dev/null
-    wait "${APP_SHELL[$name]}" 2>/dev/null
+    shell=${APP_SHELL[$name]}
+    # Not ready yet: it is still the nb_as_user subshell's child.
+    pid=$(apps_pid "$name") || pid=$(cat "/proc/$shell/task/$shell/children" 2>/dev/null)
+    [[ -n $pid ]] && kill -KILL $pid 2>/dev/null
+    wait "$shell" 2>/dev/null
   done
 }
 nb_on_exit apps__kill_all

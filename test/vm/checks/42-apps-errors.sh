@@ -40,29 +40,29 @@ nic_back_on_kernel() {
 }
 
 expect_failure refused 1 \
-  "cannot claim $refused: .*policy .* lets uid $NB_UID claim no device $refused" \
+  "cannot claim $refused: nicbox-helper: policy .*uid $NB_UID .*$refused" \
   capture --dev "$refused" --verify
 nb_check "$refused stays on virtio-pci" test "$(nb_nic_driver "$refused")" == virtio-pci
 
-expect_failure no_such_pci 1 "cannot claim 0000:00:1f.7: .*no PCI device 0000:00:1f.7" \
+expect_failure no_such_pci 1 "cannot claim 0000:00:1f.7: nicbox-helper: .*0000:00:1f.7" \
   pktgen --dev 0000:00:1f.7
-expect_failure no_such_if 1 "cannot claim nosuch0: .*no PCI NIC with interface name 'nosuch0'" \
+expect_failure no_such_if 1 "cannot claim nosuch0: nicbox-helper: .*'nosuch0'" \
   pktgen --dev nosuch0
 
-expect_failure pool_limit 1 "cannot get a [0-9]+ MiB DMA pool: .*exceeds the policy's limit" \
+expect_failure pool_limit 1 "cannot get a [0-9]+ MiB DMA pool: nicbox-helper: .*policy's limit" \
   capture --dev "$small_pool" --verify
 nb_check "$small_pool is given back to virtio-pci" nic_back_on_kernel "$small_pool"
 
 # A partial claim: fwd gets the first NIC, is refused the second, and the
 # helper gives the first one back.
-expect_failure fwd_partial 1 "cannot claim $refused: .*claim no device $refused" \
+expect_failure fwd_partial 1 "cannot claim $refused: nicbox-helper: policy .*$refused" \
   fwd --dev "$granted" --dev "$refused"
 nb_check "$granted is given back to virtio-pci" nic_back_on_kernel "$granted"
 
 # A NIC held by a running app is busy for a second one.
 apps_start holder capture --dev "$granted" --verify --duration 120
 apps_wait_ready holder || exit 1
-expect_failure busy 1 "cannot claim $granted: .*$granted is busy: held by uid=$NB_UID" \
+expect_failure busy 1 "cannot claim $granted: nicbox-helper: .*busy.*uid=$NB_UID" \
   pktgen --dev "$granted"
 apps_stop holder
 nb_check "the holder exits 0 on SIGTERM" test "${APP_RC[holder]}" -eq 0
