@@ -182,11 +182,11 @@ void vq_break(struct virtqueue *vq, const char *fmt, ...)
 	char why[NB_FAULT_LEN];
 	va_list ap;
 
+	if (vq->broken)
+		return; /* one fault per queue: the first one explains it */
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (vq->broken)
-		return;
 	vq->broken = true;
 	vq->fault(vq, why);
 }
