@@ -55,8 +55,10 @@ static int read_iova_ranges(struct nbh_iommu *io)
 	} u = { .info.argsz = sizeof(u) };
 	uint32_t off;
 
-	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &u) < 0 || u.info.argsz > sizeof(u))
-		return nbh_fail(errno ? errno : E2BIG, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &u) < 0)
+		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+	if (u.info.argsz > sizeof(u))
+		return nbh_fail(E2BIG, "VFIO_IOMMU_GET_INFO needs %u bytes", u.info.argsz);
 	off = (u.info.flags & VFIO_IOMMU_INFO_CAPS) ? u.info.cap_offset : 0;
 	while (off && off + sizeof(struct vfio_info_cap_header) <= u.info.argsz) {
 		struct vfio_info_cap_header *cap = (void *)(u.bytes + off);

@@ -41,7 +41,6 @@ static void on_sigterm(int sig)
 
 static int on_hello(struct session *s, struct exchange *x)
 {
-	nbp_init(&x->rep, NBP_HELLO_OK);
 	x->rep.hello_ok = (struct nbp_hello_ok){ x->rep.hdr, s->who.uid, s->who.gid,
 						 NB_MAX_DEVICES, NB_MAX_POOLS };
 	return 0;
@@ -79,7 +78,6 @@ static int on_claim(struct session *s, struct exchange *x)
 	nbh_log("uid %u claimed %s (%s, %04x:%04x, group %d) by %s:%u", s->who.uid, nic->bdf,
 		nic->ifname[0] ? nic->ifname : "no netdev", nic->vendor_id, nic->device_id,
 		nic->group, s->policy->file, rule->line);
-	nbp_init(&x->rep, NBP_CLAIM_OK);
 	x->rep.claim_ok = (struct nbp_claim_ok){ x->rep.hdr, s->n_nics - 1, (uint32_t)nic->group,
 						 nic->vendor_id, nic->device_id, 0, "" };
 	strcpy(x->rep.claim_ok.bdf, nic->bdf);
@@ -103,7 +101,6 @@ static int on_pool(struct session *s, struct exchange *x)
 		return nbh_fail(E2BIG, "a session has at most %d pools", NB_MAX_POOLS);
 	if (x->req.pool.bytes > s->pool_cap - s->pool_used)
 		return over_limit(s, x->req.pool.bytes);
-	nbp_init(ok, NBP_POOL_OK);
 	if (nbh_pool_create(x->req.pool.bytes, x->req.pool.page, p, ok->warning,
 			    sizeof(ok->warning)) < 0)
 		return -1;
@@ -135,21 +132,15 @@ static int on_ready(struct session *s, struct exchange *x)
 		    (info.flags & VFIO_DEVICE_FLAGS_RESET) && ioctl(fd, VFIO_DEVICE_RESET) < 0)
 			return nbh_fail(errno, "resetting %s: %s", s->nics[i].bdf, strerror(errno));
 	}
-	nbp_init(&x->rep, NBP_READY_OK);
 	x->rep.ready_ok.n_devices = s->n_nics;
 	return 0;
 }
 
-static int on_release(struct session *s, struct exchange *x)
-{
-	(void)s;
-	nbp_init(&x->rep, NBP_RELEASE_OK);
-	return 0;
-}
-
+/* Each handler fills in the reply its request type gets (type | 0x80), already
+ * initialised; RELEASE needs nothing more: the teardown follows. */
 static int (*const dispatch[])(struct session *, struct exchange *) = {
 	[NBP_HELLO] = on_hello, [NBP_CLAIM] = on_claim, [NBP_POOL] = on_pool,
-	[NBP_READY] = on_ready, [NBP_RELEASE] = on_release,
+	[NBP_READY] = on_ready, [NBP_RELEASE] = NULL,
 };
 
 static void send_error(struct session *s)
@@ -184,9 +175,12 @@ static int serve_one(struct session *s)
 	else if (!nbp_permitted(s->state, x.req.hdr.type))
 		nbh_fail(EPROTO, "request 0x%x not permitted in session state %d",
 			 x.req.hdr.type, s->state);
-	else if ((rc = dispatch[x.req.hdr.type](s, &x)) == 0 &&
-		 nbp_send(s->sock, &x.rep, x.rep.hdr.len, x.fds, x.n_fds) < 0)
-		rc = nbh_fail(errno, "sending the reply: %s", strerror(errno));
+	else {
+		nbp_init(&x.rep, x.req.hdr.type | 0x80);
+		rc = dispatch[x.req.hdr.type] ? dispatch[x.req.hdr.type](s, &x) : 0;
+		if (rc == 0 && nbp_send(s->sock, &x.rep, x.rep.hdr.len, x.fds, x.n_fds) < 0)
+			rc = nbh_fail(errno, "sending the reply: %s", strerror(errno));
+	}
 	if (rc < 0)
 		send_error(s);
 	/* Device fds were for the worker only: the helper keeps none. */

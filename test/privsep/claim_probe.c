@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("pid: %d\n", (int)getpid());
 	if (nb_session_open(sock, &s) < 0)
 		return fail("session");
 	for (unsigned i = 0; i < n_devs; i++) {

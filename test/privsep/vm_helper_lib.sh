@@ -3,7 +3,7 @@
 nics=($NB_NICS)
 probe=$NB_BUILD/test/privsep/claim_probe
 policy=$NB_OUT/policy.conf
-HOLDER_PID=
+HOLDER_PID= HOLDER_JOB=
 
 write_policy() { printf '%s\n' "$1" >"$policy"; cat "$policy"; }
 huge_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
@@ -35,18 +35,22 @@ probe_as_user() {
   sed "s/^/  [$name rc=$probe_rc] /" "$probe_log"
 }
 
-# start_holder NAME DEV SECONDS [ARGS...]: a client holding DEV in the background.
+# start_holder NAME DEV SECONDS [ARGS...]: a client holding DEV in the
+# background; once it prints "holding", HOLDER_PID is the client process
+# itself (nb_as_user is a shell function, so $! is only its subshell).
 start_holder() {
   local name=$1 dev=$2 secs=$3
   shift 3
   nb_as_user "$probe" --socket "$NB_SOCK" --dev "$dev" --hold "$secs" "$@" \
     >"$NB_OUT/$name.log" 2>&1 &
-  HOLDER_PID=$!
+  HOLDER_JOB=$!
   nb_on_exit stop_holder
+  wait_for grep -q "^holding" "$NB_OUT/$name.log" || return 1
+  HOLDER_PID=$(sed -n 's/^pid: //p' "$NB_OUT/$name.log")
 }
 stop_holder() {
-  [[ -n $HOLDER_PID ]] || return 0
-  kill -TERM "$HOLDER_PID" 2>/dev/null
-  wait "$HOLDER_PID" 2>/dev/null
-  HOLDER_PID=
+  [[ -n ${HOLDER_JOB:-} ]] || return 0
+  [[ -n $HOLDER_PID ]] && kill -TERM "$HOLDER_PID" 2>/dev/null
+  wait "$HOLDER_JOB" 2>/dev/null
+  HOLDER_JOB= HOLDER_PID=
 }

@@ -34,8 +34,7 @@ nb_check "$b restored to virtio-pci" wait_restored "$b"
 nb_check "$b has its netdev back" test -n "$(nic_ifname "$b")"
 
 # While a client holds the NIC, `status` (run unprivileged) names it.
-start_holder holder "$a" 30
-nb_check "holder is holding" wait_for grep -q "^holding" "$NB_OUT/holder.log"
+nb_check "a client holds $a" start_holder holder "$a" 30
 nb_as_user "$NB_BUILD/privhelper/nicbox-helper" status --policy "$policy" >"$NB_OUT/status.txt" 2>&1
 cat "$NB_OUT/status.txt"
 nb_check "status shows $a on vfio-pci, claimable, held by uid $NB_UID" \

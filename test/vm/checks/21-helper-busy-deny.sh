@@ -14,8 +14,7 @@ allow user:$NB_UID pci:$b
 allow group:4242 pci:$c"
 nb_check "nicbox-helper starts" nb_helper_start "$policy"
 
-start_holder holder "$a" 60
-nb_check "first client holds $a" wait_for grep -q "^holding" "$NB_OUT/holder.log"
+nb_check "first client holds $a" start_holder holder "$a" 60
 probe_as_user second "$a"
 nb_check "second claim of $a fails" test "$probe_rc" -eq 1
 nb_check "... with EBUSY naming the holder uid $NB_UID" \

@@ -13,8 +13,7 @@ write_policy "allow user:$NB_UID pci:$a pool=64M"
 free_before=$(huge_free)
 nb_check "nicbox-helper starts" nb_helper_start "$policy"
 
-start_holder victim "$a" 120 --pool $((32 << 20))
-nb_check "client holds $a" wait_for grep -q "^holding" "$NB_OUT/victim.log"
+nb_check "client holds $a" start_holder victim "$a" 120 --pool $((32 << 20))
 cat "$NB_OUT/victim.log"
 nb_check "its 32 MiB pool pins 16 hugepages" test "$(huge_free)" -eq $((free_before - 16))
 
@@ -24,8 +23,8 @@ holder_shown() { ! lock_free; }
 nb_check "the NIC's lock is held" holder_shown
 t0=$(date +%s%N)
 kill -KILL "$HOLDER_PID"
-wait "$HOLDER_PID" 2>/dev/null
-HOLDER_PID=
+wait "$HOLDER_JOB" 2>/dev/null
+HOLDER_JOB= HOLDER_PID=
 for ((i = 0; i < 200; i++)); do lock_free && break; sleep 0.02; done
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
