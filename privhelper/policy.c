@@ -60,26 +60,26 @@ int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN])
 static int parse_who(struct parser *ps, const char *tok, struct nbh_rule *r)
 {
 	const char *v = strchr(tok, ':') ? strchr(tok, ':') + 1 : "";
-	struct passwd *pw = NULL;
-	struct group *gr = NULL;
+	struct passwd *pw;
+	struct group *gr;
 	char *end;
 
 	r->is_group = strncmp(tok, "group:", 6) == 0;
 	if (!r->is_group && strncmp(tok, "user:", 5) != 0)
 		return perr(ps, "expected user:NAME|UID or group:NAME|GID, got '%s'", tok);
-	if (*v == '\0')
-		return perr(ps, "empty %s", r->is_group ? "group" : "user");
-	if (isdigit((unsigned char)*v)) {
-		errno = 0;
-		unsigned long id = strtoul(v, &end, 10);
+	errno = 0;
+	unsigned long id = strtoul(v, &end, 10);
 
+	if (isdigit((unsigned char)*v)) {
 		if (*end || errno || id >= 0xffffffffu)
 			return perr(ps, "bad numeric id '%s'", v);
 		r->who = (uint32_t)id;
-	} else if (r->is_group ? !(gr = getgrnam(v)) : !(pw = getpwnam(v))) {
-		return perr(ps, "unknown %s '%s'", r->is_group ? "group" : "user", v);
+	} else if (r->is_group && (gr = getgrnam(v))) {
+		r->who = gr->gr_gid;
+	} else if (!r->is_group && (pw = getpwnam(v))) {
+		r->who = pw->pw_uid;
 	} else {
-		r->who = gr ? gr->gr_gid : pw->pw_uid;
+		return perr(ps, "unknown %s '%s'", r->is_group ? "group" : "user", v);
 	}
 	return 0;
 }

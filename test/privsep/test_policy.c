@@ -68,7 +68,7 @@ static void test_bad_files_name_file_and_line(void **state)
 		{ "deny user:1000 pci:00:04.0", "unknown directive" },
 		{ "allow user:1000", "needs a user/group and a device" },
 		{ "allow uid:1000 pci:00:04.0", "expected user:" },
-		{ "allow user: pci:00:04.0", "empty user" },
+		{ "allow user: pci:00:04.0", "unknown user ''" },
 		{ "allow user:12x pci:00:04.0", "bad numeric id" },
 		{ "allow user:no-such-user-nicbox pci:00:04.0", "unknown user" },
 		{ "allow group:no-such-group-nicbox pci:00:04.0", "unknown group" },

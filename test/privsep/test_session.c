@@ -234,7 +234,7 @@ static void test_claim_without_iommu_names_the_fix(void **state)
 	some_nic(nic, sizeof(nic));
 	if (have_iommu || !nic[0])
 		skip();
-	snprintf(policy, sizeof(policy), "allow user:0 pci:%s\n", nic);
+	snprintf(policy, sizeof(policy), "allow user:%u pci:%s\n", (unsigned)getuid(), nic);
 	write_policy(f, policy);
 	start_helper(f, false);
 	assert_int_equal(nb_session_open(f->sock, &s), 0);
