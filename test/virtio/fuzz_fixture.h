@@ -80,7 +80,7 @@ enum fuzz_dev_op {
 static inline void fuzz_device_step(struct fuzz_fixture *f, unsigned op,
 				    struct fuzz_input *in)
 {
-	uint16_t head;
+	uint16_t head = 0;
 	uint32_t id, len;
 
 	switch (op % FUZZ_DEV_OPS) {

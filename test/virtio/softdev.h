@@ -91,7 +91,7 @@ static inline uint8_t *softdev_buf(struct softdev *d, uint16_t id,
 static inline bool softdev_rx_frame(struct softdev *d, const void *frame,
 				    uint32_t frame_len)
 {
-	uint16_t head;
+	uint16_t head = 0;
 	uint32_t len;
 	bool writable;
 	uint8_t *buf;
@@ -115,7 +115,7 @@ static inline bool softdev_rx_frame(struct softdev *d, const void *frame,
 static inline int softdev_tx_frame(struct softdev *d, void *out, size_t cap)
 {
 	static const uint8_t zero_hdr[VIRTIO_NET_HDR_LEN];
-	uint16_t head;
+	uint16_t head = 0;
 	uint32_t len;
 	bool writable;
 	uint8_t *buf;

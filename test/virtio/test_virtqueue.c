@@ -213,7 +213,7 @@ static void test_rx_empty_frame_dropped(void **state)
 {
 	struct fixture *f = *state;
 	struct nb_pkt *pkts[4];
-	uint16_t head;
+	uint16_t head = 0;
 
 	vnet_rxq_refill(&f->rxq);
 	/* Header only: legal for the ring, useless as a frame. */
@@ -390,7 +390,7 @@ static void test_chain_post_and_reap(void **state)
 	uint32_t len;
 
 	for (unsigned round = 0; round < 100; round++) {
-		uint16_t head, id;
+		uint16_t head = 0, id;
 
 		assert_int_equal(vq_post_chain(vq, &token, segs, 3), 0);
 		vq_publish(vq);
@@ -528,7 +528,7 @@ static void test_hostile_double_completion(void **state)
 	struct fixture *f = *state;
 	struct nb_pkt *pkts[RING];
 	uint8_t frame[FRAME_LEN] = { 0 };
-	uint16_t head;
+	uint16_t head = 0;
 
 	vnet_rxq_refill(&f->rxq);
 	/* Three honest completions, then the first one again. */
@@ -564,7 +564,7 @@ static void test_hostile_len_too_long(void **state)
 {
 	struct fixture *f = *state;
 	struct nb_pkt *pkts[RING];
-	uint16_t head;
+	uint16_t head = 0;
 
 	vnet_rxq_refill(&f->rxq);
 	assert_true(softdev_pop(&f->rxdev, &head));
@@ -580,7 +580,7 @@ static void test_hostile_len_shorter_than_header(void **state)
 {
 	struct fixture *f = *state;
 	struct nb_pkt *pkts[RING];
-	uint16_t head;
+	uint16_t head = 0;
 
 	vnet_rxq_refill(&f->rxq);
 	assert_true(softdev_pop(&f->rxdev, &head));
@@ -595,7 +595,7 @@ static void test_hostile_tx_len_beyond_buffer(void **state)
 {
 	struct fixture *f = *state;
 	struct nb_pkt *pkt = tx_frame(f, 0, 60);
-	uint16_t head;
+	uint16_t head = 0;
 
 	assert_int_equal(vnet_tx_burst(&f->txq, &pkt, 1), 1);
 	assert_true(softdev_pop(&f->txdev, &head));
