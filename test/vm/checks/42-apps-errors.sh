@@ -4,7 +4,7 @@
 # a device the policy does not grant, devices that do not exist, a pool over
 # the policy's limit, a NIC another app holds, a partial claim. Each gives a
 # clear message with the helper's reason and a non-zero exit, and leaves the
-# NIC with its kernel driver. A bad command line reaches no helper at all.
+# NIC with its kernel driver. A bad command line claims nothing.
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
 
@@ -69,6 +69,16 @@ nb_check "the holder exits 0 on SIGTERM" test "${APP_RC[holder]}" -eq 0
 nb_check "the holder printed its final stats" \
   test "$(apps_final holder "$granted" final)" == true
 nb_check "$granted is given back to virtio-pci" nic_back_on_kernel "$granted"
+
+# Not an error, for contrast: --duration ends a run with status 0, and the
+# text format (no --json) has its per-second and final lines.
+nb_as_user "$APPS/nicbox-capture" --socket "$NB_SOCK" --dev "$granted" --verify \
+  --duration 3 >"$NB_OUT/text.out" 2>"$NB_OUT/text.err"
+rc=$?
+cat "$NB_OUT/text.out" "$NB_OUT/text.err"
+nb_check "capture --duration 3 exits 0" test "$rc" -eq 0
+nb_check "a per-second text line" grep -Eq "^ *[0-9]+\.[0-9]s $granted rx [0-9.]+ Mpps [0-9.]+ Mbit/s \| tx [0-9.]+ Mpps [0-9.]+ Mbit/s \| drops 0 errors 0 faults 0 captured 0 valid 0 lost 0 duplicated 0 reordered 0 corrupt 0 foreign 0$" "$NB_OUT/text.out"
+nb_check "a final text line after about 3 s" grep -Eq "^final +3\.[0-9]s $granted rx 0 pkts, " "$NB_OUT/text.out"
 
 # A usage error claims nothing: the helper logs no new claim.
 claims=$(grep -c ' claimed ' "$NB_OUT/helper.log")
