@@ -126,12 +126,31 @@ static void classify(struct capture *c, const struct nb_pkt *p)
 	}
 }
 
-/* Receive one batch; false when the pcap file could not be written. */
-static bool capture_batch(struct app *a, struct capture *c)
+/*
+ * CLOCK_REALTIME minus CLOCK_MONOTONIC, taken once: a packet's wall-clock
+ * timestamp then comes from the loop's one clock read.
+ */
+static int64_t realtime_offset_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec -
+	       (int64_t)app_now_ns();
+}
+
+/*
+ * Receive one batch, stamped with `now` (CLOCK_MONOTONIC, read just before);
+ * false when the pcap file could not be written.
+ */
+static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
+			  int64_t offset)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t want = APP_BATCH;
-	struct timespec ts;
+	int64_t wall = (int64_t)now + offset;
+	struct timespec ts = { .tv_sec = wall / 1000000000,
+			       .tv_nsec = wall % 1000000000 };
 	bool ok = true;
 	uint16_t n;
 
@@ -140,7 +159,6 @@ static bool capture_batch(struct app *a, struct capture *c)
 	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
 	if (!n)
 		return true;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	for (uint16_t i = 0; i < n; i++) {
 		if (c->writing && ok &&
 		    pcap_write(&c->pcap, &ts, pkts[i]->data, pkts[i]->len) < 0)
@@ -182,10 +200,11 @@ static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 
 static void run(struct app *a, struct capture *c)
 {
+	int64_t offset = realtime_offset_ns();
 	uint64_t now = app_now_ns();
 
 	while (app_running(a, now)) {
-		if (!capture_batch(a, c)) {
+		if (!capture_batch(a, c, now, offset)) {
 			app_error("cannot write %s: %s", c->o.out,
 				  strerror(errno));
 			a->failed = true;

@@ -48,7 +48,7 @@ for field in lost duplicated reordered corrupt; do
 done
 
 echo "== 2: $count frames of $size bytes at $rate/s"
-echo "count=$count size=$size" >"$NB_OUT/expected"
+echo "count=$count size=$size rate=$rate" >"$NB_OUT/expected"
 apps_start capture capture --dev "$rx" --out "$pcap_dir/capture.pcap" \
   --verify --expect "$count" --count "$count" --duration 200
 apps_wait_ready capture || exit 1
