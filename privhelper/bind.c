@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <net/if.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -136,19 +137,12 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	return 0;
 }
 
-static bool any(const char *name, void *arg)
-{
-	(void)name, (void)arg;
-	return true;
-}
-
 int nbh_nic_check_iommu(const struct nbh_nic *nic)
 {
-	if (!find_entry(IOMMU_GROUPS, any, NULL))
-		return nbh_fail(ENXIO, "no IOMMU: %s is empty; enable it on the kernel command "
-				"line with intel_iommu=on (Intel) or amd_iommu=on (AMD)", IOMMU_GROUPS);
 	if (nic->group < 0)
-		return nbh_fail(ENXIO, "%s has no IOMMU group (is the IOMMU on for it?)", nic->bdf);
+		return nbh_fail(ENXIO, "no IOMMU group for %s (is %s empty?): turn the IOMMU on "
+				"with intel_iommu=on (Intel) or amd_iommu=on (AMD) on the kernel "
+				"command line", nic->bdf, IOMMU_GROUPS);
 	return 0;
 }
 
@@ -275,12 +269,8 @@ static int load_vfio_pci(void)
 
 	if (stat(PCI "/drivers/vfio-pci", &st) == 0)
 		return 0;
-	pid = fork();
-	if (pid == 0) {
-		execve("/sbin/modprobe", argv, envp);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, NULL, 0) < 0 || stat(PCI "/drivers/vfio-pci", &st) < 0)
+	if (posix_spawn(&pid, "/sbin/modprobe", NULL, NULL, argv, envp) != 0 ||
+	    waitpid(pid, NULL, 0) < 0 || stat(PCI "/drivers/vfio-pci", &st) < 0)
 		return nbh_fail(ENOENT, "vfio-pci is not available and 'modprobe vfio-pci' failed");
 	return 0;
 }

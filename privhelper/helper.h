@@ -71,7 +71,8 @@ int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN]);
 int nbh_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int nbh_err;
 extern char nbh_reason[NBP_TEXT_LEN];
-void nbh_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define nbh_log(fmt, ...) \
+	fprintf(stderr, "nicbox-helper[%d]: " fmt "\n", (int)getpid(), ##__VA_ARGS__)
 
 /* bind.c: one NIC and everything needed to put it back. */
 struct nbh_nic {

@@ -28,14 +28,14 @@ struct nbh_iommu *nbh_iommu_open(void)
 	struct nbh_iommu *io = calloc(1, sizeof(*io));
 	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
 		nbh_fail(errno, "/dev/vfio/vfio: %s (is vfio loaded?)", strerror(errno));
-	else if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-		 ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
-		nbh_fail(ENOTSUP, "the kernel's VFIO lacks the type1v2 IOMMU");
-	else if (!io)
+	} else if (!io) {
 		nbh_fail(ENOMEM, "out of memory");
-	else {
+	} else if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+		   ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+		nbh_fail(ENOTSUP, "the kernel's VFIO lacks the type1v2 IOMMU");
+	} else {
 		io->container = fd;
 		io->next_iova = IOVA_FLOOR;
 		return io;

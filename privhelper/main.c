@@ -31,17 +31,6 @@ int nbh_fail(int err, const char *fmt, ...)
 	return -1;
 }
 
-void nbh_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nicbox-helper[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void on_quit(int sig)
 {
 	(void)sig;
@@ -92,14 +81,13 @@ static int listen_socket(const char *path, const char *group)
 static int activated_socket(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
-	bool ours = pid && n && strtol(pid, NULL, 10) == getpid();
+	int fd = pid && n && strtol(pid, NULL, 10) == getpid() && !strcmp(n, "1") ?
+		 SD_LISTEN_FDS_START : -1;
 
-	if (ours && strcmp(n, "1") != 0)
-		nbh_log("LISTEN_FDS=%s: expected exactly one socket; ignoring them", n);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	return ours && strcmp(n, "1") == 0 ? SD_LISTEN_FDS_START : -1;
+	return fd;
 }
 
 static void spawn_session(int listener, int conn, const struct nbh_policy *policy)

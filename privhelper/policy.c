@@ -116,7 +116,6 @@ static int parse_device(struct parser *ps, const char *tok, struct nbh_rule *r)
 static int parse_option(struct parser *ps, const char *tok, struct nbh_rule *r)
 {
 	const char *v = tok + 5;
-	unsigned shift = 0;
 	char *end;
 
 	if (strcmp(tok, "netdev-up") == 0) {
@@ -124,19 +123,14 @@ static int parse_option(struct parser *ps, const char *tok, struct nbh_rule *r)
 	} else if (strcmp(tok, "keep-vfio") == 0) {
 		r->keep_vfio = true;
 	} else if (strncmp(tok, "pool=", 5) == 0) {
-		if (!isdigit((unsigned char)*v))
-			return perr(ps, "bad pool size '%s'", v);
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);
+		unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
 
-		static const char units[] = "KMG";
-		const char *unit = *end ? strchr(units, *end) : NULL;
-
-		if (unit) {
-			shift = 10 * (unsigned)(unit - units + 1);
+		if (shift)
 			end++;
-		}
-		if (*end || errno || n == 0 || n > (NBP_MAX_POOL_BYTES >> shift))
+		if (!isdigit((unsigned char)*v) || *end || errno || n == 0 ||
+		    n > (NBP_MAX_POOL_BYTES >> shift))
 			return perr(ps, "pool size '%s' not in 1 .. 64G (suffix K, M or G)", v);
 		r->max_pool = (uint64_t)n << shift;
 	} else {

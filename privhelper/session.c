@@ -69,8 +69,8 @@ static int on_claim(struct session *s, struct exchange *x)
 	nic->keep_vfio = rule->keep_vfio;
 	s->n_nics++; /* from here on, teardown undoes what was done */
 	if (nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
-	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) || nbh_nic_to_vfio(nic) < 0 ||
-	    (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
+	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) ||
+	    nbh_nic_to_vfio(nic) < 0 || (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
 	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0)
 		return -1;
 	if (s->n_nics == 1 || rule->max_pool < s->pool_cap)

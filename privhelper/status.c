@@ -5,11 +5,6 @@
 
 #include "helper.h"
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 int nbh_status(const char *policy_file, const char *socket_path)
 {
 	struct nbh_ident who = { .uid = getuid(), .gid = getgid() };
@@ -18,7 +13,7 @@ int nbh_status(const char *policy_file, const char *socket_path)
 	struct dirent **list;
 	char err[512];
 	bool have_policy = nbh_policy_load(policy_file, &policy, err, sizeof(err)) == 0;
-	int n = scandir("/sys/bus/pci/devices", &list, NULL, by_name);
+	int n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
 
 	who.n_groups = n_groups > 0 ? (unsigned)n_groups : 0;
 	if (!have_policy)

@@ -83,7 +83,7 @@ static void test_bad_files_name_file_and_line(void **state)
 		{ "allow user:1000 pci:00:04.0 pool=0", "pool size" },
 		{ "allow user:1000 pci:00:04.0 pool=65G", "pool size" },
 		{ "allow user:1000 pci:00:04.0 pool=12T", "pool size" },
-		{ "allow user:1000 pci:00:04.0 pool=M", "bad pool size" },
+		{ "allow user:1000 pci:00:04.0 pool=M", "pool size 'M' not in" },
 		{ "allow user:1000 pci:00:04.0 keep_vfio", "unknown option" },
 		{ "allow user:1000 pci:00:04.0 a b c d e f", "too many words" },
 	};
