@@ -1,11 +1,16 @@
 # Shell helpers for the apps' testbed checks (test/vm/checks/4*-apps-*.sh).
 # Source after test/vm/lib.sh. Each app runs as the unprivileged user in the
-# background with --json; its stdout goes to $NB_OUT/NAME.json, its stderr
-# to $NB_OUT/NAME.err. Apps still running when the check exits are killed.
+# background with --json; its stdout goes to $APPS_TMP/NAME.json, its stderr
+# to $APPS_TMP/NAME.err. APPS_TMP is on tmpfs, owned by NB_UID (apps may
+# write files there too): a write() to NB_OUT (9p) can stall an app for
+# seconds under TCG, long enough for its receive ring to overflow. When the
+# check exits, apps still running are killed and APPS_TMP is copied to NB_OUT.
 
 declare -A APP_SHELL=() # NAME -> pid to wait for
 declare -A APP_RC=()    # NAME -> exit status, once apps_wait returned
 APPS=$NB_BUILD/apps
+APPS_TMP=$(mktemp -d /tmp/nb-apps.XXXXXX)
+chown "$NB_UID:$NB_GID" "$APPS_TMP"
 
 # apps_policy FILE BDF...: a policy letting NB_UID claim exactly these NICs.
 apps_policy() {
@@ -22,7 +27,7 @@ apps_start() {
   local name=$1 app=$2
   shift 2
   nb_as_user "$APPS/nicbox-$app" --socket "$NB_SOCK" --json "$@" \
-    >"$NB_OUT/$name.json" 2>"$NB_OUT/$name.err" &
+    >"$APPS_TMP/$name.json" 2>"$APPS_TMP/$name.err" &
   APP_SHELL[$name]=$!
 }
 
@@ -30,7 +35,7 @@ apps_start() {
 # the subshell running nb_as_user). Fails once that process is gone.
 apps_pid() {
   local pid
-  pid=$(sed -n 's/.*: ready: .*, pid \([0-9][0-9]*\)$/\1/p' "$NB_OUT/$1.err" | head -n 1)
+  pid=$(sed -n 's/.*: ready: .*, pid \([0-9][0-9]*\)$/\1/p' "$APPS_TMP/$1.err" | head -n 1)
   [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == nicbox-* ]] || return 1
   echo "$pid"
 }
@@ -40,10 +45,10 @@ apps_pid() {
 apps_wait_ready() {
   local name=$1 tenths
   for ((tenths = 0; tenths < 600; tenths++)); do
-    grep -q ': ready: ' "$NB_OUT/$name.err" && return 0
+    grep -q ': ready: ' "$APPS_TMP/$name.err" && return 0
     if ! kill -0 "${APP_SHELL[$name]}" 2>/dev/null; then
       echo "$name exited before it was ready:"
-      cat "$NB_OUT/$name.err"
+      cat "$APPS_TMP/$name.err"
       return 1
     fi
     sleep 0.1
@@ -58,7 +63,7 @@ apps_check_sandboxed() {
   local name=$1 pid status
   if ! pid=$(apps_pid "$name") || ! status=$(cat "/proc/$pid/status" 2>/dev/null); then
     echo "$name is not running; its stderr:"
-    cat "$NB_OUT/$name.err"
+    cat "$APPS_TMP/$name.err"
     nb_check "$name is running for the sandbox check" false
     return
   fi
@@ -91,7 +96,7 @@ apps_stop() {
 # apps_final NAME DEV FIELD: FIELD of the app's final JSON line for DEV.
 apps_final() {
   jq -r --arg dev "$2" "select(.final == true and .dev == \$dev) | .$3" \
-    "$NB_OUT/$1.json"
+    "$APPS_TMP/$1.json"
 }
 
 # apps_expect_final NAME DEV FIELD VALUE: nb_check that FIELD equals VALUE.
@@ -106,13 +111,13 @@ apps_show() {
   local name
   for name; do
     echo "--- $name stderr:"
-    cat "$NB_OUT/$name.err"
+    cat "$APPS_TMP/$name.err"
     echo "--- $name last stats:"
-    tail -n 3 "$NB_OUT/$name.json"
+    tail -n 3 "$APPS_TMP/$name.json"
   done
 }
 
-apps__kill_all() {
+apps__on_exit() {
   local name shell pid
   for name in "${!APP_SHELL[@]}"; do
     shell=${APP_SHELL[$name]}
@@ -121,5 +126,7 @@ apps__kill_all() {
     [[ -n $pid ]] && kill -KILL $pid 2>/dev/null
     wait "$shell" 2>/dev/null
   done
+  cp -r "$APPS_TMP"/. "$NB_OUT"/
+  rm -rf "$APPS_TMP"
 }
-nb_on_exit apps__kill_all
+nb_on_exit apps__on_exit

@@ -6,7 +6,8 @@
 #     they run (no capabilities, no_new_privs, seccomp filter mode); SIGINT
 #     and SIGTERM stop them cleanly with final stats.
 #  2. 10,000 numbered frames: every one arrives once, in order, intact, and
-#     lands in a pcap that 40-apps-pktgen-capture.host.sh reads with tshark.
+#     lands in a pcap that 40-apps-pktgen-capture.host.sh reads with tshark
+#     (from NB_OUT, where vm-lib.sh copies APPS_TMP at exit).
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
 
@@ -17,11 +18,6 @@ tx=${nics[0]} rx=${nics[1]}
 # and once the ring is full QEMU's net queue may deliver a new frame before
 # the ones it held back.
 count=10000 rate=250 size=128
-# The pcap goes to tmpfs first: a write() to NB_OUT (9p) can stall the
-# receive loop too.
-pcap_dir=$(mktemp -d /tmp/nb-apps.XXXXXX)
-chown "$NB_UID:$NB_GID" "$pcap_dir"
-nb_on_exit "rm -rf $pcap_dir"
 
 apps_policy "$NB_OUT/policy.conf" "$tx" "$rx"
 NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
@@ -49,7 +45,7 @@ done
 
 echo "== 2: $count frames of $size bytes at $rate/s"
 echo "count=$count size=$size rate=$rate" >"$NB_OUT/expected"
-apps_start capture capture --dev "$rx" --out "$pcap_dir/capture.pcap" \
+apps_start capture capture --dev "$rx" --out "$APPS_TMP/capture.pcap" \
   --verify --expect "$count" --count "$count" --duration 200
 apps_wait_ready capture || exit 1
 apps_start pktgen pktgen --dev "$tx" --count "$count" --rate "$rate" \
@@ -72,12 +68,11 @@ for field in lost duplicated reordered corrupt foreign drops errors faults; do
 done
 apps_expect_final capture "$rx" rx_bytes $((count * size))
 nb_check "the pcap holds $count records of $size bytes" \
-  test "$(stat -c %s "$pcap_dir/capture.pcap")" -eq $((24 + count * (16 + size)))
-nb_check "the pcap belongs to uid $NB_UID" test "$(stat -c %u "$pcap_dir/capture.pcap")" -eq "$NB_UID"
-cp "$pcap_dir/capture.pcap" "$NB_OUT/capture.pcap" # for the host's tshark
+  test "$(stat -c %s "$APPS_TMP/capture.pcap")" -eq $((24 + count * (16 + size)))
+nb_check "the pcap belongs to uid $NB_UID" test "$(stat -c %u "$APPS_TMP/capture.pcap")" -eq "$NB_UID"
 nb_check "every stats line carries the contract's fields" \
   jq -e 'has("dev") and has("rx_pps") and has("tx_pps") and has("rx_mbps") and
          has("tx_mbps") and has("rx_packets") and has("tx_packets") and
          has("drops") and has("errors") and has("final")' \
-     "$NB_OUT/capture.json" "$NB_OUT/pktgen.json" >/dev/null
+     "$APPS_TMP/capture.json" "$APPS_TMP/pktgen.json" >/dev/null
 nb_check "the helper stops cleanly" nb_helper_stop

@@ -47,5 +47,5 @@ for field in lost duplicated reordered corrupt foreign drops errors faults; do
   apps_expect_final capture "$cap" "$field" 0
 done
 nb_check "nicbox-fwd printed a final line per device" \
-  test "$(jq -c 'select(.final == true)' "$NB_OUT/fwd.json" | wc -l)" -eq 2
+  test "$(jq -c 'select(.final == true)' "$APPS_TMP/fwd.json" | wc -l)" -eq 2
 nb_check "the helper stops cleanly" nb_helper_stop

@@ -24,9 +24,9 @@ expect_failure() {
   apps_start "$name" "$@"
   apps_wait "$name"
   echo "--- $name (exit ${APP_RC[$name]}):"
-  cat "$NB_OUT/$name.err"
+  cat "$APPS_TMP/$name.err"
   nb_check "$name exits $status" test "${APP_RC[$name]}" -eq "$status"
-  nb_check "$name says /$regex/" grep -Eq -- "$regex" "$NB_OUT/$name.err"
+  nb_check "$name says /$regex/" grep -Eq -- "$regex" "$APPS_TMP/$name.err"
 }
 
 # nic_back_on_kernel BDF: the helper gave the NIC back (within 15 s).
@@ -73,12 +73,12 @@ nb_check "$granted is given back to virtio-pci" nic_back_on_kernel "$granted"
 # Not an error, for contrast: --duration ends a run with status 0, and the
 # text format (no --json) has its per-second and final lines.
 nb_as_user "$APPS/nicbox-capture" --socket "$NB_SOCK" --dev "$granted" --verify \
-  --duration 3 >"$NB_OUT/text.out" 2>"$NB_OUT/text.err"
+  --duration 3 >"$APPS_TMP/text.out" 2>"$APPS_TMP/text.err"
 rc=$?
-cat "$NB_OUT/text.out" "$NB_OUT/text.err"
+cat "$APPS_TMP/text.out" "$APPS_TMP/text.err"
 nb_check "capture --duration 3 exits 0" test "$rc" -eq 0
-nb_check "a per-second text line" grep -Eq "^ *[0-9]+\.[0-9]s $granted rx [0-9.]+ Mpps [0-9.]+ Mbit/s \| tx [0-9.]+ Mpps [0-9.]+ Mbit/s \| drops 0 errors 0 faults 0 captured 0 valid 0 lost 0 duplicated 0 reordered 0 corrupt 0 foreign 0$" "$NB_OUT/text.out"
-nb_check "a final text line after about 3 s" grep -Eq "^final +[34]\.[0-9]s $granted rx 0 pkts, " "$NB_OUT/text.out"
+nb_check "a per-second text line" grep -Eq "^ *[0-9]+\.[0-9]s $granted rx [0-9.]+ Mpps [0-9.]+ Mbit/s \| tx [0-9.]+ Mpps [0-9.]+ Mbit/s \| drops 0 errors 0 faults 0 captured 0 valid 0 lost 0 duplicated 0 reordered 0 corrupt 0 foreign 0$" "$APPS_TMP/text.out"
+nb_check "a final text line after about 3 s" grep -Eq "^final +[34]\.[0-9]s $granted rx 0 pkts, " "$APPS_TMP/text.out"
 
 # A usage error claims nothing: the helper logs no new claim.
 claims=$(grep -c ' claimed ' "$NB_OUT/helper.log")
