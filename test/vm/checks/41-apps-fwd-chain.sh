@@ -11,7 +11,7 @@
 
 nics=($NB_NICS)
 gen=${nics[0]} fwd_a=${nics[1]} fwd_b=${nics[2]} cap=${nics[3]}
-count=5000 rate=250 size=256 # see 40-apps-pktgen-capture.sh for the rate
+count=5000 rate=200 size=256 # see 40-apps-pktgen-capture.sh for the rate
 
 apps_policy "$NB_OUT/policy.conf" "${nics[@]}"
 NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
