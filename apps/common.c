@@ -133,16 +133,18 @@ static void add_dev(struct app_cli *cli, const char *dev)
 	cli->devs[cli->n_devs++] = dev;
 }
 
-static unsigned build_options(const struct app_cli *cli, struct option *all)
+/* The common options, then the app's, then the zero entry getopt needs. */
+static void build_options(const struct app_cli *cli,
+			  struct option all[MAX_OPTIONS])
 {
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < sizeof(common_options) / sizeof(*common_options); i++)
 		all[n++] = common_options[i];
-	for (const struct option *o = cli->options; o && o->name; o++)
+	for (const struct option *o = cli->options;
+	     o && o->name && n < MAX_OPTIONS - 1; o++)
 		all[n++] = *o;
 	memset(&all[n], 0, sizeof(all[n]));
-	return n;
 }
 
 void app_parse(struct app_cli *cli, int argc, char **argv)
