@@ -5,12 +5,10 @@
 #include <limits.h>
 #include <net/if.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
@@ -134,15 +132,6 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	find_entry("/sys/class/net", is_netdev_of, nic);
 	link_name(sysp(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
 	nic->group = buf[0] ? atoi(buf) : -1;
-	return 0;
-}
-
-int nbh_nic_check_iommu(const struct nbh_nic *nic)
-{
-	if (nic->group < 0)
-		return nbh_fail(ENXIO, "no IOMMU group for %s (is %s empty?): turn the IOMMU on "
-				"with intel_iommu=on (Intel) or amd_iommu=on (AMD) on the kernel "
-				"command line", nic->bdf, IOMMU_GROUPS);
 	return 0;
 }
 
@@ -344,6 +333,4 @@ void nbh_nic_restore(struct nbh_nic *nic)
 		nbh_log("%s: clearing the lock file failed", nic->bdf);
 	if (nic->lock_fd >= 0)
 		close(nic->lock_fd);
-	nic->switched = nic->link_was_up = false;
-	nic->lock_fd = -1;
 }

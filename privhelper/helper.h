@@ -6,10 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -87,7 +88,6 @@ struct nbh_nic {
 	int lock_fd;                  /* flock on /run/nicbox/<bdf>.lock */
 };
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
-int nbh_nic_check_iommu(const struct nbh_nic *nic);
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
 /* Refuse a busy netdev unless allow_up, then take it down; or bring it back up. */
 int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore);
@@ -115,6 +115,8 @@ int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		    char *warning, size_t warning_len);
 void nbh_pool_destroy(struct nbh_pool *p);
 
+/* main.c: set by SIGTERM/SIGINT, in the helper and (inherited) its sessions. */
+extern volatile sig_atomic_t nbh_quit;
 void nbh_session_run(int sock, const struct nbh_policy *policy);
 int nbh_status(const char *policy_file, const char *socket_path);
 

@@ -3,8 +3,6 @@
  * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
 #include <grp.h>
 #include <libgen.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,7 +15,7 @@
 
 int nbh_err;
 char nbh_reason[NBP_TEXT_LEN];
-static volatile sig_atomic_t quit;
+volatile sig_atomic_t nbh_quit;
 static unsigned n_sessions;
 
 int nbh_fail(int err, const char *fmt, ...)
@@ -34,7 +32,7 @@ int nbh_fail(int err, const char *fmt, ...)
 static void on_quit(int sig)
 {
 	(void)sig;
-	quit = 1;
+	nbh_quit = 1;
 }
 
 /* Our socket, mode 0660, of `group` if given; renamed into place once it
@@ -110,14 +108,15 @@ static void spawn_session(int listener, int conn, const struct nbh_policy *polic
 
 static void serve(int listener, const struct nbh_policy *policy)
 {
-	struct sigaction sa = { .sa_handler = on_quit }; /* no SA_RESTART: accept returns */
+	/* No SA_RESTART: accept and recvmsg return. Sessions inherit the handler. */
+	struct sigaction sa = { .sa_handler = on_quit };
 
 	setpgid(0, 0); /* our sessions, and only they, share our process group */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	nbh_log("serving with %zu policy rules from %s", policy->n_rules, policy->file);
-	while (!quit) {
+	while (!nbh_quit) {
 		int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 
 		if (conn >= 0)

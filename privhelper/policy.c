@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 
 #include "helper.h"
 

@@ -61,5 +61,4 @@ void nbh_pool_destroy(struct nbh_pool *p)
 		munmap(p->va, p->size);
 	if (p->memfd >= 0)
 		close(p->memfd);
-	*p = (struct nbh_pool){ .memfd = -1 };
 }

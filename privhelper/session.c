@@ -4,7 +4,6 @@
  * table, dispatch table. Any failure: one ERROR reply, end of session; the
  * teardown runs in every case, also after kill -9 of the client.
  */
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -31,14 +30,6 @@ struct exchange {
 	unsigned n_fds;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_sigterm(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static int on_hello(struct session *s, struct exchange *x)
 {
 	x->rep.hello_ok = (struct nbp_hello_ok){ x->rep.hdr, s->who.uid, s->who.gid,
@@ -64,8 +55,10 @@ static int on_claim(struct session *s, struct exchange *x)
 		return nbh_fail(EACCES, "policy %s lets uid %u claim no device %s%s%s",
 				s->policy->file, (unsigned)s->who.uid, nic->bdf,
 				nic->ifname[0] ? " / " : "", nic->ifname);
-	if (nbh_nic_check_iommu(nic) < 0)
-		return -1;
+	if (nic->group < 0)
+		return nbh_fail(ENXIO, "no IOMMU group for %s (is /sys/kernel/iommu_groups "
+				"empty?): turn the IOMMU on with intel_iommu=on (Intel) or "
+				"amd_iommu=on (AMD) on the kernel command line", nic->bdf);
 	nic->keep_vfio = rule->keep_vfio;
 	s->n_nics++; /* from here on, teardown undoes what was done */
 	if (nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
@@ -207,12 +200,9 @@ static void teardown(struct session *s)
 void nbh_session_run(int sock, const struct nbh_policy *policy)
 {
 	struct session s = { .sock = sock, .state = NBP_S_NEW, .policy = policy };
-	struct sigaction sa = { .sa_handler = on_sigterm }; /* no SA_RESTART */
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t len = sizeof(cred);
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		s.state = NBP_S_DONE; /* no identity, no service */
 	s.who.uid = cred.uid;
@@ -224,7 +214,7 @@ void nbh_session_run(int sock, const struct nbh_policy *policy)
 		s.who.n_groups = len / sizeof(gid_t);
 	else
 		nbh_log("uid %u: SO_PEERGROUPS: %s; primary group only", cred.uid, strerror(errno));
-	while (!stop_requested && s.state != NBP_S_DONE && serve_one(&s))
+	while (!nbh_quit && s.state != NBP_S_DONE && serve_one(&s))
 		;
 	teardown(&s);
 	close(sock);
