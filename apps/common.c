@@ -258,7 +258,7 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
-	char note[256];
+	char note[256] = "";
 	char desc[APP_MAX_PORTS][128];
 	int index[APP_MAX_PORTS];
 	size_t bytes;
