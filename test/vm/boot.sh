@@ -89,7 +89,7 @@ for nic in 4:0 5:0 6:1 7:1; do
     -device "virtio-net-pci,netdev=port$slot,mac=52:54:00:00:00:0$slot,disable-legacy=on,iommu_platform=on,romfile=,addr=$slot")
 done
 if [[ $mode == run && $quiet == 0 ]]; then
-  qemu+=(-chardev "stdio,id=console,signal=on,logfile=$results/console.log")
+  qemu+=(-chardev "stdio,id=console,signal=off,logfile=$results/console.log")
 else
   qemu+=(-chardev "file,id=console,path=$results/console.log")
 fi
@@ -98,16 +98,25 @@ qemu+=(-serial chardev:console)
 start=$(date +%s.%N)
 echo "qemu_start $start" >>"$results/times"
 [[ $mode == run && $quiet == 0 ]] || echo "boot.sh: booting the testbed (console: $results/console.log, limit ${timeout_s} s)"
+# QEMU gets no input (the guest needs none), so the terminal stays as it
+# is. timeout puts QEMU in its own process group: stop it ourselves when we
+# are interrupted or killed (ctest's timeout, Ctrl-C).
+timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
+qemu_pid=$!
+stop_qemu() {
+  trap - INT TERM HUP
+  kill -TERM "$qemu_pid" 2>/dev/null
+  wait "$qemu_pid"
+  echo "boot.sh: interrupted; QEMU stopped" >&2
+  exit 130
+}
+trap stop_qemu INT TERM HUP
 set +e
-if [[ $mode == run && $quiet == 0 && -t 0 ]]; then
-  timeout --foreground -k 10 "$timeout_s" "${qemu[@]}"
-else
-  timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null
-fi
+wait "$qemu_pid"
 qemu_rc=$?
 set -e
+trap - INT TERM HUP
 end=$(date +%s.%N)
-[[ -t 1 ]] && stty sane 2>/dev/null || true
 
 if ((qemu_rc == 124 || qemu_rc == 137)); then
   echo "boot.sh: TIMEOUT: the guest did not power off within ${timeout_s} s; QEMU was killed." >&2
