@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* bind.c - find, lock and quiesce a NIC, move it to vfio-pci and put it all
  * back: sysfs (Documentation/ABI/testing/sysfs-bus-pci), libnl-route. */
-#include <dirent.h>
 #include <limits.h>
 #include <net/if.h>
 #include <spawn.h>
 #include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -18,8 +15,7 @@
 #define PCI "/sys/bus/pci"
 #define IOMMU_GROUPS "/sys/kernel/iommu_groups"
 /* A path in one static buffer: use each result before the next call. */
-static const char *sysp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *sysp(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static const char *sysp(const char *fmt, ...)
 {
 	static char path[PATH_MAX];
 	va_list ap;
@@ -49,7 +45,7 @@ static int sysfs_write(const char *path, const char *text)
 	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
 
 	if (n < 0)
-		nbh_fail(errno, "writing '%s' to %s: %s", text, path, strerror(errno));
+		nbh_fail_errno("writing '%s' to %s", text, path);
 	if (fd >= 0)
 		close(fd);
 	return n < 0 ? -1 : 0;
@@ -162,7 +158,7 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 	mkdir(NBH_RUN_DIR, 0755);
 	fd = open_lock(nic->bdf, O_RDWR | O_CREAT);
 	if (fd < 0)
-		return nbh_fail(errno, "lock file of %s: %s", nic->bdf, strerror(errno));
+		return nbh_fail_errno("lock file of %s", nic->bdf);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
 

@@ -4,13 +4,19 @@
 #ifndef NBH_HELPER_H
 #define NBH_HELPER_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -72,6 +78,8 @@ int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN]);
 int nbh_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int nbh_err;
 extern char nbh_reason[NBP_TEXT_LEN];
+/* nbh_fail(errno, ...) with ": <strerror(errno)>" appended to the reason. */
+#define nbh_fail_errno(fmt, ...) nbh_fail(errno, fmt ": %s", ##__VA_ARGS__, strerror(errno))
 #define nbh_log(fmt, ...) \
 	fprintf(stderr, "nicbox-helper[%d]: " fmt "\n", (int)getpid(), ##__VA_ARGS__)
 

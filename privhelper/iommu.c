@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* iommu.c - VFIO type1 backend of the DMA interface in helper.h (an iommufd
  * backend would implement the same five calls); uapi/linux/vfio.h. */
-#include <sys/ioctl.h>
 
 #include <linux/vfio.h>
 
@@ -13,7 +12,6 @@
 
 struct nbh_iommu {
 	int container;
-	bool iommu_set;
 	struct { unsigned num; int fd; } groups[NB_MAX_DEVICES];
 	unsigned n_groups;
 	struct vfio_iova_range ranges[MAX_RANGES];
@@ -56,7 +54,7 @@ static int read_iova_ranges(struct nbh_iommu *io)
 	uint32_t off;
 
 	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &u) < 0)
-		return nbh_fail(errno, "VFIO_IOMMU_GET_INFO: %s", strerror(errno));
+		return nbh_fail_errno("VFIO_IOMMU_GET_INFO");
 	if (u.info.argsz > sizeof(u))
 		return nbh_fail(E2BIG, "VFIO_IOMMU_GET_INFO needs %u bytes", u.info.argsz);
 	off = (u.info.flags & VFIO_IOMMU_INFO_CAPS) ? u.info.cap_offset : 0;
@@ -88,19 +86,18 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
 	snprintf(path, sizeof(path), "/dev/vfio/%u", group);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return nbh_fail(errno, "%s: %s", path, strerror(errno));
+		return nbh_fail_errno("%s", path);
 	io->groups[io->n_groups].num = group;
 	io->groups[io->n_groups++].fd = fd; /* closed by nbh_iommu_close */
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status) < 0 ||
 	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
 		return nbh_fail(EBUSY, "IOMMU group %u is not viable", group);
 	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &io->container) < 0)
-		return nbh_fail(errno, "attaching group %u: %s", group, strerror(errno));
-	if (io->iommu_set)
+		return nbh_fail_errno("attaching group %u", group);
+	if (io->n_ranges) /* the first group set the IOMMU type */
 		return 0;
 	if (ioctl(io->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
-		return nbh_fail(errno, "VFIO_SET_IOMMU(type1v2): %s", strerror(errno));
-	io->iommu_set = true;
+		return nbh_fail_errno("VFIO_SET_IOMMU(type1v2)");
 	return read_iova_ranges(io);
 }
 
@@ -112,7 +109,7 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 		.vaddr = (uintptr_t)va, .size = size,
 	};
 
-	if (!io->iommu_set || io->n_maps == NB_MAX_POOLS)
+	if (!io->n_ranges || io->n_maps == NB_MAX_POOLS)
 		return nbh_fail(EPROTO, "no group attached or too many pools");
 	/* The lowest aligned IOVA above every earlier mapping inside a usable range. */
 	for (unsigned i = 0; i < io->n_ranges && !map.iova; i++) {
@@ -127,8 +124,7 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 		return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
 				(unsigned long long)size);
 	if (ioctl(io->container, VFIO_IOMMU_MAP_DMA, &map) < 0)
-		return nbh_fail(errno, "VFIO_IOMMU_MAP_DMA of %llu bytes: %s",
-				(unsigned long long)size, strerror(errno));
+		return nbh_fail_errno("VFIO_IOMMU_MAP_DMA of %llu bytes", (unsigned long long)size);
 	io->next_iova = map.iova + size;
 	io->maps[io->n_maps].iova = map.iova;
 	io->maps[io->n_maps++].size = size;
@@ -145,7 +141,7 @@ int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf)
 		if (io->groups[i].num == group)
 			fd = ioctl(io->groups[i].fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0)
-		return nbh_fail(errno, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
+		return nbh_fail_errno("VFIO_GROUP_GET_DEVICE_FD(%s)", bdf);
 	return fd;
 }
 

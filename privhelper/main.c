@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - command line, listening socket, and one forked child per client
  * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
-#include <grp.h>
 #include <libgen.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 
 #include "helper.h"
 
@@ -56,7 +52,7 @@ static int listen_socket(const char *path, const char *group)
 		return nbh_fail(ENAMETOOLONG, "socket path too long: %s", path);
 	strcpy(dir, path);
 	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
-		return nbh_fail(errno, "mkdir %s: %s", dir, strerror(errno));
+		return nbh_fail_errno("mkdir %s", dir);
 	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) /* replace stale sockets only */
 		return nbh_fail(EEXIST, "%s exists and is not a socket", path);
 	unlink(addr.sun_path);
@@ -67,7 +63,7 @@ static int listen_socket(const char *path, const char *group)
 	umask(old);
 	if (rc < 0 || listen(fd, 16) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
 	    chmod(addr.sun_path, 0660) < 0 || rename(addr.sun_path, path) < 0) {
-		nbh_fail(errno, "%s: %s", path, strerror(errno));
+		nbh_fail_errno("%s", path);
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -2,7 +2,6 @@
 /* policy.c - "allow WHO DEVICE [OPTIONS]" rules (docs/policy.md); anything
  * else is an error naming file:line, so a typo never widens access. */
 #include <ctype.h>
-#include <grp.h>
 #include <pwd.h>
 
 #include "helper.h"
@@ -17,8 +16,7 @@ struct parser {
 	size_t err_len;
 };
 
-static int perr(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int perr(struct parser *ps, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int perr(struct parser *ps, const char *fmt, ...)
 {
 	char reason[256];
 	va_list ap;

@@ -27,7 +27,6 @@ static int try_create(uint64_t bytes, uint64_t page_size, struct nbh_pool *p)
 	err = errno;
 	if (p->memfd >= 0)
 		close(p->memfd);
-	*p = (struct nbh_pool){ .memfd = -1 };
 	errno = err;
 	return -1;
 }
@@ -44,12 +43,11 @@ int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 	if (try_create(bytes, sizes[page], p) == 0)
 		return 0;
 	if (page != NB_PAGE_DEFAULT || (errno != ENOMEM && errno != EINVAL))
-		return nbh_fail(errno, "pool of %llu bytes with %llu KiB pages: %s",
-				(unsigned long long)bytes,
-				(unsigned long long)(sizes[page] >> 10), strerror(errno));
+		return nbh_fail_errno("pool of %llu bytes with %llu KiB pages",
+				      (unsigned long long)bytes,
+				      (unsigned long long)(sizes[page] >> 10));
 	if (try_create(bytes, 4096, p) < 0)
-		return nbh_fail(errno, "pool of %llu bytes: %s", (unsigned long long)bytes,
-				strerror(errno));
+		return nbh_fail_errno("pool of %llu bytes", (unsigned long long)bytes);
 	snprintf(warning, warning_len, "no free 2 MiB hugepages: pool uses 4 KiB pages "
 		 "(raise /proc/sys/vm/nr_hugepages)");
 	return 0;

@@ -4,9 +4,6 @@
  * table, dispatch table. Any failure: one ERROR reply, end of session; the
  * teardown runs in every case, also after kill -9 of the client.
  */
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-
 #include <linux/vfio.h>
 
 #include "helper.h"
@@ -123,7 +120,7 @@ static int on_ready(struct session *s, struct exchange *x)
 		x->fds[x->n_fds++] = fd;
 		if (ioctl(fd, VFIO_DEVICE_GET_INFO, &info) == 0 &&
 		    (info.flags & VFIO_DEVICE_FLAGS_RESET) && ioctl(fd, VFIO_DEVICE_RESET) < 0)
-			return nbh_fail(errno, "resetting %s: %s", s->nics[i].bdf, strerror(errno));
+			return nbh_fail_errno("resetting %s", s->nics[i].bdf);
 	}
 	x->rep.ready_ok.n_devices = s->n_nics;
 	return 0;
@@ -172,7 +169,7 @@ static int serve_one(struct session *s)
 		nbp_init(&x.rep, x.req.hdr.type | 0x80);
 		rc = dispatch[x.req.hdr.type] ? dispatch[x.req.hdr.type](s, &x) : 0;
 		if (rc == 0 && nbp_send(s->sock, &x.rep, x.rep.hdr.len, x.fds, x.n_fds) < 0)
-			rc = nbh_fail(errno, "sending the reply: %s", strerror(errno));
+			rc = nbh_fail_errno("sending the reply");
 	}
 	if (rc < 0)
 		send_error(s);
