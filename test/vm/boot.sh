@@ -78,7 +78,7 @@ qemu=(qemu-system-x86_64
   -m 3072 -smp 2 -display none -monitor none -no-reboot
   -device intel-iommu,intremap=on,caching-mode=on
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz"
-  -append "console=ttyS0 intel_iommu=on quiet panic=-1 init_on_alloc=0 mitigations=off tsc=reliable nb_src=$src nb_results=$results nb_keep=$src,$build,$checks_dir"
+  -append "console=ttyS0 intel_iommu=on quiet panic=-1 init_on_alloc=0 mitigations=off tsc=reliable no_timer_check nb_src=$src nb_results=$results nb_keep=$src,$build,$checks_dir"
   -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
 # 04+05 on hub 0, 06+07 on hub 1: what one NIC of a pair sends, the other
