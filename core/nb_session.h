@@ -20,4 +20,11 @@ int nb_session_take_pci(struct nb_session *s, int index, struct nb_pci **out);
  */
 unsigned nb_session_fds(const struct nb_session *s, int *fds, unsigned max);
 
+/*
+ * Check a reply from the helper: framing and fd count (nbp_validate), then
+ * every field. 0, or EPROTO/EBADMSG/E2BIG with a reason in why[].
+ */
+int nb_reply_validate(const void *buf, size_t len, unsigned n_fds, char *why,
+		      size_t why_len);
+
 #endif /* NB_SESSION_H */

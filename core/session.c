@@ -2,7 +2,8 @@
 /*
  * session.c - the client side of the nicbox-helper protocol (privhelper/
  * proto.h): one SOCK_SEQPACKET connection, one request and one reply at a
- * time, every reply checked by the same validator the helper uses.
+ * time, every reply checked: framing by the validator the helper uses, then
+ * every field here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +30,44 @@ struct nb_session {
 	bool ready;
 };
 
+int nb_reply_validate(const void *buf, size_t len, unsigned n_fds, char *why,
+		      size_t why_len)
+{
+	const union nbp_msg *m = buf;
+	const struct nbp_pool_ok *p = &m->pool_ok;
+	int err = nbp_validate(buf, len, n_fds, true, why, why_len);
+
+	if (err)
+		return err;
+	switch (m->hdr.type) {
+	case NBP_HELLO_OK:
+		return m->hello_ok.max_devices <= NB_MAX_DEVICES &&
+		       m->hello_ok.max_pools <= NB_MAX_POOLS ? 0 : BAD(EBADMSG, "hello_ok: limits");
+	case NBP_CLAIM_OK:
+		return m->claim_ok.index < NB_MAX_DEVICES && !m->claim_ok.zero &&
+		       nbp_text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false) ? 0 :
+		       BAD(EBADMSG, "claim_ok: index or PCI address");
+	case NBP_POOL_OK:
+		return p->index < NB_MAX_POOLS && !p->zero && p->page_size >= 4096 &&
+		       !(p->page_size & (p->page_size - 1)) && p->size > 0 &&
+		       p->size <= NBP_MAX_POOL_BYTES && p->size % p->page_size == 0 &&
+		       p->iova_base % p->page_size == 0 && p->iova_base + p->size > p->iova_base &&
+		       nbp_text_ok(p->warning, sizeof(p->warning), true) ? 0 :
+		       BAD(EBADMSG, "pool_ok: size, page size, IOVA or warning out of range");
+	case NBP_READY_OK:
+		if (m->ready_ok.n_devices < 1 || m->ready_ok.n_devices > NB_MAX_DEVICES ||
+		    m->ready_ok.zero)
+			return BAD(EBADMSG, "ready_ok: %u devices", m->ready_ok.n_devices);
+		return n_fds == m->ready_ok.n_devices ? 0 :
+		       BAD(EPROTO, "ready_ok: %u fds for %u devices", n_fds, m->ready_ok.n_devices);
+	case NBP_ERROR:
+		return m->error.err > 0 && m->error.err < 4096 && !m->error.zero &&
+		       nbp_text_ok(m->error.reason, sizeof(m->error.reason), true) ? 0 :
+		       BAD(EBADMSG, "error: errno or reason out of range");
+	}
+	return 0; /* RELEASE_OK: a bare header */
+}
+
 /*
  * Send `req`, receive one reply of type `want` (or ERROR) with its fds.
  * On failure no received fd stays open.
@@ -50,7 +89,7 @@ static int transact(struct nb_session *s, const void *req, uint16_t want,
 		return nb_fail(n == 0 ? ECONNRESET : errno,
 			       "nicbox-helper at %s: %s", s->path,
 			       n == 0 ? "hung up" : strerror(errno));
-	err = nbp_validate(rep, (size_t)n, *n_fds, true, why, sizeof(why));
+	err = nb_reply_validate(rep, (size_t)n, *n_fds, why, sizeof(why));
 	if (!err && rep->hdr.type == NBP_ERROR)
 		err = -1;
 	else if (!err && rep->hdr.type != want) {

@@ -58,11 +58,7 @@ enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type)
 	return nbp_permitted(state, type) ? (enum nbp_state)(next[state][type] - 1) : state;
 }
 
-/* Put the reason in why[] and evaluate to the errno value. */
-#define BAD(err, ...) (snprintf(why, why_len, __VA_ARGS__), (err))
-
-/* A string field ends inside its array and is printable ASCII. */
-static bool text_ok(const char *s, size_t cap, bool may_be_empty)
+bool nbp_text_ok(const char *s, size_t cap, bool may_be_empty)
 {
 	size_t n = strnlen(s, cap);
 
@@ -72,46 +68,22 @@ static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 	return n < cap && (n > 0 || may_be_empty);
 }
 
-static int validate_fields(const union nbp_msg *m, unsigned n_fds, char *why, size_t why_len)
+/* Field checks of the requests; the client checks replies (core/session.c). */
+static int validate_request(const union nbp_msg *m, char *why, size_t why_len)
 {
-	const struct nbp_pool_ok *p = &m->pool_ok;
-
 	switch (m->hdr.type) {
 	case NBP_HELLO:
 		return m->hello.flags || m->hello.zero ? BAD(EBADMSG, "hello: unknown flags") : 0;
 	case NBP_CLAIM:
-		return text_ok(m->claim.device, sizeof(m->claim.device), false) ? 0 :
+		return nbp_text_ok(m->claim.device, sizeof(m->claim.device), false) ? 0 :
 		       BAD(EBADMSG, "claim: device name is not a NUL-terminated printable string");
 	case NBP_POOL:
 		return m->pool.bytes > 0 && m->pool.bytes <= NBP_MAX_POOL_BYTES &&
 		       m->pool.page <= NBP_PAGE_MAX && !m->pool.zero ? 0 :
 		       BAD(EBADMSG, "pool: size %llu not in 1 .. 64 GiB or page size %u unknown",
 			   (unsigned long long)m->pool.bytes, m->pool.page);
-	case NBP_HELLO_OK:
-		return m->hello_ok.max_devices <= NB_MAX_DEVICES &&
-		       m->hello_ok.max_pools <= NB_MAX_POOLS ? 0 : BAD(EBADMSG, "hello_ok: limits");
-	case NBP_CLAIM_OK:
-		return m->claim_ok.index < NB_MAX_DEVICES && !m->claim_ok.zero &&
-		       text_ok(m->claim_ok.bdf, sizeof(m->claim_ok.bdf), false) ? 0 :
-		       BAD(EBADMSG, "claim_ok: index or PCI address");
-	case NBP_POOL_OK:
-		return p->index < NB_MAX_POOLS && !p->zero && p->page_size >= 4096 &&
-		       !(p->page_size & (p->page_size - 1)) && p->size > 0 &&
-		       p->size <= NBP_MAX_POOL_BYTES && p->size % p->page_size == 0 &&
-		       p->iova_base % p->page_size == 0 && p->iova_base + p->size > p->iova_base &&
-		       text_ok(p->warning, sizeof(p->warning), true) ? 0 :
-		       BAD(EBADMSG, "pool_ok: size, page size, IOVA or warning out of range");
-	case NBP_READY_OK:
-		if (m->ready_ok.n_devices < 1 || m->ready_ok.n_devices > NB_MAX_DEVICES || m->ready_ok.zero)
-			return BAD(EBADMSG, "ready_ok: %u devices", m->ready_ok.n_devices);
-		return n_fds == m->ready_ok.n_devices ? 0 :
-		       BAD(EPROTO, "ready_ok: %u fds for %u devices", n_fds, m->ready_ok.n_devices);
-	case NBP_ERROR:
-		return m->error.err > 0 && m->error.err < 4096 && !m->error.zero &&
-		       text_ok(m->error.reason, sizeof(m->error.reason), true) ? 0 :
-		       BAD(EBADMSG, "error: errno or reason out of range");
 	}
-	return 0; /* READY, RELEASE, RELEASE_OK: a bare header */
+	return 0; /* READY, RELEASE: a bare header */
 }
 
 int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
@@ -136,7 +108,7 @@ int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 	if (m->hdr.type != NBP_READY_OK && n_fds != (m->hdr.type == NBP_POOL_OK))
 		return BAD(EPROTO, "type 0x%x carries %u fds, expected %d", m->hdr.type, n_fds,
 			   m->hdr.type == NBP_POOL_OK);
-	return validate_fields(m, n_fds, why, why_len);
+	return from_helper ? 0 : validate_request(m, why, why_len);
 }
 
 union nbp_cmsg {

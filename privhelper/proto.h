@@ -104,10 +104,18 @@ enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type);
 void nbp_init(void *msg, uint16_t type);
 size_t nbp_size(uint16_t type);
 
-/* Check header, exact length, direction, fd count and every field of a
- * received message; 0, or EPROTO/EBADMSG/E2BIG with a reason in why[]. */
+/* Check header, exact length, direction and fd count of a received message,
+ * and every field of a request (the client checks reply fields itself:
+ * nb_reply_validate in core/session.c); 0, or EPROTO/EBADMSG/E2BIG with a
+ * reason in why[]. */
 int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 		 char *why, size_t why_len);
+
+/* Put the reason in why[] and evaluate to the errno value. */
+#define BAD(err, ...) (snprintf(why, why_len, __VA_ARGS__), (err))
+
+/* A string field ends inside its array and is printable ASCII. */
+bool nbp_text_ok(const char *s, size_t cap, bool may_be_empty);
 
 /* Send one message with up to NB_MAX_DEVICES fds. 0, or -1 with errno. */
 int nbp_send(int sock, const void *msg, size_t len, const int *fds,

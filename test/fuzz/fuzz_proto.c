@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_proto.c - the helper's message path driven by arbitrary bytes:
- * nbp_recv() from a SOCK_SEQPACKET socketpair, then nbp_validate() in the
- * direction the first byte picks, then the per-state table for every state.
+ * nbp_recv() from a SOCK_SEQPACKET socketpair, then nbp_validate() (a
+ * request) or nb_reply_validate() (a reply), as the first byte picks, then the per-state table for every state.
  * Input: byte 0 = direction (bit 0) and fd count (bits 1-3), rest = message.
  */
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nb_session.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0; /* too long: must be rejected, and it was */
 	if ((size_t)n != size - 1 || n_fds != 0)
 		__builtin_trap();
-	if (nbp_validate(&msg, (size_t)n, claimed_fds, from_helper, why, sizeof(why)) != 0) {
+	if ((from_helper ? nb_reply_validate(&msg, (size_t)n, claimed_fds, why, sizeof(why)) :
+			   nbp_validate(&msg, (size_t)n, claimed_fds, false, why, sizeof(why))) != 0) {
 		if (strnlen(why, sizeof(why)) == sizeof(why) || why[0] == '\0')
 			__builtin_trap(); /* every rejection explains itself */
 		return 0;

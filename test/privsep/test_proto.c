@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "nb_session.h"
 #include "proto.h"
 
 static char why[256];
@@ -29,7 +30,7 @@ static int validate_req(const void *m, size_t len, unsigned n_fds)
 
 static int validate_rep(const void *m, size_t len, unsigned n_fds)
 {
-	return nbp_validate(m, len, n_fds, true, why, sizeof(why));
+	return nb_reply_validate(m, len, n_fds, why, sizeof(why));
 }
 
 static void test_every_message_validates(void **state)
