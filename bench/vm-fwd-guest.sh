@@ -1,0 +1,60 @@
+#!/bin/bash
+# The VM benchmark's guest side (bench/vm-fwd.sh boots the testbed and runs
+# this in it). In one boot, alternating (A B, B A, A B, ...):
+#   fwd: nicbox-fwd vs testpmd io forwarding, 05->06, fed by nicbox-pktgen
+#        on 04, drained by nicbox-capture on 07 (traffic-lib.sh);
+#   gen: nicbox-pktgen vs testpmd txonly on 04 (64-byte frames), drained by
+#        nicbox-capture on 05.
+# Each run's figure is the median of the device under test's own one-second
+# rates (see traffic_steady_rate). Writes RESULTS/bench/runs.tsv:
+#   test  tool  run  pps
+set -u
+. "$NB_SRC/test/vm/lib.sh"
+export NB_OUT=$NB_RESULTS/bench
+rm -rf "$NB_OUT"
+mkdir -p "$NB_OUT"
+chmod 1777 "$NB_OUT"
+. "$NB_SRC/test/apps/vm-lib.sh"
+. "$NB_SRC/test/vm/testpmd-lib.sh"
+. "$NB_SRC/test/vm/traffic-lib.sh"
+
+runs=${NB_BENCH_RUNS:-3}
+seconds=${NB_BENCH_SECONDS:-15}
+tsv=$NB_OUT/runs.tsv
+printf 'test\ttool\trun\tpps\n' >"$tsv"
+
+# measure TEST TOOL RUN: one round and its figure.
+measure() {
+  local test=$1 tool=$2 run=$3 tag=$1-$2-$3 pps
+  echo "bench: $test with $tool, run $run of $runs (${seconds} s)"
+  case $test:$tool in
+    fwd:nicbox)
+      traffic_fwd_round nicbox "$seconds" "$tag"
+      pps=$(traffic_steady_rate "$APPS_TMP/$tag-fwd.json" json "$traffic_fwd_b" tx_pps) ;;
+    fwd:testpmd)
+      traffic_fwd_round testpmd "$seconds" "$tag"
+      pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 1 Tx-pps) ;;
+    gen:nicbox)
+      traffic_gen_round nicbox "$seconds" "$tag"
+      pps=$(traffic_steady_rate "$APPS_TMP/$tag-pktgen.json" json "$traffic_gen" tx_pps) ;;
+    gen:testpmd)
+      traffic_gen_round testpmd "$seconds" "$tag"
+      pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 0 Tx-pps) ;;
+  esac
+  echo "bench: $test $tool run $run: $pps pps"
+  printf '%s\t%s\t%s\t%s\n' "$test" "$tool" "$run" "$pps" >>"$tsv"
+}
+
+traffic_start_helper
+for ((run = 1; run <= runs; run++)); do
+  for test in fwd gen; do
+    if ((run % 2)); then
+      measure "$test" nicbox "$run"
+      measure "$test" testpmd "$run"
+    else
+      measure "$test" testpmd "$run"
+      measure "$test" nicbox "$run"
+    fi
+  done
+done
+nb_helper_stop

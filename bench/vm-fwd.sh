@@ -1,0 +1,93 @@
+#!/bin/bash
+# VM benchmark: nicbox-fwd vs DPDK testpmd io forwarding and nicbox-pktgen vs
+# testpmd txonly, on the QEMU testbed's virtio-net NICs behind the emulated
+# IOMMU, in one boot (bench/vm-fwd-guest.sh). Prints a table and writes it
+# into docs/performance.md between the vm-bench markers. Under TCG the
+# absolute figures mean little; the ratios within one boot are the result.
+#
+#   bench/vm-fwd.sh [BUILD_DIR]    (default REPO/build)
+# NB_BENCH_RUNS (default 3) runs per tool and test, NB_BENCH_SECONDS (15)
+# of traffic per run. NB_BENCH_NO_DOC=1 leaves docs/performance.md alone.
+set -euo pipefail
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$src/build}
+runs=${NB_BENCH_RUNS:-3}
+seconds=${NB_BENCH_SECONDS:-15}
+((runs >= 1)) || { echo "vm-fwd: NB_BENCH_RUNS must be at least 1" >&2; exit 1; }
+
+for binary in privhelper/nicbox-helper apps/nicbox-pktgen apps/nicbox-fwd apps/nicbox-capture; do
+  [[ -x $build/$binary ]] || { echo "vm-fwd: $build/$binary is not built (run make)" >&2; exit 1; }
+done
+command -v dpdk-testpmd >/dev/null || { echo "vm-fwd: dpdk-testpmd not found (make deps)" >&2; exit 1; }
+
+results=$build/vm-bench
+limit=$((300 + runs * 4 * (seconds + 120)))
+echo "vm-fwd: one boot, $runs runs x 4 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
+"$src/test/vm/boot.sh" --build "$build" --results "$results" --timeout "$limit" --quiet \
+  --run env NB_BENCH_RUNS="$runs" NB_BENCH_SECONDS="$seconds" bash bench/vm-fwd-guest.sh
+tsv=$results/bench/runs.tsv
+
+# Table: per test, each tool's runs, its median, and nicbox / testpmd.
+table=$(awk -F'\t' -v runs="$runs" '
+  function median(list,    a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  NR > 1 { v[$1, $2] = v[$1, $2] " " $4; k[$1, $2] = k[$1, $2] sprintf(" %.1f", $4 / 1000) }
+  END {
+    name["fwd"] = "forwarding 05->06"; name["gen"] = "generating on 04"
+    other["fwd"] = "testpmd io"; other["gen"] = "testpmd txonly"
+    mine["fwd"] = "nicbox-fwd"; mine["gen"] = "nicbox-pktgen"
+    print "| test | tool | kpps per run | median kpps | nicbox / testpmd |"
+    print "|---|---|---|---:|---:|"
+    for (t = 1; t <= 2; t++) {
+      test = t == 1 ? "fwd" : "gen"
+      n = median(v[test, "nicbox"]); d = median(v[test, "testpmd"])
+      printf "| %s | %s |%s | %.1f | %s |\n", name[test], mine[test], k[test, "nicbox"], n / 1000, (d > 0 ? sprintf("%.2f", n / d) : "n/a")
+      printf "| %s | %s |%s | %.1f | |\n", name[test], other[test], k[test, "testpmd"], d / 1000
+    }
+  }' "$tsv")
+echo
+echo "$table"
+
+[[ ${NB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
+doc=$src/docs/performance.md
+section=$(cat <<SECTION
+<!-- vm-bench begin -->
+## QEMU testbed: nicbox vs DPDK testpmd on virtio-net
+
+Measured by \`bench/vm-fwd.sh\` on $(date -u +%Y-%m-%d): one boot of the test/vm
+testbed (QEMU $(qemu-system-x86_64 --version | awk 'NR == 1 {print $4}') TCG, 2 vCPUs, emulated intel-iommu, modern
+virtio-net NICs with iommu_platform=on), $runs runs per tool and test of ${seconds} s of
+traffic each, the tools alternating (A B, B A, ...). A run's figure is the
+median of the device under test's own one-second rates while traffic flowed
+(nicbox's --json stats, testpmd's per-port Tx-pps), without the partial first
+and last seconds.
+
+- forwarding: nicbox-pktgen on 04 (60-byte frames, as fast as it goes) ->
+  forwarder 05->06 -> nicbox-capture on 07; nicbox-fwd (uid 1000, sandboxed)
+  against testpmd --forward-mode=io (root). Figure: frames sent on by 06.
+- generating: nicbox-pktgen --size 64 against testpmd --forward-mode=txonly
+  --txpkts=64 on 04, nicbox-capture draining 05 (QEMU stalls a sender whose
+  hub peer cannot receive). Figure: frames sent by 04.
+- The device under test runs alone on vCPU 1; the other apps share vCPU 0.
+
+Under TCG every figure is emulation speed on a machine shared with other
+work: compare the ratio, not the kpps, and only within one boot.
+
+$table
+<!-- vm-bench end -->
+SECTION
+)
+if [[ -f $doc ]] && grep -q '<!-- vm-bench begin -->' "$doc"; then
+  SECTION=$section awk '
+    /<!-- vm-bench begin -->/ { print ENVIRON["SECTION"]; skip = 1; next }
+    /<!-- vm-bench end -->/ { skip = 0; next }
+    !skip { print }' "$doc" >"$doc.tmp"
+  mv "$doc.tmp" "$doc"
+else
+  [[ -f $doc ]] || printf '# Performance\n' >"$doc"
+  printf '\n%s\n' "$section" >>"$doc"
+fi
+echo "vm-fwd: table written into $doc"
