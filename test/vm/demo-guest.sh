@@ -85,11 +85,9 @@ final() {
   printf '%s %s %s\n' "$forwarded" "$window" "$received" >"$APPS_TMP/$tag-summary"
 }
 
-# While the nicbox round runs: what the kernel says about the forwarder's
-# privileges, then the live stats.
-watch_nicbox() {
+# Before the traffic: what the kernel says about the forwarder's privileges.
+show_sandbox() {
   apps_check_sandboxed nicbox-fwd
-  show_live "$1"
 }
 
 banner "nicbox-helper (root) starts; the policy lets uid $NB_UID claim the four NICs"
@@ -97,7 +95,7 @@ traffic_start_helper
 cat "$NB_OUT/policy.conf"
 
 banner "Round 1: pktgen 04 -> nicbox-fwd 05->06 -> receiver 07, all as uid $NB_UID, ${seconds} s"
-traffic_fwd_round nicbox "$seconds" nicbox watch_nicbox
+traffic_fwd_round nicbox "$seconds" nicbox show_live show_sandbox
 final nicbox "$(apps_final nicbox-fwd "$traffic_fwd_b" tx_packets)"
 
 banner "Round 2: the same traffic through DPDK testpmd (io forwarding) on 05->06"

@@ -72,16 +72,18 @@ traffic_testpmd_stop() {
   NB_BOUND_NICS=()
 }
 
-# traffic_fwd_round nicbox|testpmd SECONDS TAG [WATCH_CMD]: one forwarding
-# round; WATCH_CMD (e.g. a live display) runs while pktgen sends.
+# traffic_fwd_round nicbox|testpmd SECONDS TAG [WATCH_CMD [READY_CMD]]: one
+# forwarding round; READY_CMD runs once the forwarder is up, WATCH_CMD (a
+# live display) while pktgen sends, with the pktgen app's name.
 traffic_fwd_round() {
-  local forwarder=$1 seconds=$2 tag=$3 watch=${4:-}
+  local forwarder=$1 seconds=$2 tag=$3 watch=${4:-} ready=${5:-}
   traffic_app 0 "$tag-rcv" capture --dev "$traffic_rcv" --verify
   if [[ $forwarder == nicbox ]]; then
     traffic_app 1 "$tag-fwd" fwd --dev "$traffic_fwd_a" --dev "$traffic_fwd_b"
   else
     traffic_testpmd_start "$tag" "$traffic_fwd_a" "$traffic_fwd_b" -- --forward-mode=io
   fi
+  [[ -z $ready ]] || $ready
   traffic_app 0 "$tag-pktgen" pktgen --dev "$traffic_gen" --duration "$seconds"
   [[ -z $watch ]] || $watch "$tag-pktgen"
   apps_wait "$tag-pktgen"
