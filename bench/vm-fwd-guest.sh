@@ -6,8 +6,9 @@
 #   gen: nicbox-pktgen vs testpmd txonly on 04 (64-byte frames), drained by
 #        nicbox-capture on 05.
 # Each run's figure is the median of the device under test's own one-second
-# rates (see traffic_steady_rate). Writes RESULTS/bench/runs.tsv:
-#   test  tool  run  pps
+# rates (see traffic_steady_rate); for forwarding also the load pktgen
+# offered. Writes RESULTS/bench/runs.tsv:
+#   test  tool  run  pps  offered_pps
 set -u
 . "$NB_SRC/test/vm/lib.sh"
 export NB_OUT=$NB_RESULTS/bench
@@ -21,11 +22,11 @@ chmod 1777 "$NB_OUT"
 runs=${NB_BENCH_RUNS:-3}
 seconds=${NB_BENCH_SECONDS:-15}
 tsv=$NB_OUT/runs.tsv
-printf 'test\ttool\trun\tpps\n' >"$tsv"
+printf 'test\ttool\trun\tpps\toffered_pps\n' >"$tsv"
 
 # measure TEST TOOL RUN: one round and its figure.
 measure() {
-  local test=$1 tool=$2 run=$3 tag=$1-$2-$3 pps
+  local test=$1 tool=$2 run=$3 tag=$1-$2-$3 pps offered=-
   echo "bench: $test with $tool, run $run of $runs (${seconds} s)"
   case $test:$tool in
     fwd:nicbox)
@@ -41,8 +42,11 @@ measure() {
       traffic_gen_round testpmd "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 0 Tx-pps) ;;
   esac
-  echo "bench: $test $tool run $run: $pps pps"
-  printf '%s\t%s\t%s\t%s\n' "$test" "$tool" "$run" "$pps" >>"$tsv"
+  if [[ $test == fwd ]]; then
+    offered=$(traffic_steady_rate "$APPS_TMP/$tag-pktgen.json" json "$traffic_gen" tx_pps)
+  fi
+  echo "bench: $test $tool run $run: $pps pps (offered: $offered)"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$test" "$tool" "$run" "$pps" "$offered" >>"$tsv"
 }
 
 traffic_start_helper

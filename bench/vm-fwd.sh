@@ -34,18 +34,26 @@ table=$(awk -F'\t' -v runs="$runs" '
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  NR > 1 { v[$1, $2] = v[$1, $2] " " $4; k[$1, $2] = k[$1, $2] sprintf(" %.1f", $4 / 1000) }
+  NR > 1 {
+    v[$1, $2] = v[$1, $2] " " $4; k[$1, $2] = k[$1, $2] sprintf(" %.1f", $4 / 1000)
+    if ($5 != "-") o[$1, $2] = o[$1, $2] " " $5
+  }
+  function offered(test, tool) {
+    return ((test, tool) in o) ? sprintf("%.1f", median(o[test, tool]) / 1000) : "-"
+  }
   END {
     name["fwd"] = "forwarding 05->06"; name["gen"] = "generating on 04"
     other["fwd"] = "testpmd io"; other["gen"] = "testpmd txonly"
     mine["fwd"] = "nicbox-fwd"; mine["gen"] = "nicbox-pktgen"
-    print "| test | tool | kpps per run | median kpps | nicbox / testpmd |"
-    print "|---|---|---|---:|---:|"
+    print "| test | tool | kpps per run | median kpps | nicbox / testpmd | offered kpps (median) |"
+    print "|---|---|---|---:|---:|---:|"
     for (t = 1; t <= 2; t++) {
       test = t == 1 ? "fwd" : "gen"
       n = median(v[test, "nicbox"]); d = median(v[test, "testpmd"])
-      printf "| %s | %s |%s | %.1f | %s |\n", name[test], mine[test], k[test, "nicbox"], n / 1000, (d > 0 ? sprintf("%.2f", n / d) : "n/a")
-      printf "| %s | %s |%s | %.1f | |\n", name[test], other[test], k[test, "testpmd"], d / 1000
+      printf "| %s | %s |%s | %.1f | %s | %s |\n", name[test], mine[test], k[test, "nicbox"], n / 1000,
+             (d > 0 ? sprintf("%.2f", n / d) : "n/a"), offered(test, "nicbox")
+      printf "| %s | %s |%s | %.1f | | %s |\n", name[test], other[test], k[test, "testpmd"], d / 1000,
+             offered(test, "testpmd")
     }
   }' "$tsv")
 echo
@@ -72,6 +80,10 @@ and last seconds.
   --txpkts=64 on 04, nicbox-capture draining 05 (QEMU stalls a sender whose
   hub peer cannot receive). Figure: frames sent by 04.
 - The device under test runs alone on vCPU 1; the other apps share vCPU 0.
+- "offered": what nicbox-pktgen sent into 04 in the forwarding runs. Where a
+  forwarder's rate is close to it, the source (sharing vCPU 0 with the
+  receiver) limited the run, not the forwarder: the ratio then says both
+  forwarders kept up, not how much faster either could go.
 
 Under TCG every figure is emulation speed on a machine shared with other
 work: compare the ratio, not the kpps, and only within one boot.
