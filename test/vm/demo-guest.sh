@@ -51,8 +51,10 @@ show_live() (
       /"final":true/ { next }
       /"app":"nicbox-pktgen"/ { t = field("time_s"); gtx = field("tx_pps"); next }
       /"app":"nicbox-fwd"/ {
-        if (field("dev") == a) { frx = field("rx_pps"); fdrops = field("drops") }
-        if (field("dev") == b) ftx = field("tx_pps")
+        # drops: what either port could not take (rx ring full, tx ring full)
+        if (field("dev") == a) { frx = field("rx_pps"); drops_a = field("drops") }
+        if (field("dev") == b) { ftx = field("tx_pps"); drops_b = field("drops") }
+        fdrops = drops_a + drops_b
         next
       }
       /"app":"nicbox-capture"/ { rrx = field("rx_pps"); next }
