@@ -64,7 +64,7 @@ show_live() (
       /Tx-pps:/ && port == 1 { ftx = $2 }
       END {
         if (t == "") exit
-        printf "%5.0fs | %11s kpps | rx %s  tx %s kpps  drops %-6s | %11s kpps\n", t,
+        printf "%5.0fs | %11s kpps | rx %s  tx %s kpps  dropped %-6s | %11s kpps\n", t,
                kpps(gtx), kpps(frx), kpps(ftx), fdrops == "" ? "-" : fdrops, kpps(rrx)
       }' "${files[@]}")
     # A new pktgen report each second; print each once.
