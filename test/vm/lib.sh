@@ -69,22 +69,29 @@ nb_helper_start() {
   return 1
 }
 
-# nb_helper_stop: SIGTERM the helper and wait for it (SIGKILL after 15 s).
-# Returns the helper's exit status.
-nb_helper_stop() {
-  local pid=$NB_HELPER_PID tenths
-  [[ -n $pid ]] || return 0
-  NB_HELPER_PID=
-  kill -TERM "$pid" 2>/dev/null
-  for ((tenths = 0; tenths < 150; tenths++)); do
+# nb_stop_pid PID SIGNAL SECONDS WHAT: send SIGNAL, wait up to SECONDS for
+# PID to exit, SIGKILL it after that; returns its exit status.
+nb_stop_pid() {
+  local pid=$1 sig=$2 secs=$3 what=$4 tenths
+  kill "-$sig" "$pid" 2>/dev/null
+  for ((tenths = 0; tenths < secs * 10; tenths++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    echo "nb_helper_stop: helper $pid ignored SIGTERM for 15 s; killing it"
+    echo "$what $pid ignored SIG$sig for $secs s; killing it"
     kill -KILL "$pid"
   fi
   wait "$pid"
+}
+
+# nb_helper_stop: SIGTERM the helper and wait for it (SIGKILL after 15 s).
+# Returns the helper's exit status.
+nb_helper_stop() {
+  local pid=$NB_HELPER_PID
+  [[ -n $pid ]] || return 0
+  NB_HELPER_PID=
+  nb_stop_pid "$pid" TERM 15 "nb_helper_stop: helper"
 }
 
 # nb_nic_driver BDF: the driver a PCI device is bound to, or "none".

@@ -44,19 +44,10 @@ nb_testpmd_start() {
 # nb_testpmd_stop: SIGINT (testpmd prints its forward statistics, releases
 # the devices) and wait; returns testpmd's exit status.
 nb_testpmd_stop() {
-  local pid=$NB_TESTPMD_PID tenths
+  local pid=$NB_TESTPMD_PID
   [[ -n $pid ]] || return 0
   NB_TESTPMD_PID=
-  kill -INT "$pid" 2>/dev/null
-  for ((tenths = 0; tenths < 300; tenths++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "nb_testpmd_stop: testpmd ignored SIGINT for 30 s; killing it"
-    kill -KILL "$pid"
-  fi
-  wait "$pid"
+  nb_stop_pid "$pid" INT 30 "nb_testpmd_stop: testpmd"
 }
 nb_on_exit nb_testpmd_stop
 
