@@ -221,8 +221,16 @@ out:
 	return rc;
 }
 
-/* Step 5: the allowlist, compiled from the policy table. */
-static int apply_seccomp(void)
+/* What a process whose lockdown failed half-way may still do: say why, exit. */
+static const struct nb_seccomp_rule report_and_exit[] = {
+	{ "write", -1, 0, 0, "print why lockdown failed" },
+	{ "exit_group", -1, 0, 0, "the process ends" },
+	{ "exit", -1, 0, 0, "a thread ends" },
+	{ "sigaltstack", -1, 0, 0, "sanitizer runtimes tear down their signal stack on exit" },
+};
+
+/* Step 5: an allowlist (the worker policy's table), kill-process otherwise. */
+static int apply_seccomp(const struct nb_seccomp_rule *rules, size_t n_rules)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc;
@@ -230,8 +238,8 @@ static int apply_seccomp(void)
 	if (!ctx)
 		return nb_fail(ENOMEM, "lockdown: seccomp_init failed");
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (size_t i = 0; rc == 0 && i < NB_ARRAY_SIZE(nb_worker_seccomp_rules); i++) {
-		const struct nb_seccomp_rule *r = &nb_worker_seccomp_rules[i];
+	for (size_t i = 0; rc == 0 && i < n_rules; i++) {
+		const struct nb_seccomp_rule *r = &rules[i];
 		int nr = seccomp_syscall_resolve_name(r->syscall);
 
 		if (nr == __NR_SCMP_ERROR) {
@@ -275,8 +283,19 @@ NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		keep[n++] = keep_fds[i];
 
 	if (close_other_fds(keep, n) < 0 || lock_all_threads(notes, sizeof(notes)) < 0 ||
-	    apply_seccomp() < 0)
-		return -1;
+	    apply_seccomp(nb_worker_seccomp_rules, NB_ARRAY_SIZE(nb_worker_seccomp_rules)) < 0) {
+		/* Fail closed: whatever step failed, the process keeps only the
+		 * calls it needs to report the error and exit. The reason of
+		 * the failed step stays in nb_last_error(). */
+		char reason[512];
+		int err = errno;
+
+		snprintf(reason, sizeof(reason), "%s", nb_last_error());
+		if (apply_seccomp(report_and_exit, NB_ARRAY_SIZE(report_and_exit)) < 0)
+			return nb_fail(err, "%s; and the fail-closed filter failed too: %s",
+				       reason, nb_last_error());
+		return nb_fail(err, "%s (process sealed: it may only write and exit)", reason);
+	}
 	if (notice && notice_len)
 		snprintf(notice, notice_len, "%s", notes);
 	else if (notes[0])

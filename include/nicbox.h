@@ -303,8 +303,11 @@ NB_API void nb_session_close(struct nb_session *s);
 /* Lockdown                                                                  */
 
 /*
- * Lock the calling process down, in this fixed order, failing closed (any
- * step that fails leaves the process unusable for packets and returns -1):
+ * Lock the calling process down, in this fixed order, failing closed: if a
+ * step fails, a last seccomp filter leaves the process only write(), exit()
+ * and exit_group() (enough to print nb_last_error() and exit), and -1 is
+ * returned. Bad arguments (too many keep_fds) fail before step 1 with
+ * EINVAL and change nothing.
  *   1. close every fd except 0-2, the session's socket, its device and pool
  *      fds, and the `keep_fds` the caller names (e.g. a pcap file);
  *   2. drop all capabilities: effective, permitted, inheritable, bounding,

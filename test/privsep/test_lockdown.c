@@ -159,6 +159,55 @@ static void expect_exit0(action_fn action)
 			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
+/* ---- failing closed ----------------------------------------------------- */
+
+/*
+ * A thread that blocks the lockdown signal cannot drop its privileges, so
+ * nb_lockdown fails half-way; the process must then be sealed: it can still
+ * report (write) and exit, and any other call kills it.
+ */
+static void test_failed_lockdown_seals_the_process(void **state)
+{
+	int report[2], status;
+	char c = 0;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(pipe(report), 0);
+	assert_int_equal(pipe(park_pipe), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int keep[] = { report[1], park_pipe[0], park_pipe[1] };
+		sigset_t all, old;
+		pthread_t t;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old); /* the new thread inherits it */
+		if (pthread_create(&t, NULL, parked_thread, NULL) != 0)
+			_exit(90);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (nb_lockdown(NULL, keep, 3, NULL, 0) == 0)
+			_exit(91);
+		if (write(report[1], "F", 1) != 1)
+			_exit(92);
+		syscall(SYS_getpid);
+		_exit(93);
+	}
+	close(report[1]);
+	assert_int_equal(read(report[0], &c, 1), 1);
+	assert_int_equal(c, 'F');
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("expected death by SIGSYS after a failed lockdown, got %s %d",
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	close(report[0]);
+	close(park_pipe[0]);
+	close(park_pipe[1]);
+}
+
 /* ---- allowed ------------------------------------------------------------ */
 
 static int allowed_calls(int spare)
@@ -346,6 +395,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_thread_locked_and_allowed_calls_work),
 		cmocka_unit_test(test_unkept_fds_closed),
+		cmocka_unit_test(test_failed_lockdown_seals_the_process),
 		cmocka_unit_test(test_vfio_ioctl_with_high_bits_allowed),
 		cmocka_unit_test(test_sigsys_do_open),
 		cmocka_unit_test(test_sigsys_do_openat),
