@@ -325,8 +325,6 @@ void nbh_nic_restore(struct nbh_nic *nic)
 		    nbh_nic_netdev(nic, true, true) < 0)
 			nbh_log("%s: could not bring its netdev back up", nic->bdf);
 	}
-	if (nic->lock_fd >= 0 && ftruncate(nic->lock_fd, 0) < 0)
-		nbh_log("%s: clearing the lock file failed", nic->bdf);
-	if (nic->lock_fd >= 0)
+	if (nic->lock_fd >= 0) /* the holder text is only read while locked */
 		close(nic->lock_fd);
 }

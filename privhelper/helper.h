@@ -68,8 +68,7 @@ int nbh_policy_parse(const char *text, size_t len, const char *name,
 int nbh_policy_load(const char *path, struct nbh_policy *out, char *err, size_t err_len);
 void nbh_policy_free(struct nbh_policy *p);
 /* The first rule letting `who` claim `dev`, or NULL (deny). */
-const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p,
-					const struct nbh_ident *who,
+const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct nbh_ident *who,
 					const struct nbh_devid *dev);
 /* "0000:03:00.0" or "03:00.0" -> "0000:03:00.0"; -1 if not a PCI address. */
 int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN]);
@@ -108,8 +107,7 @@ void nbh_nic_driver(const char *bdf, char *out, size_t len); /* "" if none */
 struct nbh_iommu;
 struct nbh_iommu *nbh_iommu_open(void);
 int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group); /* before any map */
-int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
-		  uint64_t *iova);
+int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align, uint64_t *iova);
 int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf);
 void nbh_iommu_close(struct nbh_iommu *io);
 

@@ -101,8 +101,7 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
 	return read_iova_ranges(io);
 }
 
-int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
-		  uint64_t *iova)
+int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align, uint64_t *iova)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,

@@ -248,8 +248,7 @@ static bool device_matches(const struct nbh_rule *r, const struct nbh_devid *dev
 	return false;
 }
 
-const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p,
-					const struct nbh_ident *who,
+const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct nbh_ident *who,
 					const struct nbh_devid *dev)
 {
 	for (size_t i = 0; i < p->n_rules; i++)

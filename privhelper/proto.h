@@ -118,12 +118,10 @@ int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 bool nbp_text_ok(const char *s, size_t cap, bool may_be_empty);
 
 /* Send one message with up to NB_MAX_DEVICES fds. 0, or -1 with errno. */
-int nbp_send(int sock, const void *msg, size_t len, const int *fds,
-	     unsigned n_fds);
+int nbp_send(int sock, const void *msg, size_t len, const int *fds, unsigned n_fds);
 
 /* Receive one message and its fds (close-on-exec): its length, 0 on hang-up,
  * or -1 (EMSGSIZE: too long or too many fds, all received fds closed). */
-long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES],
-	      unsigned *n_fds);
+long nbp_recv(int sock, union nbp_msg *msg, int fds[NB_MAX_DEVICES], unsigned *n_fds);
 
 #endif /* NB_PROTO_H */
