@@ -84,7 +84,7 @@ static bool find_entry(const char *dir, bool (*fn)(const char *name, void *arg),
  * The PCI function a netdev belongs to: the last PCI address in its sysfs
  * path (virtio-net sits one level lower: .../0000:00:04.0/virtio0/net/eth0).
  */
-static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
+static int netdev_bdf(const char *ifname, char bdf[NBP_BDF_LEN])
 {
 	char real[PATH_MAX], *save = NULL;
 	int rc = -1;
@@ -100,7 +100,7 @@ static int netdev_bdf(const char *ifname, char bdf[NBH_BDF_LEN])
 
 static bool is_netdev_of(const char *ifname, void *nic)
 {
-	char owner[NBH_BDF_LEN];
+	char owner[NBP_BDF_LEN];
 
 	if (netdev_bdf(ifname, owner) < 0 || strcmp(owner, ((struct nbh_nic *)nic)->bdf) ||
 	    strlen(ifname) >= NBH_IFNAME_LEN)

@@ -23,10 +23,22 @@
 
 #define NBH_RUN_DIR "/run/nicbox"
 #define NBH_DEFAULT_POLICY "/etc/nicbox/nicbox.conf"
+#define NBH_IFNAME_LEN 16 /* IFNAMSIZ */
+
+/* One NIC and everything needed to put it back (bind.c). */
+struct nbh_nic {
+	char bdf[NBP_BDF_LEN];
+	char ifname[NBH_IFNAME_LEN];  /* netdev at claim time, "" if none */
+	uint16_t vendor_id, device_id;
+	int group;                    /* IOMMU group, -1 if none */
+	char orig_driver[64];         /* "" if it had none */
+	char orig_override[64];       /* "" if driver_override was unset */
+	bool switched, link_was_up;   /* what we changed */
+	bool keep_vfio;
+	int lock_fd;                  /* flock on /run/nicbox/<bdf>.lock */
+};
 
 /* ---- policy.c: who may claim which NIC; default deny, first match decides. */
-#define NBH_BDF_LEN NBP_BDF_LEN
-#define NBH_IFNAME_LEN 16 /* IFNAMSIZ */
 #define NBH_MAX_GROUPS 64 /* supplementary groups looked at per client */
 #define NBH_DEFAULT_POOL (256ull << 20)
 
@@ -36,7 +48,7 @@ struct nbh_rule {
 	bool is_group;     /* group:, else user: */
 	uint32_t who;      /* uid or gid */
 	enum nbh_match match;
-	char pci[NBH_BDF_LEN];
+	char pci[NBP_BDF_LEN];
 	char ifname[NBH_IFNAME_LEN];
 	uint16_t vendor_id, device_id;
 	uint64_t max_pool; /* bytes the session may map in all */
@@ -51,15 +63,11 @@ struct nbh_policy {
 	char file[256];
 };
 
-/* Who asks (SO_PEERCRED, SO_PEERGROUPS) and for what (ifname "" if none). */
+/* Who asks (SO_PEERCRED, SO_PEERGROUPS). */
 struct nbh_ident {
 	uid_t uid;
 	gid_t gid, groups[NBH_MAX_GROUPS];
 	unsigned n_groups;
-};
-struct nbh_devid {
-	const char *bdf, *ifname;
-	uint16_t vendor_id, device_id;
 };
 
 /* 0, or -1 with "name:line: reason" in err[]. load reads at most 64 KiB. */
@@ -67,11 +75,11 @@ int nbh_policy_parse(const char *text, size_t len, const char *name,
 		     struct nbh_policy *out, char *err, size_t err_len);
 int nbh_policy_load(const char *path, struct nbh_policy *out, char *err, size_t err_len);
 void nbh_policy_free(struct nbh_policy *p);
-/* The first rule letting `who` claim `dev`, or NULL (deny). */
+/* The first rule letting `who` claim `nic`, or NULL (deny). */
 const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct nbh_ident *who,
-					const struct nbh_devid *dev);
+					const struct nbh_nic *nic);
 /* "0000:03:00.0" or "03:00.0" -> "0000:03:00.0"; -1 if not a PCI address. */
-int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN]);
+int nbh_normalize_bdf(const char *in, char out[NBP_BDF_LEN]);
 
 /* One session per process, so the last failure (errno + reason) is global. */
 int nbh_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,18 +90,7 @@ extern char nbh_reason[NBP_TEXT_LEN];
 #define nbh_log(fmt, ...) \
 	fprintf(stderr, "nicbox-helper[%d]: " fmt "\n", (int)getpid(), ##__VA_ARGS__)
 
-/* bind.c: one NIC and everything needed to put it back. */
-struct nbh_nic {
-	char bdf[NBH_BDF_LEN];
-	char ifname[NBH_IFNAME_LEN];  /* netdev at claim time, "" if none */
-	uint16_t vendor_id, device_id;
-	int group;                    /* IOMMU group, -1 if none */
-	char orig_driver[64];         /* "" if it had none */
-	char orig_override[64];       /* "" if driver_override was unset */
-	bool switched, link_was_up;   /* what we changed */
-	bool keep_vfio;
-	int lock_fd;                  /* flock on /run/nicbox/<bdf>.lock */
-};
+/* bind.c: find, lock, quiesce, switch to vfio-pci and restore a NIC. */
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
 /* Refuse a busy netdev unless allow_up, then take it down; or bring it back up. */

@@ -36,7 +36,7 @@ static bool all_hex(const char *s, size_t n)
 	return true;
 }
 
-int nbh_normalize_bdf(const char *in, char out[NBH_BDF_LEN])
+int nbh_normalize_bdf(const char *in, char out[NBP_BDF_LEN])
 {
 	/* DDDD:BB:SS.F, domain optional; slot <= 0x1f, function <= 7. */
 	char f[24];
@@ -238,7 +238,7 @@ static bool who_matches(const struct nbh_rule *r, const struct nbh_ident *who)
 	return false;
 }
 
-static bool device_matches(const struct nbh_rule *r, const struct nbh_devid *dev)
+static bool device_matches(const struct nbh_rule *r, const struct nbh_nic *dev)
 {
 	switch (r->match) {
 	case NBH_MATCH_PCI: return strcmp(r->pci, dev->bdf) == 0;
@@ -249,7 +249,7 @@ static bool device_matches(const struct nbh_rule *r, const struct nbh_devid *dev
 }
 
 const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct nbh_ident *who,
-					const struct nbh_devid *dev)
+					const struct nbh_nic *dev)
 {
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (who_matches(&p->rules[i], who) && device_matches(&p->rules[i], dev))

@@ -104,10 +104,8 @@ enum nbp_state nbp_next_state(enum nbp_state state, uint16_t type);
 void nbp_init(void *msg, uint16_t type);
 size_t nbp_size(uint16_t type);
 
-/* Check header, exact length, direction and fd count of a received message,
- * and every field of a request (the client checks reply fields itself:
- * nb_reply_validate in core/session.c); 0, or EPROTO/EBADMSG/E2BIG with a
- * reason in why[]. */
+/* Header, exact length, direction and fd count of a message, and the fields of
+ * a request (nb_reply_validate checks replies'); 0 or EPROTO/EBADMSG/E2BIG + why[]. */
 int nbp_validate(const void *buf, size_t len, unsigned n_fds, bool from_helper,
 		 char *why, size_t why_len);
 

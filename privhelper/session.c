@@ -46,8 +46,7 @@ static int on_claim(struct session *s, struct exchange *x)
 	for (unsigned i = 0; i < s->n_nics; i++)
 		if (strcmp(s->nics[i].bdf, nic->bdf) == 0)
 			return nbh_fail(EALREADY, "%s is already claimed in this session", nic->bdf);
-	rule = nbh_policy_match(s->policy, &s->who, &(struct nbh_devid){
-		nic->bdf, nic->ifname, nic->vendor_id, nic->device_id });
+	rule = nbh_policy_match(s->policy, &s->who, nic);
 	if (!rule)
 		return nbh_fail(EACCES, "policy %s lets uid %u claim no device %s%s%s",
 				s->policy->file, (unsigned)s->who.uid, nic->bdf,

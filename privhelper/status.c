@@ -31,8 +31,7 @@ int nbh_status(const char *policy_file, const char *socket_path)
 			nbh_nic_driver(nic.bdf, drv, sizeof(drv));
 			nbh_nic_holder(nic.bdf, holder, sizeof(holder));
 			if (have_policy)
-				claim = nbh_policy_match(&policy, &who, &(struct nbh_devid){
-					nic.bdf, nic.ifname, nic.vendor_id, nic.device_id }) ? "yes" : "no";
+				claim = nbh_policy_match(&policy, &who, &nic) ? "yes" : "no";
 			if (nic.group >= 0)
 				snprintf(group, sizeof(group), "%d", nic.group);
 			printf("%-13s %-10s %-12s %-6s %-9s %s\n", nic.bdf, nic.ifname[0] ? nic.ifname : "-",

@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nbh_ident who = { .uid = 1000, .gid = 1000, .groups = { 1500 }, .n_groups = 1 };
-	struct nbh_devid dev = { "0000:00:04.0", "eth0", 0x1af4, 0x1041 };
+	struct nbh_nic dev = { .bdf = "0000:00:04.0", .ifname = "eth0",
+			       .vendor_id = 0x1af4, .device_id = 0x1041 };
 	struct nbh_policy p;
 	char err[512];
 

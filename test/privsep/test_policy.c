@@ -149,9 +149,11 @@ static void test_match_first_rule_default_deny(void **state)
 	struct nbh_ident alice = { .uid = 1000, .gid = 1000 };
 	struct nbh_ident bob = { .uid = 1001, .gid = 1001, .groups = { 20, 1500 },
 				 .n_groups = 2 };
-	struct nbh_devid nic4 = { "0000:00:04.0", "eth0", 0x1af4, 0x1041 };
-	struct nbh_devid nic5 = { "0000:00:05.0", "", 0x1af4, 0x1041 };
-	struct nbh_devid ixgbe = { "0000:03:00.0", "eth9", 0x8086, 0x10fb };
+	struct nbh_nic nic4 = { .bdf = "0000:00:04.0", .ifname = "eth0",
+				.vendor_id = 0x1af4, .device_id = 0x1041 };
+	struct nbh_nic nic5 = { .bdf = "0000:00:05.0", .vendor_id = 0x1af4, .device_id = 0x1041 };
+	struct nbh_nic ixgbe = { .bdf = "0000:03:00.0", .ifname = "eth9",
+				 .vendor_id = 0x8086, .device_id = 0x10fb };
 	const struct nbh_rule *r;
 	(void)state;
 
@@ -177,7 +179,7 @@ static void test_match_first_rule_default_deny(void **state)
 
 static void test_normalize_bdf(void **state)
 {
-	char out[NBH_BDF_LEN];
+	char out[NBP_BDF_LEN];
 	(void)state;
 
 	assert_int_equal(nbh_normalize_bdf("03:00.1", out), 0);
