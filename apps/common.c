@@ -39,13 +39,19 @@ static const struct option common_options[] = {
 	{ "help", no_argument, NULL, APP_OPT_HELP },
 };
 
+/* "prog: message" on stderr, without the newline. */
+__attribute__((format(printf, 1, 0))) static void report(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", app_prog);
+	vfprintf(stderr, fmt, ap);
+}
+
 void app_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", app_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", app_prog);
 	exit(APP_EXIT_USAGE);
@@ -55,9 +61,8 @@ void app_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", app_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
