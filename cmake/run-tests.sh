@@ -11,6 +11,8 @@ MAKE=${MAKE:-make}
 JOBS=${JOBS:-2}
 summary=""
 failed=0
+n_passed=0
+n_failed=0
 
 # suite NAME TREE MAKE-TARGET CTEST-ARGS...
 suite() {
@@ -20,6 +22,7 @@ suite() {
 	if ! $MAKE --no-print-directory JOBS="$JOBS" "$target"; then
 		summary="$summary $name=BUILD-FAILED"
 		failed=1
+		n_failed=$((n_failed + 1))
 		return
 	fi
 	count=$(ctest --test-dir "$tree" -N "$@" | sed -n 's/^Total Tests: //p')
@@ -27,15 +30,22 @@ suite() {
 		echo "=== $name: no tests registered in $tree/"
 		summary="$summary $name=NO-TESTS"
 		failed=1
+		n_failed=$((n_failed + 1))
 		return
 	fi
 	echo "=== $name: $count tests in $tree/"
+	failed_list="$tree/Testing/Temporary/LastTestsFailed.log"
+	rm -f "$failed_list"
 	if ctest --test-dir "$tree" "$@"; then
 		summary="$summary $name=PASS($count)"
 	else
 		summary="$summary $name=FAIL"
 		failed=1
 	fi
+	bad=0
+	[ -f "$failed_list" ] && bad=$(wc -l < "$failed_list")
+	n_failed=$((n_failed + bad))
+	n_passed=$((n_passed + count - bad))
 }
 
 # -V so the cmocka summaries ("[  PASSED  ] N test(s).") are shown.
@@ -48,4 +58,7 @@ if [ "$failed" -eq 0 ]; then
 else
 	echo "make test: FAILED:$summary"
 fi
+# One plain closing line over all three suites (ctest tests, not cmocka
+# cases; a suite that did not build or has no tests counts as one failure).
+echo "total: $n_passed passed, $n_failed failed"
 exit "$failed"
