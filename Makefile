@@ -16,6 +16,8 @@
 # runtime for libFuzzer), the QEMU testbed (qemu ... kmod, util-linux for
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
 # (tshark), the comparison peer (dpdk), and tools (valgrind, perf).
+# cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
+# (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
 	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
@@ -38,16 +40,16 @@ deps:
 	done; \
 	if [ -z "$$missing" ]; then \
 		echo "deps: all $(words $(DEB_PACKAGES)) Debian packages are installed"; \
-		exit 0; \
-	fi; \
-	echo "deps: missing:$$missing"; \
-	if [ "$$(id -u)" -ne 0 ]; then \
-		echo "deps: installing needs root: run 'sudo make deps'" >&2; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+		echo "deps: missing:$$missing; installing needs root: run 'sudo make deps'" >&2; \
 		exit 1; \
-	fi; \
-	apt-get update && \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		--no-install-recommends $$missing
+	else \
+		echo "deps: missing:$$missing"; \
+		apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends $$missing; \
+	fi
+	@sh cmake/install-qemu10.sh
 
 build: build-release build-asan build-fuzz
 
