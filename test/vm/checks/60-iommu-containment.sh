@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 240
+# timeout: 360
 # The IOMMU confines a hostile worker's device (docs/security.md, "The
 # containment proof"). A victim session (uid 1001) claims NIC 06 and a
 # 64 MiB pool, fills it with a sentinel and waits. A hostile worker
@@ -57,42 +57,57 @@ run_attacker() {
     --inh-caps=-all --bounding-set=-all -- \
     "$attacker" attack --socket "$NB_SOCK" --rx "$rx" --tx "$tx" "$@" >"$log" 2>&1
   rc=$?
-  sed "s/^/  [$name rc=$rc] /" "$log"
+  sed "s/^/  [$name rc=$rc ${SECONDS}s] /" "$log"
   new_dmesg=$(dmesg | tail -n +"$((before + 1))")
   nb_check "$name: the worker exited 0 (not a hang, not a signal)" test "$rc" -eq 0
   nb_check "$name: the worker forged its descriptors after lockdown" \
-    grep -q "^attack: locked down; rewriting [1-9][0-9]* receive descriptors" "$log"
+    grep -q "^attack: locked down; forging the descriptors" "$log"
   nb_check "$name: the worker sent its frames into the forged ring" \
     grep -q "^attack: sent [1-9][0-9]* frames" "$log"
   nb_check "$name: the worker closed its devices and released the session" \
     grep -q "^attack: devices closed, session released" "$log"
 }
 
-# Control: forged to a spare buffer in the worker's own pool, the frame
-# lands there and nothing faults. Shows the device follows forged
-# addresses, so the rounds below can see a write that gets through.
+# Controls: forged to a spare buffer in the worker's own pool, the write
+# lands there / the read sends its bytes, and nothing faults. They show the
+# device follows forged addresses, so the attacks below would see a write
+# or a read that got through.
 run_attacker control --control
 nb_check "control: the frame landed at the forged address in the worker's own pool" \
   grep -q "^attack: control: frame bytes at the forged iova" "$log"
 nb_check "control: no DMAR fault" test -z "$(grep DMAR <<<"$new_dmesg")"
+run_attacker read-control --read --control
+nb_check "read-control: the frames $tx sent carry the spare buffer's bytes" \
+  grep -Eq "^attack: read: received ([1-9][0-9]*) frames from the forged ring; \1 carry" "$log"
+nb_check "read-control: no DMAR fault" test -z "$(grep DMAR <<<"$new_dmesg")"
 
-# attack_round NAME IOVA
-attack_round() {
-  local name=$1 iova=$2 page
-  run_attacker "$name" --iova "$iova"
-  nb_check "$name: no buffer the device returned holds a frame byte" \
-    grep -q "^attack: reaped [0-9]* buffers: 0 hold frame bytes" "$log"
-  # The fault address is the page of the forged IOVA.
-  page=$(printf '0x%x' $((iova & ~0xfff)))
+# expect_fault NAME KIND BDF IOVA: the guest kernel logged a DMAR fault.
+expect_fault() {
+  local name=$1 kind=$2 bdf=${3#0000:} page
+  page=$(printf '0x%x' $(($4 & ~0xfff))) # the fault address is the page
   echo "$name: DMAR lines logged by the guest kernel:"
   grep -A1 DMAR <<<"$new_dmesg" | sed 's/^/    /'
-  nb_check "$name: the guest kernel logged a DMAR write fault for ${rx#0000:} at $page" \
-    grep -Eq "DMAR: \[DMA Write[^]]*\] Request device \[${rx#0000:}\] .*fault addr (0x)?0*${page#0x}\b" <<<"$new_dmesg"
+  nb_check "$name: the guest kernel logged a DMAR $kind fault for $bdf at $page" \
+    grep -Eq "DMAR: \[DMA $kind[^]]*\] Request device \[$bdf\] .*fault addr (0x)?0*${page#0x}\b" <<<"$new_dmesg"
 }
 
-attack_round outside-every-pool 0x40000000
+# write_round NAME IOVA: receive descriptors of $rx forged to IOVA.
+write_round() {
+  run_attacker "$1" --iova "$2"
+  nb_check "$1: no buffer the device returned holds a frame byte" \
+    grep -q "^attack: reaped [0-9]* buffers: 0 hold frame bytes" "$log"
+  expect_fault "$1" Write "$rx" "$2"
+}
+
 victim_target=$((victim_iova + victim_size - (2 << 20)))
-attack_round victim-pool "$(printf '0x%x' "$victim_target")"
+write_round outside-every-pool 0x40000000
+write_round victim-pool "$(printf '0x%x' "$victim_target")"
+
+# Reading the victim's pool: transmit descriptors of $tx forged to it.
+run_attacker read-victim --read --iova "$(printf '0x%x' "$victim_target")" --victim-iova "$victim_iova"
+nb_check "read-victim: no frame $tx sent carries the victim's bytes" \
+  grep -q "^attack: read: received [0-9]* frames from the forged ring; 0 carry" "$log"
+expect_fault read-victim Read "$tx" "$victim_target"
 
 echo go >&3
 exec 3>&-
