@@ -288,7 +288,7 @@ static const struct nb_seccomp_rule freeze[] = {
 	{ "clone", -1, 0, 0, "pthread_create (glibc falls back from clone3), fork" },
 	{ "clone3", -1, 0, 0, "pthread_create since glibc 2.34" },
 	{ "fork", -1, 0, 0, "a new process would not get the final filter" },
-	{ "vfork", -1, 0, 0, "same" },
+	{ "vfork", -1, 0, 0, "as fork" },
 };
 
 /*
