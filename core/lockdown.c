@@ -6,12 +6,17 @@
  * kernel), and then we say so, because seccomp below already forbids open.
  *
  *   1. close fds       keep 0-2, the session's fds, the caller's keep_fds
+ *   1a. freeze         a first seccomp filter (TSYNC) that fails clone,
+ *                      clone3, fork and vfork with EAGAIN: from here on the
+ *                      set of threads can only shrink, so the list read in
+ *                      2-4 is complete and no thread is created half-locked
  *   2. capabilities    bounding (when we may), ambient, then all three sets
  *   3. no_new_privs
  *   4. Landlock        a ruleset handling every filesystem right, no rules
  *                      (2-4 in every thread: they are per-thread state)
- *   5. seccomp         policy/worker-seccomp.policy, kill-process by default,
- *                      synchronised to every thread (TSYNC)
+ *   5. seccomp         policy/worker-seccomp.policy, kill-process by default
+ *                      and for every foreign architecture (i386 int 0x80,
+ *                      x32), synchronised to every thread (TSYNC)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -72,13 +77,17 @@ static int close_other_fds(int *keep, unsigned n)
 /*
  * Steps 2-4 run in EVERY thread: capabilities, no_new_privs and Landlock are
  * per-thread state, so the caller signals each other thread to run the
- * same routine (as libcap's psx does) and waits until all have. Seccomp's
- * TSYNC then covers all threads in one go.
+ * same routine (as libcap's psx does) and waits until each has, or has
+ * ended. The freeze filter (step 1a) guarantees the thread list cannot grow
+ * meanwhile. Seccomp's TSYNC then covers all threads in one go.
  */
 static struct {
 	cap_t empty;
 	int ruleset_fd;         /* Landlock ruleset, -1 if unavailable */
-	atomic_uint done, failed;
+	pid_t *tids;            /* the other threads, read after the freeze */
+	atomic_uchar *locked;   /* locked[i]: tids[i] ran lock_this_thread */
+	unsigned n;
+	atomic_uint failed;
 } per_thread;
 
 static int lock_this_thread(void)
@@ -99,13 +108,54 @@ static int lock_this_thread(void)
 
 static void lock_signal_handler(int sig)
 {
+	pid_t self = (pid_t)syscall(SYS_gettid);
 	int saved = errno;
 
 	(void)sig;
-	if (lock_this_thread() < 0)
-		atomic_fetch_add(&per_thread.failed, 1);
-	atomic_fetch_add(&per_thread.done, 1);
+	for (unsigned i = 0; i < per_thread.n; i++) {
+		if (per_thread.tids[i] != self || atomic_load(&per_thread.locked[i]))
+			continue;
+		if (lock_this_thread() < 0)
+			atomic_fetch_add(&per_thread.failed, 1);
+		atomic_store(&per_thread.locked[i], 1);
+	}
 	errno = saved;
+}
+
+/* Read every thread but the caller into per_thread.tids (after the freeze). */
+static int list_other_threads(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	unsigned cap = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return nb_fail(errno, "lockdown: listing threads in /proc/self/task: %s",
+			       strerror(errno));
+	per_thread.n = 0;
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid <= 0 || tid == self)
+			continue;
+		if (per_thread.n == cap) {
+			pid_t *more = realloc(per_thread.tids, (cap + 64) * sizeof(pid_t));
+
+			if (!more) {
+				closedir(d);
+				return nb_fail(ENOMEM, "lockdown: out of memory listing threads");
+			}
+			per_thread.tids = more;
+			cap += 64;
+		}
+		per_thread.tids[per_thread.n++] = tid;
+	}
+	closedir(d);
+	per_thread.locked = calloc(per_thread.n ? per_thread.n : 1, sizeof(atomic_uchar));
+	if (!per_thread.locked)
+		return nb_fail(ENOMEM, "lockdown: out of memory listing threads");
+	return 0;
 }
 
 /* Run lock_this_thread() in every other thread of the process. */
@@ -114,32 +164,31 @@ static int lock_other_threads(void)
 	struct sigaction sa = { .sa_handler = lock_signal_handler, .sa_flags = SA_RESTART };
 	struct sigaction old;
 	struct timespec tick = { 0, 1000000 };
-	unsigned sent = 0;
-	pid_t self = (pid_t)syscall(SYS_gettid);
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
+	unsigned pending = 0;
 
-	if (!d)
-		return nb_fail(errno, "lockdown: listing threads in /proc/self/task: %s",
-			       strerror(errno));
-	atomic_store(&per_thread.done, 0);
 	atomic_store(&per_thread.failed, 0);
+	if (list_other_threads() < 0)
+		return -1;
 	sigaction(LOCK_SIGNAL, &sa, &old);
-	while ((e = readdir(d))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-
-		if (tid > 0 && tid != self && syscall(SYS_tgkill, getpid(), tid, LOCK_SIGNAL) == 0)
-			sent++;
-	}
-	closedir(d);
-	for (int ms = 0; atomic_load(&per_thread.done) < sent && ms < 2000; ms++)
+	for (unsigned i = 0; i < per_thread.n; i++)
+		syscall(SYS_tgkill, getpid(), per_thread.tids[i], LOCK_SIGNAL);
+	/* Done when every listed thread has locked itself or has ended. */
+	for (int ms = 0; ms <= 2000; ms++) {
+		pending = 0;
+		for (unsigned i = 0; i < per_thread.n; i++)
+			if (!atomic_load(&per_thread.locked[i]) &&
+			    syscall(SYS_tgkill, getpid(), per_thread.tids[i], 0) == 0)
+				pending++;
+		if (!pending)
+			break;
 		nanosleep(&tick, NULL);
+	}
 	sigaction(LOCK_SIGNAL, &old, NULL);
-	if (atomic_load(&per_thread.done) < sent || atomic_load(&per_thread.failed))
+	if (pending || atomic_load(&per_thread.failed))
 		return nb_fail(EPERM, "lockdown: %u of %u other threads did not drop "
 			       "their privileges (signal %d blocked?)",
-			       sent - atomic_load(&per_thread.done) + atomic_load(&per_thread.failed),
-			       sent, LOCK_SIGNAL);
+			       pending + atomic_load(&per_thread.failed), per_thread.n,
+			       LOCK_SIGNAL);
 	return 0;
 }
 
@@ -216,6 +265,11 @@ static int lock_all_threads(char *notes, size_t len)
 out:
 	if (per_thread.ruleset_fd >= 0)
 		close(per_thread.ruleset_fd);
+	free(per_thread.tids);
+	free(per_thread.locked);
+	per_thread.tids = NULL;
+	per_thread.locked = NULL;
+	per_thread.n = 0;
 	cap_free(now);
 	cap_free(per_thread.empty);
 	return rc;
@@ -229,15 +283,31 @@ static const struct nb_seccomp_rule report_and_exit[] = {
 	{ "sigaltstack", -1, 0, 0, "sanitizer runtimes tear down their signal stack on exit" },
 };
 
-/* Step 5: an allowlist (the worker policy's table), kill-process otherwise. */
-static int apply_seccomp(const struct nb_seccomp_rule *rules, size_t n_rules)
+/* Step 1a: no new thread or process while the others are being locked. */
+static const struct nb_seccomp_rule freeze[] = {
+	{ "clone", -1, 0, 0, "pthread_create (glibc falls back from clone3), fork" },
+	{ "clone3", -1, 0, 0, "pthread_create since glibc 2.34" },
+	{ "fork", -1, 0, 0, "a new process would not get the final filter" },
+	{ "vfork", -1, 0, 0, "as fork" },
+};
+
+/*
+ * A seccomp filter, synchronised to every thread (TSYNC): `rule_action` for
+ * the listed calls, `default_action` for the rest of the native (x86-64)
+ * calls, and kill-process for any other architecture's calls (i386 through
+ * int 0x80, x32 numbers with bit 30 set), whose numbers mean other calls.
+ */
+static int apply_seccomp(const struct nb_seccomp_rule *rules, size_t n_rules,
+			 uint32_t default_action, uint32_t rule_action)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	scmp_filter_ctx ctx = seccomp_init(default_action);
 	int rc;
 
 	if (!ctx)
 		return nb_fail(ENOMEM, "lockdown: seccomp_init failed");
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	for (size_t i = 0; rc == 0 && i < n_rules; i++) {
 		const struct nb_seccomp_rule *r = &rules[i];
 		int nr = seccomp_syscall_resolve_name(r->syscall);
@@ -248,9 +318,9 @@ static int apply_seccomp(const struct nb_seccomp_rule *rules, size_t n_rules)
 				       "worker policy", r->syscall);
 		}
 		if (r->arg < 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+			rc = seccomp_rule_add(ctx, rule_action, nr, 0);
 		else
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+			rc = seccomp_rule_add(ctx, rule_action, nr, 1,
 					      SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ,
 						       r->mask, r->value));
 		if (rc < 0) {
@@ -282,8 +352,12 @@ NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 	for (unsigned i = 0; i < n_keep_fds; i++)
 		keep[n++] = keep_fds[i];
 
-	if (close_other_fds(keep, n) < 0 || lock_all_threads(notes, sizeof(notes)) < 0 ||
-	    apply_seccomp(nb_worker_seccomp_rules, NB_ARRAY_SIZE(nb_worker_seccomp_rules)) < 0) {
+	if (close_other_fds(keep, n) < 0 ||
+	    apply_seccomp(freeze, NB_ARRAY_SIZE(freeze), SCMP_ACT_ALLOW,
+			  SCMP_ACT_ERRNO(EAGAIN)) < 0 ||
+	    lock_all_threads(notes, sizeof(notes)) < 0 ||
+	    apply_seccomp(nb_worker_seccomp_rules, NB_ARRAY_SIZE(nb_worker_seccomp_rules),
+			  SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW) < 0) {
 		/* Fail closed: whatever step failed, the process keeps only the
 		 * calls it needs to report the error and exit. The reason of
 		 * the failed step stays in nb_last_error(). */
@@ -291,7 +365,8 @@ NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		int err = errno;
 
 		snprintf(reason, sizeof(reason), "%s", nb_last_error());
-		if (apply_seccomp(report_and_exit, NB_ARRAY_SIZE(report_and_exit)) < 0)
+		if (apply_seccomp(report_and_exit, NB_ARRAY_SIZE(report_and_exit),
+				  SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW) < 0)
 			return nb_fail(err, "%s; and the fail-closed filter failed too: %s",
 				       reason, nb_last_error());
 		return nb_fail(err, "%s (process sealed: it may only write and exit)", reason);

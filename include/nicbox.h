@@ -310,6 +310,8 @@ NB_API void nb_session_close(struct nb_session *s);
  * EINVAL and change nothing.
  *   1. close every fd except 0-2, the session's socket, its device and pool
  *      fds, and the `keep_fds` the caller names (e.g. a pcap file);
+ *      then freeze: from here on clone/clone3/fork/vfork fail with EAGAIN
+ *      in every thread (a seccomp filter synchronised to all threads);
  *   2. drop all capabilities: effective, permitted, inheritable, bounding,
  *      ambient;
  *   3. prctl(PR_SET_NO_NEW_PRIVS);
@@ -317,12 +319,27 @@ NB_API void nb_session_close(struct nb_session *s);
  *      kernel has Landlock (else a notice on stderr: the seccomp filter
  *      below already forbids open);
  *   5. seccomp allowlist (policy/worker-seccomp.policy), default action
- *      kill-process, synchronised to all threads.
+ *      kill-process, synchronised to all threads. A call of another
+ *      architecture (i386 int 0x80, x32) kills the process too.
  * `notice`, if not NULL, receives degradation notices ("" if none; with
  * NULL they go to stderr). `s` may be NULL: a process with no helper session
  * (tests, or a worker that got its fds another way) keeps only 0-2 and
- * `keep_fds`. Threads must be started before the call: every existing
- * thread is locked down, and creating threads afterwards is not allowed.
+ * `keep_fds`.
+ *
+ * Threads: start every thread before the call. Steps 2-4 are per-thread
+ * state, so nb_lockdown makes every other thread run them (it signals each
+ * with SIGRTMAX, which no thread may block, and waits up to 2 s for each to
+ * finish or end; a thread that does neither makes the call fail closed).
+ * No thread escapes: the thread list is read after the freeze, so a thread
+ * that another thread creates while nb_lockdown runs is never created
+ * (pthread_create returns EAGAIN) rather than created half-locked. After
+ * nb_lockdown, creating a thread or process kills the process.
+ *
+ * Nothing that takes a path is allowed afterwards, and neither is fstat():
+ * glibc implements it as newfstatat(fd, "", AT_EMPTY_PATH), and seccomp
+ * cannot tell that from newfstatat(AT_FDCWD, "/etc/shadow", ...). stdio
+ * fstat()s a stream on its first buffered use: give stdout (and any FILE
+ * used afterwards) its buffer with setvbuf(), or use it, before the call.
  */
 NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		       unsigned n_keep_fds, char *notice, size_t notice_len);

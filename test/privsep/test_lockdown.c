@@ -3,7 +3,10 @@
  * test_lockdown.c - nb_lockdown() in a forked child with a second thread.
  * The parent reads /proc/<child>/task/<tid>/status of EVERY thread (the
  * child itself cannot open anything any more), then lets the child try one
- * call: allowed calls must work, forbidden ones must kill it with SIGSYS.
+ * call: allowed calls must work, forbidden ones must kill the whole process
+ * with SIGSYS. The parent waits at most WAIT_SECONDS: a filter that killed
+ * only the calling thread would leave the process alive (the parked second
+ * thread, or the blocked main thread), and that is a failure, not a hang.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -12,6 +15,8 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,7 +39,12 @@
 
 typedef int (*action_fn)(int spare_fd);
 
+#define WAIT_SECONDS 10
+
 static int park_pipe[2]; /* the second thread blocks reading this */
+/* Run by the second thread when it reads 'r' from park_pipe. */
+static action_fn thread_action;
+static int thread_spare;
 
 static void *parked_thread(void *arg)
 {
@@ -40,29 +52,64 @@ static void *parked_thread(void *arg)
 	(void)arg;
 	while (read(park_pipe[0], &c, 1) < 0 && errno == EINTR)
 		;
+	if (c == 'r' && thread_action)
+		_exit(thread_action(thread_spare));
 	return NULL;
 }
 
+static atomic_uint spawned; /* threads the spawner created */
+static atomic_int spawn_error; /* its pthread_create's first error */
+
+/* Creates parked threads until pthread_create fails, then parks itself. */
+static void *spawner(void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+	(void)arg;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	while ((rc = pthread_create(&t, &attr, parked_thread, NULL)) == 0)
+		atomic_fetch_add(&spawned, 1);
+	atomic_store(&spawn_error, rc);
+	return parked_thread(NULL);
+}
+
 /*
- * Child: start a thread, open a spare fd (not kept), lock down, report,
- * wait for "go", run the action and exit with its result.
+ * Child: start a second thread (`second`: parked_thread, or spawner, which
+ * is then given time to get going), open a spare fd (not kept), lock down,
+ * report, wait for "go", run the action and exit with its result. With
+ * in_thread, the second thread runs the action while this one blocks.
  */
-static void child(int report_w, int go_r, action_fn action)
+static void child(int report_w, int go_r, action_fn action, bool in_thread,
+		  void *(*second)(void *))
 {
 	int keep[] = { report_w, go_r, park_pipe[0], park_pipe[1] };
 	char notice[256], c;
 	pthread_t t;
 	int spare = dup(report_w);
 
-	if (pthread_create(&t, NULL, parked_thread, NULL) != 0)
+	if (pthread_create(&t, NULL, second, NULL) != 0)
 		_exit(90);
+	while (second == spawner && atomic_load(&spawned) < 8)
+		;
 	if (nb_lockdown(NULL, keep, 4, notice, sizeof(notice)) < 0) {
 		dprintf(2, "lockdown failed: %s\n", nb_last_error());
 		_exit(91);
 	}
 	if (write(report_w, "L", 1) != 1 || read(go_r, &c, 1) != 1)
 		_exit(92);
-	_exit(action(spare));
+	if (!in_thread)
+		_exit(action(spare));
+	thread_action = action;
+	thread_spare = spare;
+	if (write(park_pipe[1], "r", 1) != 1)
+		_exit(93);
+	while (read(go_r, &c, 1) != 0) /* the parent closes go only after waitpid */
+		;
+	_exit(94);
 }
 
 static unsigned long status_field(const char *text, const char *name, int base)
@@ -109,8 +156,35 @@ static unsigned check_every_thread(pid_t pid)
 	return threads;
 }
 
-/* Run `action` locked down; returns the wait status. */
-static int run_locked(action_fn action, unsigned *threads)
+/*
+ * waitpid with a limit: a process still alive after WAIT_SECONDS is killed
+ * (SIGKILL) and the test fails, naming what survived.
+ */
+static int wait_limited(pid_t pid)
+{
+	int status;
+
+	for (int tenths = 0; tenths < WAIT_SECONDS * 10; tenths++) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+
+		assert_true(got >= 0);
+		if (got == pid)
+			return status;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fail_msg("the process was still alive after %d s: the forbidden call "
+		 "killed only its thread, not the process", WAIT_SECONDS);
+	return status;
+}
+
+/*
+ * Run `action` locked down (in the second thread if in_thread) next to
+ * the `second` thread; returns the wait status.
+ */
+static int run_locked_with(action_fn action, unsigned *threads, bool in_thread,
+			   void *(*second)(void *))
 {
 	int report[2], go[2], status;
 	char c;
@@ -123,7 +197,7 @@ static int run_locked(action_fn action, unsigned *threads)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		child(report[1], go[0], action);
+		child(report[1], go[0], action, in_thread, second);
 	close(report[1]);
 	close(go[0]);
 	if (read(report[0], &c, 1) == 1) {
@@ -131,7 +205,7 @@ static int run_locked(action_fn action, unsigned *threads)
 			*threads = check_every_thread(pid);
 		assert_int_equal(write(go[1], "g", 1), 1);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	status = wait_limited(pid);
 	close(report[0]);
 	close(go[1]);
 	close(park_pipe[0]);
@@ -139,14 +213,24 @@ static int run_locked(action_fn action, unsigned *threads)
 	return status;
 }
 
-static void expect_sigsys(action_fn action)
+static int run_locked(action_fn action, unsigned *threads)
 {
-	int status = run_locked(action, NULL);
+	return run_locked_with(action, threads, false, parked_thread);
+}
+
+static void expect_sigsys_in(action_fn action, bool in_thread)
+{
+	int status = run_locked_with(action, NULL, in_thread, parked_thread);
 
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
 		fail_msg("expected death by SIGSYS, got %s %d",
 			 WIFSIGNALED(status) ? "signal" : "exit",
 			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static void expect_sigsys(action_fn action)
+{
+	expect_sigsys_in(action, false);
 }
 
 static void expect_exit0(action_fn action)
@@ -216,7 +300,7 @@ static int allowed_calls(int spare)
 	char *p;
 
 	(void)spare;
-	if (getpid() <= 0 || syscall(SYS_gettid) <= 0)
+	if (getpid() <= 0)
 		return 1;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || nanosleep(&short_sleep, NULL) < 0)
 		return 2;
@@ -372,6 +456,21 @@ static int do_bpf(int spare)
 	return (int)syscall(SYS_bpf, 0, NULL, 0);
 }
 
+/*
+ * Calls the allowlist had before it shrank from 35 to 24 entries, and
+ * every call that takes a path: each kills. newfstatat is tried both as
+ * glibc's fstat (fd, "", AT_EMPTY_PATH) and on /etc/shadow: seccomp cannot
+ * read the path, so it cannot allow the one and not the other.
+ */
+#define CALL_FN(name, ...) \
+	static int do_##name(int spare) \
+	{ \
+		static struct stat st; \
+		static char buf[64]; \
+		(void)spare; (void)st; (void)buf; \
+		return (int)syscall(__VA_ARGS__); \
+	}
+#define CALL_TEST(name, ...) CALL_FN(name, __VA_ARGS__) SIGSYS_TEST(do_##name)
 #define SIGSYS_TEST(fn) \
 	static void test_sigsys_##fn(void **state) { (void)state; expect_sigsys(fn); }
 SIGSYS_TEST(do_open)
@@ -389,6 +488,98 @@ SIGSYS_TEST(do_madvise_remove)
 SIGSYS_TEST(do_madvise_remove_high_bits)
 SIGSYS_TEST(do_ptrace)
 SIGSYS_TEST(do_bpf)
+
+CALL_FN(newfstatat_shadow, SYS_newfstatat, AT_FDCWD, "/etc/shadow", &st, 0)
+CALL_TEST(newfstatat_shadow_empty_path_flag, SYS_newfstatat, AT_FDCWD, "/etc/shadow", &st,
+	  AT_EMPTY_PATH)
+CALL_TEST(newfstatat_fd_as_glibc_fstat, SYS_newfstatat, 1, "", &st, AT_EMPTY_PATH)
+CALL_TEST(fstat, SYS_fstat, 1, &st)
+CALL_TEST(stat_shadow, SYS_stat, "/etc/shadow", &st)
+CALL_TEST(lstat_shadow, SYS_lstat, "/etc/shadow", &st)
+CALL_TEST(statx_shadow, SYS_statx, AT_FDCWD, "/etc/shadow", 0, 0xfff, buf)
+CALL_TEST(access, SYS_access, "/etc/shadow", 0)
+CALL_TEST(faccessat, SYS_faccessat, AT_FDCWD, "/etc/shadow", 0)
+CALL_TEST(faccessat2, SYS_faccessat2, AT_FDCWD, "/etc/shadow", 0, 0)
+CALL_TEST(readlink, SYS_readlink, "/proc/self/exe", buf, sizeof(buf))
+CALL_TEST(readlinkat, SYS_readlinkat, AT_FDCWD, "/proc/self/exe", buf, sizeof(buf))
+CALL_TEST(openat2, SYS_openat2, AT_FDCWD, "/etc/hostname", buf, 24)
+CALL_TEST(chdir, SYS_chdir, "/")
+CALL_TEST(readv, SYS_readv, 0, NULL, 0)
+CALL_TEST(writev, SYS_writev, 1, NULL, 0)
+CALL_TEST(lseek, SYS_lseek, 1, 0, SEEK_CUR)
+CALL_TEST(ioctl_tcgets, SYS_ioctl, 1, TCGETS, buf)
+CALL_TEST(clock_getres, SYS_clock_getres, CLOCK_MONOTONIC, buf)
+CALL_TEST(nanosleep, SYS_nanosleep, &(struct timespec){ 0, 1 }, NULL)
+CALL_TEST(gettimeofday, SYS_gettimeofday, buf, NULL)
+CALL_TEST(gettid, SYS_gettid)
+CALL_TEST(sched_yield, SYS_sched_yield)
+CALL_TEST(rt_sigaction, SYS_rt_sigaction, SIGUSR1, NULL, buf, 8)
+CALL_TEST(clone, SYS_clone, SIGCHLD, NULL, NULL, NULL, 0)
+
+/* ---- foreign architectures: the whole process dies, not the thread ---------- */
+
+/* getpid as an i386 call (number 20) through the 32-bit entry. */
+static int do_i386_int80(int spare)
+{
+	long rc;
+
+	(void)spare;
+	__asm__ volatile("int $0x80" : "=a"(rc) : "a"(20L) : "memory");
+	return (int)rc;
+}
+
+/* getpid (39) with the x32 bit (0x40000000). */
+static int do_x32_syscall(int spare)
+{
+	long rc;
+
+	(void)spare;
+	__asm__ volatile("syscall" : "=a"(rc) : "a"(0x40000000L | 39)
+			 : "rcx", "r11", "memory");
+	return (int)rc;
+}
+
+#define BOTH_THREADS_TEST(fn) \
+	static void test_sigsys_##fn(void **state) { (void)state; expect_sigsys(fn); } \
+	static void test_sigsys_##fn##_in_second_thread(void **state) \
+	{ (void)state; expect_sigsys_in(fn, true); }
+BOTH_THREADS_TEST(do_i386_int80)
+BOTH_THREADS_TEST(do_x32_syscall)
+BOTH_THREADS_TEST(do_newfstatat_shadow)
+
+/* ---- threads created while nb_lockdown runs ----------------------------- */
+
+/* After lockdown: the spawner must have been refused with EAGAIN. */
+static int spawner_refused(int spare)
+{
+	(void)spare;
+	while (atomic_load(&spawn_error) == 0)
+		;
+	return atomic_load(&spawn_error) == EAGAIN ? 0 : 1;
+}
+
+/*
+ * A thread keeps creating threads while the main thread locks down. A
+ * thread created after the thread list was read but before the seccomp
+ * filter would miss the capability drop and Landlock. Required: lockdown
+ * succeeds, the spawner's pthread_create fails (EAGAIN) from the freeze on
+ * instead of creating a half-locked thread, and every thread that exists
+ * afterwards is fully locked (checked from outside, as root its CapBnd too).
+ */
+static void test_threads_created_during_lockdown_are_refused(void **state)
+{
+	unsigned threads = 0;
+	int status;
+	(void)state;
+
+	status = run_locked_with(spawner_refused, &threads, false, spawner);
+	print_message("%u threads, all locked down\n", threads);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("expected lockdown to refuse the racing thread (EAGAIN) and the "
+			 "child to exit 0, got %s %d", WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	assert_true(threads >= 10);
+}
 
 int main(void)
 {
@@ -412,6 +603,37 @@ int main(void)
 		cmocka_unit_test(test_sigsys_do_madvise_remove_high_bits),
 		cmocka_unit_test(test_sigsys_do_ptrace),
 		cmocka_unit_test(test_sigsys_do_bpf),
+		cmocka_unit_test(test_sigsys_do_newfstatat_shadow),
+		cmocka_unit_test(test_sigsys_do_newfstatat_shadow_in_second_thread),
+		cmocka_unit_test(test_sigsys_do_newfstatat_shadow_empty_path_flag),
+		cmocka_unit_test(test_sigsys_do_newfstatat_fd_as_glibc_fstat),
+		cmocka_unit_test(test_sigsys_do_fstat),
+		cmocka_unit_test(test_sigsys_do_stat_shadow),
+		cmocka_unit_test(test_sigsys_do_lstat_shadow),
+		cmocka_unit_test(test_sigsys_do_statx_shadow),
+		cmocka_unit_test(test_sigsys_do_access),
+		cmocka_unit_test(test_sigsys_do_faccessat),
+		cmocka_unit_test(test_sigsys_do_faccessat2),
+		cmocka_unit_test(test_sigsys_do_readlink),
+		cmocka_unit_test(test_sigsys_do_readlinkat),
+		cmocka_unit_test(test_sigsys_do_openat2),
+		cmocka_unit_test(test_sigsys_do_chdir),
+		cmocka_unit_test(test_sigsys_do_readv),
+		cmocka_unit_test(test_sigsys_do_writev),
+		cmocka_unit_test(test_sigsys_do_lseek),
+		cmocka_unit_test(test_sigsys_do_ioctl_tcgets),
+		cmocka_unit_test(test_sigsys_do_clock_getres),
+		cmocka_unit_test(test_sigsys_do_nanosleep),
+		cmocka_unit_test(test_sigsys_do_gettimeofday),
+		cmocka_unit_test(test_sigsys_do_gettid),
+		cmocka_unit_test(test_sigsys_do_sched_yield),
+		cmocka_unit_test(test_sigsys_do_rt_sigaction),
+		cmocka_unit_test(test_sigsys_do_clone),
+		cmocka_unit_test(test_sigsys_do_i386_int80),
+		cmocka_unit_test(test_sigsys_do_i386_int80_in_second_thread),
+		cmocka_unit_test(test_sigsys_do_x32_syscall),
+		cmocka_unit_test(test_sigsys_do_x32_syscall_in_second_thread),
+		cmocka_unit_test(test_threads_created_during_lockdown_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
