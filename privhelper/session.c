@@ -212,6 +212,6 @@ void nbh_session_run(int sock, const struct nbh_policy *policy)
 		nbh_log("uid %u: SO_PEERGROUPS: %s; primary group only", cred.uid, strerror(errno));
 	while (!nbh_quit && s.state != NBP_S_DONE && serve_one(&s))
 		;
+	close(sock); /* first: a client that watches it lets go of its device fds */
 	teardown(&s);
-	close(sock);
 }

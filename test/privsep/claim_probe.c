@@ -10,7 +10,8 @@
  * through the VFIO backend (nb_pci), locks down, then reads device
  * registers: config space by pread on the device fd and, for virtio, the
  * num_queues field of the common configuration structure by MMIO. With
- * --hold it then sleeps (holding everything) before releasing; with
+ * --hold it then holds everything for that long, or until the helper ends
+ * the session (its socket hangs up), before releasing; with
  * --try-open it calls open() after lockdown, which must kill it (SIGSYS).
  * Prints one "key: value" line per step; exits 1 with "error: ..." on failure.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +63,20 @@ static int find_virtio_common(struct nb_pci *pci, uint8_t *bar, uint32_t *off)
 	return -1;
 }
 
+/* The session's socket: libnicbox keeps it private, and it is our only
+ * SOCK_SEQPACKET fd. */
+static int session_socket(void)
+{
+	for (int fd = 3; fd < 64; fd++) {
+		int type;
+		socklen_t len = sizeof(type);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+			return fd;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *devs[NB_MAX_DEVICES];
@@ -94,6 +110,8 @@ int main(int argc, char **argv)
 	printf("pid: %d\n", (int)getpid());
 	if (nb_session_open(sock, &s) < 0)
 		return fail("session");
+	int sock_fd = session_socket();
+
 	for (unsigned i = 0; i < n_devs; i++) {
 		int idx = nb_session_claim(s, devs[i]);
 
@@ -149,10 +167,20 @@ int main(int argc, char **argv)
 		printf("error: open() after lockdown returned\n");
 		return 1;
 	}
-	if (hold) {
-		struct timespec t = { .tv_sec = hold };
-
+	/* Hold for `hold` seconds or until the helper ends the session (its
+	 * socket hangs up, e.g. when the helper is stopped), then release. */
+	if (hold)
 		printf("holding: %u s\n", hold);
+	for (unsigned tenths = 0; tenths < hold * 10; tenths++) {
+		struct timespec t = { .tv_nsec = 100000000 };
+		char byte;
+		struct iovec iov = { &byte, 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (sock_fd >= 0 && recvmsg(sock_fd, &msg, MSG_DONTWAIT) == 0) {
+			printf("helper ended the session\n");
+			break;
+		}
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &t, NULL);
 	}
 	for (unsigned i = 0; i < n_devs; i++)
