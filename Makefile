@@ -12,14 +12,14 @@
 # (ASan + UBSan: unit and model tests), build-fuzz/ (clang-14 + libFuzzer).
 
 # Every Debian 12 package the project needs, in one place: the build
-# (cmake ... pkg-config, libraries), tests (cmocka, clang-14 and its
+# (cmake ... pkg-config, libraries; libpcap for nicbox-capture), tests (cmocka, clang-14 and its
 # runtime for libFuzzer), the QEMU testbed (qemu ... kmod, util-linux for
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
 # (tshark), the comparison peer (dpdk), and tools (valgrind, perf).
 # cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
 # (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
-	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev \
+	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libpcap-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
 	tshark dpdk dpdk-dev valgrind linux-perf
