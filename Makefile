@@ -6,6 +6,7 @@
 #   make demo    the end-to-end demo in the QEMU testbed
 #   make fuzz    every libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench   benchmarks (tables; never part of `make test`)
+#   make deb     Debian packages into build-deb/ (and lintian on them)
 #   make clean
 #
 # Trees: build/ (RelWithDebInfo: testbed, demo, bench), build-asan/
@@ -28,7 +29,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 600
 
 .PHONY: all build build-release build-asan build-fuzz deps test demo fuzz \
-	bench clean
+	bench deb clean
 
 all: build
 
@@ -90,5 +91,14 @@ bench: deps
 	@$(MAKE) --no-print-directory build-release
 	bash bench/run.sh
 
+# dpkg-buildpackage writes the .debs next to the source tree, so it runs on
+# a copy of the committed tree (plus uncommitted changes) in build-deb/src.
+deb:
+	@rm -rf build-deb && mkdir -p build-deb/src
+	@git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp --parents -t build-deb/src
+	cd build-deb/src && dpkg-buildpackage -us -uc -b -j$(JOBS)
+	lintian --fail-on error build-deb/*.changes
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
