@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (note[0])
 		fprintf(stderr, "reflector: %s\n", note);
-	fprintf(stderr, "reflector: ready: %s (%s)\n", nb_dev_name(dev),
-		nb_dev_driver(dev));
+	fprintf(stderr, "reflector: ready: %s (%s), pid %d\n", nb_dev_name(dev),
+		nb_dev_driver(dev), (int)getpid());
 
 	/* 4. The data path. */
 	sent = reflect(dev, seconds > 0 ? now_s() + seconds : 0, &unsent);
