@@ -16,20 +16,22 @@
 # (cmake ... pkg-config, libraries; libpcap for nicbox-capture), tests (cmocka, clang-14 and its
 # runtime for libFuzzer), the QEMU testbed (qemu ... kmod, util-linux for
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
-# (tshark), the comparison peer (dpdk), and tools (valgrind, perf).
+# (tshark), the comparison peer (dpdk), and tools (valgrind, perf); man page
+# rendering (groff-base) and the Debian packages (debhelper, lintian) that
+# `make deb` builds and testbed check 81 installs.
 # cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
 # (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
 	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libpcap-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
-	tshark dpdk dpdk-dev valgrind linux-perf
+	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build build-release build-asan build-fuzz deps test demo fuzz \
-	bench deb clean
+.PHONY: all build build-release build-asan build-fuzz build-testbed deps \
+	test demo fuzz bench deb clean
 
 all: build
 
@@ -68,6 +70,9 @@ build-fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_FUZZ=ON -DNB_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS)
+
+# What the QEMU testbed runs: the release tree and the .debs (check 81).
+build-testbed: build-release deb
 
 # Each suite builds its own tree and runs even when another one failed.
 test: deps
