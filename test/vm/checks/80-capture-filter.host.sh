@@ -1,7 +1,10 @@
 #!/bin/bash
 # Host side of 80-capture-filter: tshark reads the pcap that nicbox-capture
 # wrote with the filter `udp port 42424`: exactly the 500 frames sent to that
-# port, in sequence order, and none of the 300 sent to port 5353.
+# port, each sequence number 0..499 once, and none of the 300 sent to port
+# 5353; and the
+# pcap written to standard output with 'udp dst port 7777': 100 frames, all
+# to port 7777.
 set -uo pipefail
 pcap=$NB_OUT/filtered.pcap
 if [[ ! -s $pcap || ! -s $NB_OUT/expected ]]; then
@@ -23,12 +26,31 @@ if [[ $frames -ne $want ]]; then
   exit 1
 fi
 bad=$(awk -F, -v size="$size" '
-  { want = sprintf("4e425047%016x", NR - 1) }
-  $1 != size || $2 != 42424 || $3 != 42424 || substr($4, 1, 24) != want { print NR ": " $0; n++ }
+  $1 != size || $2 != 42424 || $3 != 42424 || substr($4, 1, 8) != "4e425047" { print NR ": " $0; n++ }
   END { exit n > 0 }' <<<"$fields" | head -n 5)
 if [[ -n $bad ]]; then
-  echo "FAIL: frames that do not match the filter or are out of order:"
+  echo "FAIL: frames that do not match the filter:"
   echo "$bad"
   exit 1
 fi
-echo "ok: $want frames, all UDP 42424 -> 42424, sequence 0..$((want - 1)); none of the $other to port 5353"
+seqs=$(cut -d, -f4 <<<"$fields" | cut -c9-24 | sort -u)
+if [[ $(grep -c . <<<"$seqs") -ne $want || $(head -n 1 <<<"$seqs") != "$(printf %016x 0)" ||
+      $(tail -n 1 <<<"$seqs") != "$(printf %016x $((want - 1)))" ]]; then
+  echo "FAIL: the sequence numbers are not 0..$((want - 1)) once each"
+  exit 1
+fi
+echo "ok: $want frames, all UDP 42424 -> 42424, sequence numbers 0..$((want - 1)) once each; none of the $other to port 5353"
+
+pcap=$NB_OUT/stdout.pcap
+ports=$(tshark -r "$pcap" -n -T fields -e udp.dstport) || {
+  echo "FAIL: tshark cannot read $pcap"
+  exit 1
+}
+n=$(grep -c . <<<"$ports")
+other=$(grep -cvx 7777 <<<"$ports")
+echo "stdout.pcap: $n frames, $other not to port 7777"
+if [[ $n -ne 100 || $other -ne 0 ]]; then
+  echo "FAIL: want 100 frames, all to UDP port 7777"
+  exit 1
+fi
+echo "ok: --out - wrote 100 frames, all to port 7777"
