@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * write_test_pcap - write pktgen frames into a pcap file with the apps'
- * own frame builder and libpcap-based pcap writer, for tshark to judge independently
- * (test/apps/check_tshark.sh).
+ * own frame builder and their libpcap-based writer, for tshark to judge
+ * independently (test/apps/check_tshark.sh).
  * Usage: write_test_pcap FILE COUNT  (frame i is 60 + (i * 97) % 1455 bytes)
  */
 #include <fcntl.h>
