@@ -17,7 +17,13 @@ for f in include/nicbox.h lib/libnicbox.so.0 lib/libnicbox.a \
 	 share/man/man3/libnicbox.3 share/bash-completion/completions/nicbox-capture; do
 	[[ -e $stage/$f ]] || { echo "FAIL: $stage/$f not installed"; exit 1; }
 done
-echo "ok: installed to $stage without root"
+outside=$(grep -v "^$stage/" "$build/install_manifest.txt" || true)
+if [[ -n $outside ]]; then
+	echo "FAIL: installed outside the prefix $stage (a user could not):"
+	echo "$outside"
+	exit 1
+fi
+echo "ok: installed to $stage, nothing outside it ($(wc -l <"$build/install_manifest.txt") files)"
 
 # pkg-config: the .pc finds its prefix from where it is installed.
 export PKG_CONFIG_PATH=$stage/lib/pkgconfig
