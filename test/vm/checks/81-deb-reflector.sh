@@ -15,8 +15,9 @@
 #     back, and pktgen's NIC, which is not promiscuous, receives them: they
 #     carry its own MAC as destination, so the addresses were swapped.
 #     pktgen stops counting when its own last frame is out; under TCG the
-#     last few reflections arrive after that (984 of 1000 in one run), so
-#     it must see at least count - 64 (two receive batches) and at most count.
+#     last reflections arrive after that (984 and 968 of 1000 in two runs:
+#     80 to 160 ms of frames in flight), so it must see at least 90% and at
+#     most all of them; the reflector's own count is exact.
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
 
@@ -95,7 +96,7 @@ apps_expect_final pktgen "$tx" sent "$count"
 nb_check "the reflector sent back all $count frames" \
   grep -qx "reflected $count frames, 0 not sent (ring full)" "$APPS_TMP/reflector.out"
 back=$(apps_final pktgen "$tx" rx_packets)
-nb_check "pktgen received $((count - 64))..$count frames back, to its own MAC (got '$back')" \
-  test "${back:-0}" -ge $((count - 64)) -a "${back:-0}" -le "$count"
+nb_check "pktgen received $((count * 9 / 10))..$count frames back, to its own MAC (got '$back')" \
+  test "${back:-0}" -ge $((count * 9 / 10)) -a "${back:-0}" -le "$count"
 nb_check "the helper stops cleanly" nb_helper_stop
 rm -rf "$root" "$units"
