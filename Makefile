@@ -6,29 +6,32 @@
 #   make demo    the end-to-end demo in the QEMU testbed
 #   make fuzz    every libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench   benchmarks (tables; never part of `make test`)
+#   make deb     Debian packages into build-deb/ (and lintian on them)
 #   make clean
 #
 # Trees: build/ (RelWithDebInfo: testbed, demo, bench), build-asan/
 # (ASan + UBSan: unit and model tests), build-fuzz/ (clang-14 + libFuzzer).
 
 # Every Debian 12 package the project needs, in one place: the build
-# (cmake ... pkg-config, libraries), tests (cmocka, clang-14 and its
+# (cmake ... pkg-config, libraries; libpcap for nicbox-capture), tests (cmocka, clang-14 and its
 # runtime for libFuzzer), the QEMU testbed (qemu ... kmod, util-linux for
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
-# (tshark), the comparison peer (dpdk), and tools (valgrind, perf).
+# (tshark), the comparison peer (dpdk), and tools (valgrind, perf); man page
+# rendering (groff-base) and the Debian packages (debhelper, lintian) that
+# `make deb` builds and testbed check 81 installs.
 # cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
 # (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
-	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev \
+	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libpcap-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
-	tshark dpdk dpdk-dev valgrind linux-perf
+	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build build-release build-asan build-fuzz deps test demo fuzz \
-	bench clean
+.PHONY: all build build-release build-asan build-fuzz build-testbed deps \
+	test demo fuzz bench deb clean
 
 all: build
 
@@ -68,6 +71,9 @@ build-fuzz:
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_FUZZ=ON -DNB_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS)
 
+# What the QEMU testbed runs: the release tree and the .debs (check 81).
+build-testbed: build-release deb
+
 # Each suite builds its own tree and runs even when another one failed.
 test: deps
 	@JOBS=$(JOBS) MAKE="$(MAKE)" cmake/run-tests.sh
@@ -90,5 +96,14 @@ bench: deps
 	@$(MAKE) --no-print-directory build-release
 	bash bench/run.sh
 
+# dpkg-buildpackage writes the .debs next to the source tree, so it runs on
+# a copy of the committed tree (plus uncommitted changes) in build-deb/src.
+deb:
+	@rm -rf build-deb && mkdir -p build-deb/src
+	@git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp --parents -t build-deb/src
+	cd build-deb/src && dpkg-buildpackage -us -uc -b -j$(JOBS)
+	lintian --fail-on error build-deb/*.changes
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

@@ -2,22 +2,27 @@
 /*
  * nicbox-capture - receive from one NIC into a classic pcap file, and/or
  * check nicbox-pktgen's frames (--verify): lost, duplicated, reordered and
- * corrupt frames are counted.
+ * corrupt frames are counted. A tcpdump-style filter (the words after the
+ * options) picks the frames both see.
  *
- * The pcap file is opened before lockdown and kept through it; afterwards
- * the process could not open it.
+ * libpcap writes the file and runs the filter (apps/pcap.h). The file is
+ * opened before the claim and kept through lockdown (afterwards the process
+ * could not open it); an existing file is truncated only once the devices
+ * are ours, so a failed claim leaves it as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "frame.h"
 #include "pcap.h"
 
-#define PCAP_BUF_SIZE (1u << 20)
+#define CAP_BUF_SIZE (1u << 20)
 #define MAX_COUNT (UINT64_MAX / 2)
 
 enum {
@@ -26,6 +31,7 @@ enum {
 	OPT_VERIFY,
 	OPT_EXPECT,
 	OPT_NSEC,
+	OPT_SNAPLEN,
 };
 
 static const struct option capture_options[] = {
@@ -34,11 +40,13 @@ static const struct option capture_options[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "nsec", no_argument, NULL, OPT_NSEC },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct capture_opts {
-	const char *out;
+	const char *out; /* "-": standard output */
+	uint32_t snaplen;
 	uint64_t count;  /* 0: no limit */
 	bool verify;
 	uint64_t expect; /* 0: unknown */
@@ -47,8 +55,11 @@ struct capture_opts {
 
 struct capture {
 	struct capture_opts o;
-	struct pcap_writer pcap;
+	int out_fd;      /* -1 until opened; then owned by pcap */
+	struct cap_writer pcap;
 	bool writing;
+	struct cap_filter filter;
+	uint64_t filtered; /* frames the filter left out */
 	uint64_t captured;
 	uint64_t valid, corrupt, foreign;
 	struct seq_tracker seq;
@@ -62,6 +73,8 @@ static void handle_option(void *ctx, int opt, const char *arg)
 	case OPT_OUT:
 		if (arg[0] == '\0')
 			app_usage_error("--out: empty file name");
+		if (o->out)
+			app_usage_error("--out given twice (one file per run)");
 		o->out = arg;
 		break;
 	case OPT_COUNT:
@@ -76,6 +89,10 @@ static void handle_option(void *ctx, int opt, const char *arg)
 	case OPT_NSEC:
 		o->nsec = true;
 		break;
+	case OPT_SNAPLEN:
+		o->snaplen = (uint32_t)app_parse_u64("--snaplen", arg, 1,
+						     CAP_MAX_SNAPLEN);
+		break;
 	}
 }
 
@@ -88,20 +105,71 @@ static void check_options(const struct capture_opts *o)
 		app_usage_error("--expect needs --verify");
 	if (o->nsec && !o->out)
 		app_usage_error("--nsec needs --out");
+	if (o->snaplen && !o->out)
+		app_usage_error("--snaplen needs --out");
 }
 
-static int open_pcap(struct capture *c)
+/* The filter words, joined and compiled (a usage error if they are bad). */
+static void compile_filter(struct capture *c, const struct app_cli *cli)
 {
-	int fd = open(c->o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char err[CAP_ERR_LEN];
+	char *expr = cap_filter_join(cli->n_args, cli->args);
 
-	if (fd < 0) {
+	if (!expr) {
+		app_error("out of memory");
+		exit(APP_EXIT_FAILURE);
+	}
+	if (cap_filter_compile(&c->filter, expr, c->o.snaplen, err,
+			       sizeof(err)) < 0)
+		app_usage_error("%s", err);
+	free(expr);
+}
+
+/*
+ * Before the claim: open (create) the output without truncating it, so a
+ * claim that fails leaves an existing file alone. "-" is standard output:
+ * the pcap gets a copy of fd 1, and fd 1 becomes stderr so the stats
+ * lines cannot mix into the pcap.
+ */
+static int open_out(struct capture *c)
+{
+	if (strcmp(c->o.out, "-") == 0) {
+		c->out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (c->out_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			app_error("cannot set up standard output: %s",
+				  strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	c->out_fd = open(c->o.out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (c->out_fd < 0) {
 		app_error("cannot create %s: %s", c->o.out, strerror(errno));
 		return -1;
 	}
-	if (pcap_writer_init(&c->pcap, fd, c->o.nsec, PCAP_DEFAULT_SNAPLEN,
-			     PCAP_BUF_SIZE) < 0) {
-		app_error("cannot set up the pcap writer: %s", strerror(errno));
-		close(fd);
+	return 0;
+}
+
+/*
+ * app_start calls this with the devices claimed and open, before lockdown:
+ * now the old contents may go (a pipe or terminal has none to lose).
+ */
+static int start_pcap(struct app *a, void *ctx)
+{
+	struct capture *c = ctx;
+	char err[CAP_ERR_LEN];
+	struct stat st;
+
+	(void)a;
+	if (fstat(c->out_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (ftruncate(c->out_fd, 0) < 0 || lseek(c->out_fd, 0, SEEK_SET) < 0)) {
+		app_error("cannot truncate %s: %s", c->o.out, strerror(errno));
+		return -1;
+	}
+	if (cap_writer_open(&c->pcap, c->out_fd, c->o.nsec, c->o.snaplen,
+			    CAP_BUF_SIZE, err, sizeof(err)) < 0) {
+		c->out_fd = -1; /* closed by cap_writer_open */
+		app_error("%s", err);
 		return -1;
 	}
 	c->writing = true;
@@ -152,7 +220,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 	struct timespec ts = { .tv_sec = wall / 1000000000,
 			       .tv_nsec = wall % 1000000000 };
 	bool ok = true;
-	uint16_t n;
+	uint16_t n, kept = 0;
 
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
@@ -160,14 +228,20 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 	if (!n)
 		return true;
 	for (uint16_t i = 0; i < n; i++) {
+		const struct nb_pkt *p = pkts[i];
+
+		if (!cap_filter_match(&c->filter, p->data, p->len, p->len))
+			continue;
+		kept++;
 		if (c->writing && ok &&
-		    pcap_write(&c->pcap, &ts, pkts[i]->data, pkts[i]->len) < 0)
+		    cap_writer_write(&c->pcap, &ts, p->data, p->len) < 0)
 			ok = false;
 		if (c->o.verify)
-			classify(c, pkts[i]);
+			classify(c, p);
 	}
 	nb_pkt_free_bulk(pkts, n);
-	c->captured += n;
+	c->filtered += n - kept;
+	c->captured += kept;
 	return ok;
 }
 
@@ -176,6 +250,8 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 	unsigned n = 0;
 
 	out[n++] = (struct app_counter){ "captured", c->captured };
+	if (c->filter.set)
+		out[n++] = (struct app_counter){ "filtered", c->filtered };
 	if (!c->o.verify)
 		return n;
 	out[n++] = (struct app_counter){ "valid", c->valid };
@@ -189,9 +265,9 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 
 static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 {
-	struct app_counter extra[8];
+	struct app_counter extra[9];
 
-	if (c->writing && pcap_flush(&c->pcap) < 0) {
+	if (c->writing && cap_writer_flush(&c->pcap) < 0) {
 		app_error("cannot write %s: %s", c->o.out, strerror(errno));
 		a->failed = true;
 	}
@@ -229,19 +305,28 @@ static bool verify_clean(const struct capture *c)
 
 int main(int argc, char **argv)
 {
-	static struct capture c; /* the sequence window is large */
+	static struct capture c = { .out_fd = -1 }; /* large sequence window */
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--duration SECONDS]"
-			    " [--socket PATH] [--json]",
+			    " [--expect N] [--nsec] [--snaplen N]"
+			    " [--duration SECONDS] [--socket PATH] [--json]"
+			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
-			" nicbox-pktgen's frames.\n\n"
+			" nicbox-pktgen's frames.\n"
+			"FILTER is a pcap-filter(7) expression (as for tcpdump;"
+			" several words are joined):\n"
+			"only matching frames are written, verified and"
+			" counted as captured.\n\n"
 			"  --dev DEV           the NIC to receive from (promiscuous)\n"
-			"  --out FILE          write a classic pcap file"
-			" (created before lockdown)\n"
+			"  --out FILE          write a classic pcap file (opened"
+			" before lockdown, emptied\n"
+			"                      once DEV is claimed); - for"
+			" standard output\n"
 			"  --nsec              nanosecond timestamps (default:"
 			" microseconds)\n"
+			"  --snaplen N         keep at most N bytes of each frame"
+			" (default 262144)\n"
 			"  --count N           stop after N frames\n"
 			"  --verify            check pktgen's sequence numbers and"
 			" payload; exit 3 if any\n"
@@ -254,19 +339,26 @@ int main(int argc, char **argv)
 		.options = capture_options,
 		.handle = handle_option,
 		.ctx = &c.o,
+		.args_name = "FILTER",
 	};
-	struct app_setup setup = { .promisc = true };
+	struct app_setup setup = { .promisc = true, .prepare = start_pcap,
+				   .prepare_ctx = &c };
 	struct app a;
 	int status = APP_EXIT_FAILURE;
 
 	app_parse(&cli, argc, argv);
 	check_options(&c.o);
+	if (!c.o.snaplen)
+		c.o.snaplen = CAP_DEFAULT_SNAPLEN;
+	compile_filter(&c, &cli);
 	seq_init(&c.seq, c.o.expect != 0, 0);
-	if (c.o.out && open_pcap(&c) < 0)
-		return APP_EXIT_FAILURE;
-	if (c.writing) {
-		setup.keep_fds = &c.pcap.fd;
+	if (c.o.out) {
+		if (open_out(&c) < 0)
+			return APP_EXIT_FAILURE;
+		setup.keep_fds = &c.out_fd;
 		setup.n_keep_fds = 1;
+	} else {
+		setup.prepare = NULL;
 	}
 	if (app_start(&a, &cli, &setup) == 0) {
 		run(&a, &c);
@@ -278,9 +370,12 @@ int main(int argc, char **argv)
 			status = APP_EXIT_OK;
 	}
 	app_finish(&a);
-	if (c.writing && pcap_writer_close(&c.pcap) < 0) {
+	if (c.writing && cap_writer_close(&c.pcap) < 0) {
 		app_error("cannot write %s: %s", c.o.out, strerror(errno));
 		status = APP_EXIT_FAILURE;
+	} else if (!c.writing && c.out_fd >= 0) {
+		close(c.out_fd);
 	}
+	cap_filter_free(&c.filter);
 	return status;
 }

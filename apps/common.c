@@ -37,6 +37,7 @@ static const struct option common_options[] = {
 	{ "json", no_argument, NULL, APP_OPT_JSON },
 	{ "dev", required_argument, NULL, APP_OPT_DEV },
 	{ "help", no_argument, NULL, APP_OPT_HELP },
+	{ "version", no_argument, NULL, APP_OPT_VERSION },
 };
 
 /* "prog: message" on stderr, without the newline. */
@@ -114,7 +115,8 @@ static void print_usage(const struct app_cli *cli)
 	       "  --duration SECONDS  stop after this long (default: until"
 	       " SIGINT/SIGTERM)\n"
 	       "  --json              one JSON object per stats line\n"
-	       "  -h, --help          print this help and exit\n\n"
+	       "  -h, --help          print this help and exit\n"
+	       "  --version           print the version and exit\n\n"
 	       "DEV is a PCI address (0000:03:00.0) or an interface name"
 	       " (eth1).\n"
 	       "Exit status: 0 success, 1 failure (helper, device, file),"
@@ -182,6 +184,9 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 		case APP_OPT_HELP:
 			print_usage(cli);
 			exit(APP_EXIT_OK);
+		case APP_OPT_VERSION:
+			printf("%s (nicbox) %s\n", cli->prog, NICBOX_VERSION);
+			exit(APP_EXIT_OK);
 		case ':':
 			app_usage_error("%s needs a value", argv[optind - 1]);
 		case '?':
@@ -198,8 +203,10 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 			cli->handle(cli->ctx, opt, optarg);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && !cli->args_name)
 		app_usage_error("unexpected argument '%s'", argv[optind]);
+	cli->args = argv + optind;
+	cli->n_args = argc - optind;
 	if (cli->n_devs < cli->n_devs_required) {
 		if (cli->n_devs_required == 1)
 			app_usage_error("missing --dev DEV");

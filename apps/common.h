@@ -36,6 +36,7 @@ enum {
 	APP_OPT_JSON,
 	APP_OPT_DEV,
 	APP_OPT_HELP,
+	APP_OPT_VERSION,
 	APP_OPT_APP_FIRST,
 };
 
@@ -49,6 +50,8 @@ struct app_cli {
 	const struct option *options;
 	void (*handle)(void *ctx, int opt, const char *arg);
 	void *ctx;
+	/* Non-NULL: words after the options are allowed (shown as this). */
+	const char *args_name;
 
 	/* Parsed. */
 	const char *socket; /* NULL: $NICBOX_SOCKET, then the default */
@@ -56,11 +59,14 @@ struct app_cli {
 	bool json;
 	const char *devs[APP_MAX_PORTS];
 	unsigned n_devs;
+	char **args; /* the words after the options (args_name) */
+	int n_args;
 };
 
 /*
  * Parse argv. Usage errors print "prog: reason" and a hint and exit with
- * APP_EXIT_USAGE; --help prints the usage and exits 0. Nothing else runs
+ * APP_EXIT_USAGE; --help prints the usage, --version the version, and
+ * both exit 0. Nothing else runs
  * before parsing is complete, so a bad command line claims nothing.
  */
 void app_parse(struct app_cli *cli, int argc, char **argv);

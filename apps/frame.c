@@ -14,6 +14,7 @@ void frame_default_addrs(struct frame_addrs *a, const uint8_t src_mac[6])
 	memcpy(a->src_mac, src_mac, 6);
 	a->src_ip = 0x0a000001; /* 10.0.0.1 */
 	a->dst_ip = 0x0a000002; /* 10.0.0.2 */
+	a->udp_port = FRAME_UDP_PORT;
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -84,8 +85,8 @@ void frame_build_headers(uint8_t *buf, uint32_t size,
 	put_be16(ip + 10, frame_inet_checksum(ip, FRAME_IP_LEN));
 
 	/* UDP (RFC 768): checksum 0 means "not computed" over IPv4 */
-	put_be16(udp, FRAME_UDP_PORT);
-	put_be16(udp + 2, FRAME_UDP_PORT);
+	put_be16(udp, a->udp_port);
+	put_be16(udp + 2, a->udp_port);
 	put_be16(udp + 4, (uint16_t)(ip_len - FRAME_IP_LEN));
 	put_be16(udp + 6, 0);
 

@@ -20,7 +20,7 @@
 
 #define FRAME_MIN_SIZE 60    /* Ethernet minimum without FCS */
 #define FRAME_MAX_SIZE 1514  /* standard MTU 1500 + 14-byte header */
-#define FRAME_UDP_PORT 42424 /* source and destination port */
+#define FRAME_UDP_PORT 42424 /* default source and destination port */
 #define FRAME_MAGIC 0x4e425047u /* "NBPG" */
 #define FRAME_ETH_LEN 14
 #define FRAME_IP_LEN 20
@@ -34,9 +34,13 @@ struct frame_addrs {
 	uint8_t src_mac[6];
 	uint32_t src_ip; /* host byte order */
 	uint32_t dst_ip;
+	uint16_t udp_port; /* source and destination */
 };
 
-/* The addresses pktgen uses when the user gives none: 10.0.0.1 -> 10.0.0.2. */
+/*
+ * The addresses pktgen uses when the user gives none: 10.0.0.1 -> 10.0.0.2,
+ * UDP port FRAME_UDP_PORT.
+ */
 void frame_default_addrs(struct frame_addrs *a, const uint8_t src_mac[6]);
 
 /*
@@ -58,7 +62,8 @@ uint16_t frame_inet_checksum(const void *data, uint32_t len);
 
 enum frame_verdict {
 	FRAME_OK,      /* a pktgen frame, intact; *seq is set */
-	FRAME_FOREIGN, /* not a pktgen frame (other protocol, port or magic) */
+	FRAME_FOREIGN, /* not a pktgen frame (other protocol, port or magic);
+			frames sent with pktgen --port are foreign too */
 	FRAME_CORRUPT, /* a pktgen frame with a bad checksum, length or pattern */
 };
 

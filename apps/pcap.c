@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pcap.c - buffered classic pcap writer (host byte order, as libpcap does). */
+/* pcap.c - nicbox-capture's pcap writer and filter on top of libpcap. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,107 +7,143 @@
 
 #include "pcap.h"
 
-struct pcap_file_header {
-	uint32_t magic;
-	uint16_t version_major;
-	uint16_t version_minor;
-	int32_t thiszone;  /* always 0 */
-	uint32_t sigfigs;  /* always 0 */
-	uint32_t snaplen;
-	uint32_t linktype;
-};
-
-struct pcap_record_header {
-	uint32_t ts_sec;
-	uint32_t ts_frac; /* microseconds or nanoseconds, by the magic */
-	uint32_t incl_len;
-	uint32_t orig_len;
-};
-
-_Static_assert(sizeof(struct pcap_file_header) == PCAP_FILE_HEADER_LEN,
-	       "pcap file header layout");
-_Static_assert(sizeof(struct pcap_record_header) == PCAP_RECORD_HEADER_LEN,
-	       "pcap record header layout");
-
-int pcap_writer_init(struct pcap_writer *w, int fd, bool nsec,
-		     uint32_t snaplen, size_t buf_size)
+char *cap_filter_join(int n, char *const *words)
 {
-	struct pcap_file_header fh = {
-		.magic = nsec ? PCAP_MAGIC_NSEC : PCAP_MAGIC_USEC,
-		.version_major = 2,
-		.version_minor = 4,
-		.snaplen = snaplen,
-		.linktype = PCAP_LINKTYPE_ETHERNET,
-	};
+	size_t len = 1;
+	char *out, *p;
 
-	if (fd < 0 || snaplen == 0 ||
-	    buf_size < PCAP_FILE_HEADER_LEN + PCAP_RECORD_HEADER_LEN + snaplen) {
-		errno = EINVAL;
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(words[i]);
+
+		if (i)
+			*p++ = ' ';
+		memcpy(p, words[i], l);
+		p += l;
+	}
+	*p = '\0';
+	return out;
+}
+
+int cap_filter_compile(struct cap_filter *f, const char *expr,
+		       uint32_t snaplen, char *err, size_t err_len)
+{
+	pcap_t *p;
+	int ret = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (expr[0] == '\0')
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	if (!p) {
+		snprintf(err, err_len, "cannot set up libpcap: out of memory");
 		return -1;
 	}
+	if (pcap_compile(p, &f->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, err_len, "bad filter '%s': %s", expr,
+			 pcap_geterr(p));
+		ret = -1;
+	} else {
+		f->set = true;
+	}
+	pcap_close(p);
+	return ret;
+}
+
+bool cap_filter_match(const struct cap_filter *f, const uint8_t *data,
+		      uint32_t len, uint32_t caplen)
+{
+	struct pcap_pkthdr h = { .caplen = caplen, .len = len };
+
+	return !f->set || pcap_offline_filter(&f->prog, &h, data) != 0;
+}
+
+void cap_filter_free(struct cap_filter *f)
+{
+	if (f->set)
+		pcap_freecode(&f->prog);
+	f->set = false;
+}
+
+int cap_writer_open(struct cap_writer *w, int fd, bool nsec, uint32_t snaplen,
+		    size_t buf_size, char *err, size_t err_len)
+{
 	memset(w, 0, sizeof(*w));
-	w->buf = malloc(buf_size);
-	if (!w->buf)
-		return -1;
-	w->fd = fd;
-	w->nsec = nsec;
 	w->snaplen = snaplen;
-	w->cap = buf_size;
-	memcpy(w->buf, &fh, sizeof(fh));
-	w->used = sizeof(fh);
-	return 0;
-}
-
-int pcap_flush(struct pcap_writer *w)
-{
-	size_t done = 0;
-
-	while (done < w->used) {
-		ssize_t n = write(w->fd, w->buf + done, w->used - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
+	w->nsec = nsec;
+	w->buf = malloc(buf_size);
+	w->dead = pcap_open_dead_with_tstamp_precision(
+		DLT_EN10MB, (int)snaplen,
+		nsec ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+	if (w->buf && w->dead)
+		w->fp = fdopen(fd, "w");
+	/* Our buffer: glibc would fstat(2) and malloc on the first write. */
+	if (!w->fp || setvbuf(w->fp, w->buf, _IOFBF, buf_size) != 0) {
+		snprintf(err, err_len, "cannot set up the pcap writer: %s",
+			 strerror(errno));
+		goto fail;
 	}
-	w->used = 0;
+	w->dumper = pcap_dump_fopen(w->dead, w->fp);
+	if (!w->dumper) {
+		snprintf(err, err_len, "cannot set up the pcap writer: %s",
+			 pcap_geterr(w->dead));
+		goto fail;
+	}
 	return 0;
+fail:
+	if (w->fp)
+		fclose(w->fp);
+	else
+		close(fd);
+	if (w->dead)
+		pcap_close(w->dead);
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+	return -1;
 }
 
-int pcap_write(struct pcap_writer *w, const struct timespec *ts,
-	       const uint8_t *data, uint32_t len)
+int cap_writer_write(struct cap_writer *w, const struct timespec *ts,
+		     const uint8_t *data, uint32_t len)
 {
-	uint32_t incl = len < w->snaplen ? len : w->snaplen;
-	struct pcap_record_header rh = {
-		.ts_sec = (uint32_t)ts->tv_sec,
-		.ts_frac = (uint32_t)(w->nsec ? ts->tv_nsec : ts->tv_nsec / 1000),
-		.incl_len = incl,
-		.orig_len = len,
+	struct pcap_pkthdr h = {
+		.ts.tv_sec = ts->tv_sec,
+		/* With nanosecond precision libpcap reads tv_usec as ns. */
+		.ts.tv_usec = w->nsec ? ts->tv_nsec : ts->tv_nsec / 1000,
+		.caplen = len < w->snaplen ? len : w->snaplen,
+		.len = len,
 	};
 
-	if (w->cap - w->used < sizeof(rh) + incl && pcap_flush(w) < 0)
+	/* pcap_dump does not report errors; the stream remembers them. */
+	pcap_dump((u_char *)w->dumper, &h, data);
+	if (ferror(w->fp))
 		return -1;
-	memcpy(w->buf + w->used, &rh, sizeof(rh));
-	memcpy(w->buf + w->used + sizeof(rh), data, incl);
-	w->used += sizeof(rh) + incl;
 	w->records++;
 	return 0;
 }
 
-int pcap_writer_close(struct pcap_writer *w)
+int cap_writer_flush(struct cap_writer *w)
 {
-	int ret = pcap_flush(w);
+	return pcap_dump_flush(w->dumper) < 0 || ferror(w->fp) ? -1 : 0;
+}
+
+int cap_writer_close(struct cap_writer *w)
+{
+	int ret = cap_writer_flush(w);
 	int saved = errno;
 
-	if (close(w->fd) < 0 && ret == 0) {
+	/* pcap_dump_close is fclose: a failed final write shows there. */
+	if (fclose(w->fp) != 0 && ret == 0) {
 		ret = -1;
 		saved = errno;
 	}
+	pcap_close(w->dead);
 	free(w->buf);
-	w->buf = NULL;
-	w->fd = -1;
+	memset(w, 0, sizeof(*w));
 	errno = saved;
 	return ret;
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pcap.h - a classic libpcap file writer (the format tshark and wireshark
- * read; https://www.tcpdump.org/manpages/pcap-savefile.5.html), buffered
- * so the receive path makes one write() per buffer, not per packet.
- * All memory is allocated at open: nothing allocates after lockdown.
+ * pcap.h - nicbox-capture's pcap output and capture filter, through
+ * libpcap: the writer is libpcap's dumper on a "dead" DLT_EN10MB handle,
+ * the filter is compiled by pcap_compile and run by pcap_offline_filter.
+ *
+ * Everything that needs a system call other than write(2) happens in the
+ * *_open/compile calls, which run before lockdown: the writer's FILE gets
+ * our own buffer (no fstat, no allocation on first use), and the filter is
+ * pure BPF interpretation. After lockdown cap_writer_write and
+ * cap_writer_flush only write(2); cap_writer_close also close(2)s.
  */
 #ifndef NB_APPS_PCAP_H
 #define NB_APPS_PCAP_H
@@ -11,41 +16,69 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
-#define PCAP_MAGIC_USEC 0xa1b2c3d4u
-#define PCAP_MAGIC_NSEC 0xa1b23c4du
-#define PCAP_LINKTYPE_ETHERNET 1
-#define PCAP_FILE_HEADER_LEN 24
-#define PCAP_RECORD_HEADER_LEN 16
-#define PCAP_DEFAULT_SNAPLEN 65535
+#include <pcap/pcap.h>
 
-struct pcap_writer {
-	int fd;
-	bool nsec;        /* nanosecond timestamps (else microseconds) */
-	uint32_t snaplen; /* longer packets are cut to this many bytes */
-	uint8_t *buf;
-	size_t used;
-	size_t cap;
+/* tcpdump's default and libpcap's largest: frames are never cut. */
+#define CAP_DEFAULT_SNAPLEN 262144u
+#define CAP_MAX_SNAPLEN 262144u
+/* Enough for "bad filter '...': " and libpcap's message. */
+#define CAP_ERR_LEN (PCAP_ERRBUF_SIZE + 64)
+
+struct cap_filter {
+	struct bpf_program prog;
+	bool set; /* false: every frame matches */
+};
+
+/*
+ * The filter words of a command line joined by single spaces, as tcpdump
+ * joins them ("udp" "port" "53" -> "udp port 53"). Returns a malloc'd
+ * string (free it), or NULL with errno ENOMEM; n == 0 gives "".
+ */
+char *cap_filter_join(int n, char *const *words);
+
+/*
+ * Compile `expr` for Ethernet frames of at most `snaplen` bytes. An empty
+ * expression matches everything. Returns 0, or -1 with "bad filter 'EXPR':
+ * libpcap's reason" in err.
+ */
+int cap_filter_compile(struct cap_filter *f, const char *expr,
+		       uint32_t snaplen, char *err, size_t err_len);
+
+/* Does a frame of `len` bytes, `caplen` of them at `data`, match? */
+bool cap_filter_match(const struct cap_filter *f, const uint8_t *data,
+		      uint32_t len, uint32_t caplen);
+
+void cap_filter_free(struct cap_filter *f);
+
+struct cap_writer {
+	pcap_t *dead;           /* DLT_EN10MB, snaplen, timestamp precision */
+	pcap_dumper_t *dumper;
+	FILE *fp;
+	char *buf;              /* fp's buffer: one write(2) per buf_size */
+	uint32_t snaplen;       /* longer frames are cut to this many bytes */
+	bool nsec;
 	uint64_t records;
 };
 
 /*
- * Take over `fd` (open for writing, positioned at the start) and queue the
- * file header. `buf_size` must hold at least one full record. Returns 0, or
- * -1 with errno (EINVAL, ENOMEM).
+ * Take over `fd` (open for writing, positioned where the file starts) and
+ * queue the pcap file header (nanosecond timestamps when `nsec`). Returns
+ * 0, or -1 with the reason in err; fd is closed either way on failure.
  */
-int pcap_writer_init(struct pcap_writer *w, int fd, bool nsec,
-		     uint32_t snaplen, size_t buf_size);
+int cap_writer_open(struct cap_writer *w, int fd, bool nsec, uint32_t snaplen,
+		    size_t buf_size, char *err, size_t err_len);
 
-/* Append one packet captured at `ts` (CLOCK_REALTIME). 0, or -1 + errno. */
-int pcap_write(struct pcap_writer *w, const struct timespec *ts,
-	       const uint8_t *data, uint32_t len);
+/* Append one frame captured at `ts` (CLOCK_REALTIME). 0, or -1 + errno. */
+int cap_writer_write(struct cap_writer *w, const struct timespec *ts,
+		     const uint8_t *data, uint32_t len);
 
 /* Write out what is buffered. 0, or -1 with errno. */
-int pcap_flush(struct pcap_writer *w);
+int cap_writer_flush(struct cap_writer *w);
 
-/* Flush, close the fd and free. Returns the flush's result. */
-int pcap_writer_close(struct pcap_writer *w);
+/* Flush, close the file and free. 0, or -1 with errno. */
+int cap_writer_close(struct cap_writer *w);
 
 #endif /* NB_APPS_PCAP_H */

@@ -28,12 +28,14 @@ enum {
 	OPT_SIZE = APP_OPT_APP_FIRST,
 	OPT_RATE,
 	OPT_COUNT,
+	OPT_PORT,
 };
 
 static const struct option pktgen_options[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "port", required_argument, NULL, OPT_PORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -41,6 +43,7 @@ struct pktgen_opts {
 	uint32_t size;
 	uint64_t rate;  /* frames per second; 0: as fast as the ring takes */
 	uint64_t count; /* 0: until --duration or a signal */
+	uint16_t port;  /* UDP source and destination port */
 };
 
 static void handle_option(void *ctx, int opt, const char *arg)
@@ -57,6 +60,9 @@ static void handle_option(void *ctx, int opt, const char *arg)
 		break;
 	case OPT_COUNT:
 		o->count = app_parse_u64("--count", arg, 1, MAX_COUNT);
+		break;
+	case OPT_PORT:
+		o->port = (uint16_t)app_parse_u64("--port", arg, 1, 65535);
 		break;
 	}
 }
@@ -81,6 +87,7 @@ static int prepare_tx_buffers(struct app *a, void *ctx)
 		return -1;
 	}
 	frame_default_addrs(&addrs, mac);
+	addrs.udp_port = o->port;
 	got = nb_pkt_alloc_bulk(a->tx_mp, all, n);
 	for (uint32_t i = 0; i < got; i++)
 		frame_build_headers(all[i]->data, o->size, &addrs);
@@ -195,11 +202,12 @@ static void run(struct app *a, const struct pktgen_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct pktgen_opts o = { .size = FRAME_MIN_SIZE };
+	struct pktgen_opts o = { .size = FRAME_MIN_SIZE,
+				  .port = FRAME_UDP_PORT };
 	struct app_cli cli = {
 		.prog = "nicbox-pktgen",
 		.synopsis = "--dev DEV [--size BYTES] [--rate PPS] [--count N]"
-			    " [--duration SECONDS] [--socket PATH] [--json]",
+			    " [--port PORT] [--duration SECONDS] [--socket PATH] [--json]",
 		.help = "Send numbered UDP test frames from DEV.\n\n"
 			"  --dev DEV           the NIC to send from\n"
 			"  --size BYTES        frame length without FCS, 60..1514"
@@ -207,7 +215,11 @@ int main(int argc, char **argv)
 			"  --rate PPS          frames per second (default: as fast"
 			" as the device takes them)\n"
 			"  --count N           stop after N frames (default: no"
-			" limit)\n",
+			" limit)\n"
+			"  --port PORT         UDP source and destination port"
+			" (default 42424; capture\n"
+			"                      --verify counts other ports as"
+			" foreign)\n",
 		.n_devs_required = 1,
 		.options = pktgen_options,
 		.handle = handle_option,

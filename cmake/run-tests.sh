@@ -51,7 +51,7 @@ suite() {
 # -V so the cmocka summaries ("[  PASSED  ] N test(s).") are shown.
 suite unit+model build-asan build-asan -LE 'vm|fuzz' -V
 suite fuzz build-fuzz build-fuzz -L fuzz --output-on-failure
-suite vm build build-release -L vm --output-on-failure
+suite vm build build-testbed -L vm --output-on-failure
 
 if [ "$failed" -eq 0 ]; then
 	echo "make test: PASSED:$summary"

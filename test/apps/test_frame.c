@@ -15,6 +15,7 @@ static const struct frame_addrs addrs = {
 	.src_mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	.src_ip = 0x0a000001,
 	.dst_ip = 0x0a000002,
+	.udp_port = FRAME_UDP_PORT,
 };
 
 static uint8_t frame[FRAME_MAX_SIZE + 8];

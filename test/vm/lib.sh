@@ -34,9 +34,10 @@ nb_as_user() {
 
 # nb_helper_start POLICYFILE: start nicbox-helper as root in the background
 # and wait until its socket exists. Output goes to $NB_HELPER_LOG if set,
-# else into the check's own log.
+# else into the check's own log. $NB_HELPER picks another binary (an
+# installed one) than the build tree's.
 nb_helper_start() {
-  local policy=$1 helper=$NB_BUILD/privhelper/nicbox-helper
+  local policy=$1 helper=${NB_HELPER:-$NB_BUILD/privhelper/nicbox-helper}
   if [[ -n $NB_HELPER_PID ]]; then
     echo "nb_helper_start: a helper is already running (pid $NB_HELPER_PID)"
     return 1
