@@ -33,7 +33,8 @@
 	(VNET_REQUIRED_FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MAC) |           \
 	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |                                \
-	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
+	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |                           \
+	 VIRTIO_BIT(VIRTIO_F_ORDER_PLATFORM))
 
 /* 5.1.6.5: struct virtio_net_ctrl, read-only part then the ack byte. */
 #define VNET_CTRL_CMD_LEN 3  /* class, command, one data byte */
