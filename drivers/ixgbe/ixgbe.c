@@ -14,6 +14,7 @@
 
 #include "ixgbe.h"
 #include "nb_mmio.h"
+#include "nb_pci_ids.h"
 
 #define IXGBE_MAX_QUEUES 16
 #define IXGBE_DEFAULT_RING_SIZE 512
@@ -93,22 +94,12 @@ static int wait_reg(struct ixgbe_dev *d, uint32_t reg, uint32_t mask,
 	}
 }
 
+/* core/nb_pci_ids.h: 82599 SFP+ parts only, the table the helper checks. */
 static bool ixgbe_match(uint16_t vendor_id, uint16_t device_id)
 {
-	static const uint16_t ids[] = {
-		IXGBE_DEV_82599_KX4,     IXGBE_DEV_82599_SFP,
-		IXGBE_DEV_82599_SFP_EM,  IXGBE_DEV_82599_SFP_SF2,
-		IXGBE_DEV_82599_T3_LOM,  IXGBE_DEV_82599EN_SFP,
-		IXGBE_DEV_X540T,         IXGBE_DEV_X540T1,
-		IXGBE_DEV_X550T,         IXGBE_DEV_X550T1,
-	};
+	const char *driver = nb_pci_driver_for(vendor_id, device_id);
 
-	if (vendor_id != IXGBE_VENDOR_INTEL)
-		return false;
-	for (size_t i = 0; i < NB_ARRAY_SIZE(ids); i++)
-		if (ids[i] == device_id)
-			return true;
-	return false;
+	return driver != NULL && strcmp(driver, "ixgbe") == 0;
 }
 
 /* 4.6.3.1: mask every interrupt; this driver polls. */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "nb_mmio.h"
+#include "nb_pci_ids.h"
 #include "virtio_pci.h"
 #include "virtio_rxtx.h"
 
@@ -448,10 +449,12 @@ static int vnet_open(struct nb_pci *pci, struct nb_pool *dma,
 	return 0;
 }
 
+/* core/nb_pci_ids.h: the table the helper also checks. */
 static bool vnet_match(uint16_t vendor_id, uint16_t device_id)
 {
-	return vendor_id == VIRTIO_PCI_VENDOR &&
-	       device_id == VIRTIO_PCI_DEVICE_NET;
+	const char *driver = nb_pci_driver_for(vendor_id, device_id);
+
+	return driver != NULL && strcmp(driver, "virtio-net") == 0;
 }
 
 const struct nb_driver nb_driver_virtio = {
