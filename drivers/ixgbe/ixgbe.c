@@ -28,6 +28,7 @@
 /* 4.6.3.2: software waits at least 10 ms after a reset completes. */
 #define IXGBE_POST_RESET_MS 10
 #define IXGBE_MASTER_TIMEOUT_MS 100  /* SU 2.1 clarification 9 */
+#define IXGBE_FLUSH_US 20            /* ... and its buffer flush */
 #define IXGBE_SECRX_TIMEOUT_MS 40    /* SECRXSTAT.SECRX_RDY */
 #define IXGBE_LASER_ON_MS 100        /* SFP+ TX_DISABLE deassert to light */
 #define IXGBE_I2C_HALF_US 5          /* 100 kHz: 5 us per clock half */
@@ -128,6 +129,8 @@ static void disable_interrupts(struct ixgbe_dev *d)
  * then wait for STATUS.GIO master enable to clear; the status bit can
  * stay set (link down, flow control), and then the Specification Update
  * asks for two resets with more than 1 us between them: *double_reset.
+ * Then its flush: MAC loopback on (nothing leaves the port), internal
+ * buffers cleared for 20 us, loopback off.
  */
 static void stop_master(struct ixgbe_dev *d, bool *double_reset)
 {
@@ -141,6 +144,12 @@ static void stop_master(struct ixgbe_dev *d, bool *double_reset)
 	*double_reset = wait_reg(d, IXGBE_STATUS, IXGBE_STATUS_GIO_MASTER_EN, 0,
 				 IXGBE_MASTER_TIMEOUT_MS,
 				 "master disable (STATUS.GIO master enable clear)") < 0;
+	set_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_LPBK);              /* 8.2.3.22.8 */
+	set_bits(d, IXGBE_GCR_EXT, IXGBE_GCR_EXT_BUFFERS_CLEAR);   /* 8.2.3.3 */
+	rd(d, IXGBE_STATUS);
+	sleep_us(IXGBE_FLUSH_US);
+	clear_bits(d, IXGBE_GCR_EXT, IXGBE_GCR_EXT_BUFFERS_CLEAR);
+	clear_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_LPBK);
 }
 
 /* 4.6.3.2: global reset, then wait for the NVM and DMA to come up. */

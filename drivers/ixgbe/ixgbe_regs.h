@@ -37,6 +37,10 @@
 #define IXGBE_EEC 0x10010           /* 8.2.3.2.1 EEPROM/Flash Control */
 #define IXGBE_EEC_ARD (1u << 9)     /* EEPROM auto-read done */
 
+/* ---- PCIe (8.2.3.3) ---------------------------------------------------- */
+#define IXGBE_GCR_EXT 0x11050       /* 8.2.3.3 PCIe Control Extended */
+#define IXGBE_GCR_EXT_BUFFERS_CLEAR (1u << 30) /* flush internal buffers */
+
 /* ---- Interrupts (8.2.3.5) ---------------------------------------------- */
 #define IXGBE_EIMC 0x00888          /* 8.2.3.5.4 Extended Interrupt Mask Clear */
 #define IXGBE_EIMC_ALL 0x7FFFFFFFu  /* bits 30:0; bit 31 reserved */
@@ -85,6 +89,7 @@
 #define IXGBE_HLREG0_TXCRCEN (1u << 0)
 #define IXGBE_HLREG0_RXCRCSTRP (1u << 1)
 #define IXGBE_HLREG0_TXPADEN (1u << 10)
+#define IXGBE_HLREG0_LPBK (1u << 15)          /* MAC loopback */
 #define IXGBE_AUTOC 0x042A0         /* 8.2.3.22.19 Auto-Negotiation Control */
 #define IXGBE_AUTOC_AN_RESTART (1u << 12)
 #define IXGBE_AUTOC_LMS_MASK (7u << 13)      /* link mode select */
