@@ -384,12 +384,13 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 			   "RDRXCTL.DMAIDONE were read as set");
 	switch (off) {
 	case M_CTRL:
-		if (v & M_CTRL_GIO_DIS)
+		if ((v & M_CTRL_GIO_DIS) && misbehaviour(m) != IXGBE_MODEL_MASTER_STUCK)
 			reg_clear(m, M_STATUS, M_STATUS_GIO_MASTER);
 		if ((v & (M_CTRL_RST | M_CTRL_LRST)) && !(before & (M_CTRL_RST | M_CTRL_LRST))) {
 			if (bus_master(m) && (reg_get(m, M_STATUS) & M_STATUS_GIO_MASTER))
 				violate(m, "R1 (4.6.3.2, SU clarification 9): CTRL.RST with bus "
 					   "mastering on and no master disable");
+			m->reset_at_us = now_us(); /* the thread may look before it resets */
 			m->in_reset = true;
 			__atomic_store_n(&m->reset_req, 1, __ATOMIC_RELEASE);
 		}
@@ -455,7 +456,8 @@ static bool emulate_control(struct ixgbe_model *m)
 		reg_or(m, M_RDRXCTL, M_RDRXCTL_DMAIDONE);
 	}
 	/* STATUS.GIO master enable: requests may be pending while mastering. */
-	if (bus_master(m) && !(reg_get(m, M_CTRL) & M_CTRL_GIO_DIS))
+	if ((bus_master(m) && !(reg_get(m, M_CTRL) & M_CTRL_GIO_DIS)) ||
+	    misbehaviour(m) == IXGBE_MODEL_MASTER_STUCK)
 		reg_or(m, M_STATUS, M_STATUS_GIO_MASTER);
 	else
 		reg_clear(m, M_STATUS, M_STATUS_GIO_MASTER);
@@ -734,12 +736,14 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 		wb_len = 0;
 	else if (mb == IXGBE_MODEL_RX_ERROR_BIT)
 		status |= M_RXD_RXE;
-	rx_write_back(last, wb_len, status);
-	publish_head(m, M_RDH(0), m->rx_head);
-	/* 8.2.3.23: octet counters include the 4 CRC bytes the MAC stripped. */
+	/* Counted before the write-back, so a driver that has the frame
+	 * also finds it counted. 8.2.3.23: octets include the 4 CRC bytes
+	 * the MAC stripped. */
 	stat_add(m, M_GPRC);
 	octets_add(m, &m->gorc, m->gorch_latched, M_GORCL, M_GORCH, len + 4);
 	count(&m->counts.frames_delivered);
+	rx_write_back(last, wb_len, status);
+	publish_head(m, M_RDH(0), m->rx_head);
 }
 
 static void set_dd(uint8_t *ring, uint32_t i)
@@ -759,10 +763,10 @@ static bool transmit_one(struct ixgbe_model *m, uint8_t *d)
 		count(&m->counts.dma_refused);
 		return cmd & M_TXD_RS;
 	}
-	deliver(m->peer, frame, len);
-	stat_add(m, M_GPTC);
+	stat_add(m, M_GPTC); /* counted before the far end can see it */
 	octets_add(m, &m->gotc, m->gotch_latched, M_GOTCL, M_GOTCH, len + 4);
 	count(&m->counts.frames_sent);
+	deliver(m->peer, frame, len);
 	return cmd & M_TXD_RS;
 }
 

@@ -41,6 +41,9 @@ enum ixgbe_model_misbehaviour {
 					 first of each transmit pass */
 	IXGBE_MODEL_TX_EARLY_DD,      /* DD on the free slot at TDT, not yet
 					 posted */
+	IXGBE_MODEL_MASTER_STUCK,     /* STATUS.GIO master enable never clears
+					 (SU clarification 9: link down, flow
+					 control) */
 };
 
 /* The SFP+ module in the cage (SFF-8472 contents) and what the far end runs. */
