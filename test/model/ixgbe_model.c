@@ -304,7 +304,9 @@ static void i2c_step(struct ixgbe_model *m, bool scl, bool sda)
 /* Power-on / reset state of the registers the model and driver use. */
 static void load_defaults(struct ixgbe_model *m)
 {
-	memset(m->bar, 0, MODEL_BAR0_LEN);
+	/* All but CTRL (offset 0): a driver polling CTRL.RST must not see it
+	 * clear while the rest is being reset. */
+	memset(m->bar + 1, 0, MODEL_BAR0_LEN - 4);
 	m->bar[M_RAL0 / 4] = 0x00000002u; /* 02:00:00:00 */
 	m->bar[M_RAH0 / 4] = M_RAH_AV | ((uint32_t)m->mac_last << 8);
 	m->bar[M_AUTOC / 4] = M_AUTOC_LMS_10G_SERIAL;
@@ -386,7 +388,7 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 {
 	uint32_t v = reg_get(m, off);
 
-	if (off != M_CTRL && m->in_reset)
+	if (off != M_CTRL && __atomic_load_n(&m->in_reset, __ATOMIC_ACQUIRE))
 		violate(m, "R2 (4.6.3.2): register written while the reset runs");
 	else if (needs_init_done(off) && !(m->ard_seen && m->dmaidone_seen))
 		violate(m, "R2 (4.6.3.2): rx/tx/MAC setup written before EEC.ARD and "
@@ -400,7 +402,7 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 				violate(m, "R1 (4.6.3.2, SU clarification 9): CTRL.RST with bus "
 					   "mastering on and no master disable");
 			m->reset_at_us = now_us(); /* the thread may look before it resets */
-			m->in_reset = true;
+			__atomic_store_n(&m->in_reset, true, __ATOMIC_RELEASE);
 			__atomic_store_n(&m->reset_req, 1, __ATOMIC_RELEASE);
 		}
 		break;
@@ -444,8 +446,8 @@ static bool emulate_control(struct ixgbe_model *m)
 
 	if (__atomic_exchange_n(&m->reset_req, 0, __ATOMIC_ACQ_REL)) {
 		stats_lock(m);
-		load_defaults(m);
 		reg_set(m, M_CTRL, M_CTRL_RST); /* still running */
+		load_defaults(m);
 		stats_unlock(m);
 		m->reset_at_us = now;
 		count(&m->counts.resets);
@@ -453,8 +455,8 @@ static bool emulate_control(struct ixgbe_model *m)
 	}
 	if (m->in_reset) {
 		if (now >= m->reset_at_us + RESET_US && reg_get(m, M_CTRL) & M_CTRL_RST) {
-			reg_set(m, M_CTRL, 0);
-			m->in_reset = false;
+			__atomic_store_n(&m->in_reset, false, __ATOMIC_RELEASE);
+			reg_set(m, M_CTRL, 0); /* only now may the driver go on */
 		}
 	} else if (!(reg_get(m, M_EEC) & M_EEC_ARD) && m->reset_at_us &&
 		   now >= m->reset_at_us + RESET_US + ARD_US) {
