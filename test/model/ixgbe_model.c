@@ -70,6 +70,7 @@
 #define ARD_US 2000    /* then EEPROM auto-read done */
 #define DMA_US 500     /* then DMA init done */
 #define LINK_US 1000   /* AN restart to link up */
+#define MISSED_US 5000 /* a write the trap did not report, after this long */
 #define X86_TF 0x100   /* EFLAGS trap flag: single step */
 #define PF_WRITE 0x2   /* page-fault error code: write access */
 
@@ -115,6 +116,7 @@ struct ixgbe_model {
 	/* Reset and link, set by the trap handler, run by the thread. */
 	int reset_req;              /* atomic */
 	uint64_t reset_at_us, link_at_us;
+	uint64_t missed_rst_us, missed_an_us; /* safety net, see emulate_control */
 	bool in_reset, ard_seen, dmaidone_seen, secrx_rdy_seen;
 	uint32_t link_lms;          /* atomic: LMS of the last AN restart + 1 */
 	/* Device-internal state, owned by one thread each (see top). */
@@ -383,6 +385,21 @@ static void rx_enable_checks(struct ixgbe_model *m)
 		violate(m, "R3 (8.2.3.8.8): HLREG0.RXCRCSTRP and RDRXCTL.CRCSTRIP disagree");
 }
 
+static void start_reset(struct ixgbe_model *m)
+{
+	m->reset_at_us = now_us(); /* the thread may look before it resets */
+	__atomic_store_n(&m->in_reset, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->reset_req, 1, __ATOMIC_RELEASE);
+}
+
+static void an_restart(struct ixgbe_model *m, uint32_t autoc)
+{
+	reg_set(m, M_AUTOC, autoc & ~M_AUTOC_AN_RESTART); /* self-clearing */
+	reg_clear(m, M_LINKS, M_LINKS_UP);
+	m->link_at_us = now_us() + LINK_US;
+	__atomic_store_n(&m->link_lms, (autoc & M_AUTOC_LMS) + 1, __ATOMIC_RELEASE);
+}
+
 /* A driver write to a trapped register, seen right after it happened. */
 static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 {
@@ -401,21 +418,15 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 			if (bus_master(m) && (reg_get(m, M_STATUS) & M_STATUS_GIO_MASTER))
 				violate(m, "R1 (4.6.3.2, SU clarification 9): CTRL.RST with bus "
 					   "mastering on and no master disable");
-			m->reset_at_us = now_us(); /* the thread may look before it resets */
-			__atomic_store_n(&m->in_reset, true, __ATOMIC_RELEASE);
-			__atomic_store_n(&m->reset_req, 1, __ATOMIC_RELEASE);
+			start_reset(m);
 		}
 		break;
 	case M_I2CCTL:
 		i2c_step(m, v & M_I2C_CLK_OUT, v & M_I2C_DATA_OUT);
 		break;
 	case M_AUTOC:
-		if (v & M_AUTOC_AN_RESTART) {
-			reg_set(m, M_AUTOC, v & ~M_AUTOC_AN_RESTART); /* self-clearing */
-			reg_clear(m, M_LINKS, M_LINKS_UP);
-			m->link_at_us = now_us() + LINK_US;
-			__atomic_store_n(&m->link_lms, (v & M_AUTOC_LMS) + 1, __ATOMIC_RELEASE);
-		}
+		if (v & M_AUTOC_AN_RESTART)
+			an_restart(m, v);
 		break;
 	case M_SECRXCTRL:
 		if (v & M_SECRXCTRL_RX_DIS)
@@ -444,6 +455,30 @@ static bool emulate_control(struct ixgbe_model *m)
 	uint64_t now = now_us();
 	uint32_t lms = __atomic_load_n(&m->link_lms, __ATOMIC_ACQUIRE);
 
+	/* Safety net: a reset or AN restart the trap did not report (seen
+	 * once on a heavily loaded machine, cause not found) still acts, as
+	 * on hardware; counted in missed_traps. */
+	if (!__atomic_load_n(&m->in_reset, __ATOMIC_ACQUIRE) &&
+	    (reg_get(m, M_CTRL) & (M_CTRL_RST | M_CTRL_LRST))) {
+		if (!m->missed_rst_us) {
+			m->missed_rst_us = now; /* the trap may still be on its way */
+		} else if (now > m->missed_rst_us + MISSED_US) {
+			count(&m->counts.missed_traps);
+			start_reset(m);
+		}
+	} else {
+		m->missed_rst_us = 0;
+	}
+	if (reg_get(m, M_AUTOC) & M_AUTOC_AN_RESTART) {
+		if (!m->missed_an_us) {
+			m->missed_an_us = now;
+		} else if (now > m->missed_an_us + MISSED_US) {
+			count(&m->counts.missed_traps);
+			an_restart(m, reg_get(m, M_AUTOC));
+		}
+	} else {
+		m->missed_an_us = 0;
+	}
 	if (__atomic_exchange_n(&m->reset_req, 0, __ATOMIC_ACQ_REL)) {
 		stats_lock(m);
 		reg_set(m, M_CTRL, M_CTRL_RST); /* still running */
@@ -1068,6 +1103,7 @@ void ixgbe_model_counts(const struct ixgbe_model *m,
 		__atomic_load_n(&m->counts.frames_delivered, __ATOMIC_RELAXED);
 	out->dma_refused = __atomic_load_n(&m->counts.dma_refused, __ATOMIC_RELAXED);
 	out->resets = __atomic_load_n(&m->counts.resets, __ATOMIC_RELAXED);
+	out->missed_traps = __atomic_load_n(&m->counts.missed_traps, __ATOMIC_RELAXED);
 }
 
 bool ixgbe_model_pci_open(const struct ixgbe_model *m)

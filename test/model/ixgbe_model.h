@@ -63,6 +63,7 @@ struct ixgbe_model_counts {
 	uint64_t frames_delivered; /* frames written into a receive ring */
 	uint64_t dma_refused;      /* IOVAs outside the pool, bad ring setup */
 	uint64_t resets;
+	uint64_t missed_traps; /* resets/AN restarts found by polling instead */
 };
 
 /* One model in loopback: what it transmits, it receives. */

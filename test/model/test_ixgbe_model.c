@@ -88,9 +88,16 @@ static void rig_setup(struct rig *r, int n_devs)
 /* Close everything and check that every buffer came home. */
 static void rig_teardown(struct rig *r)
 {
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
+		struct ixgbe_model_counts mc;
+
 		if (ixgbe_model_violation(r->model[i]))
 			fail_msg("model %d: %s", i, ixgbe_model_violation(r->model[i]));
+		ixgbe_model_counts(r->model[i], &mc);
+		if (mc.missed_traps)
+			print_message("model %d: %llu writes found by polling, not by the trap\n",
+				      i, (unsigned long long)mc.missed_traps);
+	}
 	for (int i = 0; i < r->n; i++) {
 		nb_dev_close(r->dev[i]);
 		assert_false(ixgbe_model_pci_open(r->model[i]));
