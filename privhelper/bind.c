@@ -12,8 +12,9 @@
 
 #include "helper.h"
 
-#define PCI "/sys/bus/pci"
-#define IOMMU_GROUPS "/sys/kernel/iommu_groups"
+#define PCI NBH_SYSFS "/bus/pci"
+#define IOMMU_GROUPS NBH_SYSFS "/kernel/iommu_groups"
+#define NET NBH_SYSFS "/class/net"
 /* A path in one static buffer: use each result before the next call. */
 __attribute__((format(printf, 1, 2))) static const char *sysp(const char *fmt, ...)
 {
@@ -90,7 +91,7 @@ static int netdev_bdf(const char *ifname, char bdf[NBP_BDF_LEN])
 	int rc = -1;
 
 	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
-	    !realpath(sysp("/sys/class/net/%s", ifname), real))
+	    !realpath(sysp(NET "/%s", ifname), real))
 		return -1;
 	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
@@ -125,7 +126,7 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	nic->vendor_id = (uint16_t)strtoul(buf, NULL, 16);
 	sysfs_read(sysp(PCI "/devices/%s/device", nic->bdf), buf, sizeof(buf));
 	nic->device_id = (uint16_t)strtoul(buf, NULL, 16);
-	find_entry("/sys/class/net", is_netdev_of, nic);
+	find_entry(NET, is_netdev_of, nic);
 	link_name(sysp(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
 	nic->group = buf[0] ? atoi(buf) : -1;
 	return 0;
@@ -321,7 +322,7 @@ void nbh_nic_restore(struct nbh_nic *nic)
 	}
 	if (nic->link_was_up && !nic->keep_vfio) {
 		nic->ifname[0] = '\0';
-		if (!find_entry("/sys/class/net", is_netdev_of, nic) ||
+		if (!find_entry(NET, is_netdev_of, nic) ||
 		    nbh_nic_netdev(nic, true, true) < 0)
 			nbh_log("%s: could not bring its netdev back up", nic->bdf);
 	}

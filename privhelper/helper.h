@@ -19,9 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../core/nb_pci_ids.h" /* which NICs a nicbox driver runs; header only */
 #include "proto.h"
 
+#ifndef NBH_SYSFS /* the test build points both at a fake tree */
+#define NBH_SYSFS "/sys"
 #define NBH_RUN_DIR "/run/nicbox"
+#endif
 #define NBH_DEFAULT_POLICY "/etc/nicbox/nicbox.conf"
 #define NBH_IFNAME_LEN 16 /* IFNAMSIZ */
 

@@ -51,6 +51,10 @@ static int on_claim(struct session *s, struct exchange *x)
 		return nbh_fail(EACCES, "policy %s lets uid %u claim no device %s%s%s",
 				s->policy->file, (unsigned)s->who.uid, nic->bdf,
 				nic->ifname[0] ? " / " : "", nic->ifname);
+	if (!nb_pci_driver_for(nic->vendor_id, nic->device_id)) /* before any change */
+		return nbh_fail(ENODEV, "%s (%04x:%04x) is a NIC no nicbox driver supports "
+				"(nicbox-helper status lists the ones that are); left untouched",
+				nic->bdf, nic->vendor_id, nic->device_id);
 	if (nic->group < 0)
 		return nbh_fail(ENXIO, "no IOMMU group for %s (is /sys/kernel/iommu_groups "
 				"empty?): turn the IOMMU on with intel_iommu=on (Intel) or "

@@ -11,21 +11,21 @@ int nbh_status(const char *policy_file, const char *socket_path)
 	struct dirent **list;
 	char err[512];
 	bool have_policy = nbh_policy_load(policy_file, &policy, err, sizeof(err)) == 0;
-	int n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
+	int n = scandir(NBH_SYSFS "/bus/pci/devices", &list, NULL, alphasort);
 
 	who.n_groups = n_groups > 0 ? (unsigned)n_groups : 0;
 	if (!have_policy)
 		fprintf(stderr, "policy: %s (claimable shown as '?')\n", err);
 	printf("helper socket %s: %s\n", socket_path, access(socket_path, F_OK) ? "absent" : "present");
 	if (n < 0)
-		fprintf(stderr, "/sys/bus/pci/devices: %s\n", strerror(errno));
+		fprintf(stderr, NBH_SYSFS "/bus/pci/devices: %s\n", strerror(errno));
 	else
-		printf("%-13s %-10s %-12s %-6s %-9s %s\n", "PCI", "IFACE", "DRIVER", "GROUP",
-		       "CLAIMABLE", "HOLDER");
+		printf("%-13s %-10s %-12s %-11s %-6s %-9s %s\n", "PCI", "IFACE", "DRIVER",
+		       "NICBOX", "GROUP", "CLAIMABLE", "HOLDER");
 	for (int i = 0; i < n; i++) {
 		struct nbh_nic nic;
 		char drv[64], holder[64], group[16] = "-";
-		const char *claim = "?";
+		const char *claim = "?", *runs;
 
 		if (nbh_nic_resolve(list[i]->d_name, &nic) == 0) { /* else: not a NIC */
 			nbh_nic_driver(nic.bdf, drv, sizeof(drv));
@@ -34,8 +34,10 @@ int nbh_status(const char *policy_file, const char *socket_path)
 				claim = nbh_policy_match(&policy, &who, &nic) ? "yes" : "no";
 			if (nic.group >= 0)
 				snprintf(group, sizeof(group), "%d", nic.group);
-			printf("%-13s %-10s %-12s %-6s %-9s %s\n", nic.bdf, nic.ifname[0] ? nic.ifname : "-",
-			       drv[0] ? drv : "-", group, claim, holder[0] ? holder : "-");
+			runs = nb_pci_driver_for(nic.vendor_id, nic.device_id);
+			printf("%-13s %-10s %-12s %-11s %-6s %-9s %s\n", nic.bdf,
+			       nic.ifname[0] ? nic.ifname : "-", drv[0] ? drv : "-",
+			       runs ? runs : "none", group, claim, holder[0] ? holder : "-");
 		}
 		free(list[i]);
 	}

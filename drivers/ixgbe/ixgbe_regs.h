@@ -2,8 +2,8 @@
 /*
  * ixgbe_regs.h - the 82599 registers, bits and descriptor layouts this driver
  * uses, written from the Intel 82599 10 GbE Controller Datasheet (rev. 3.3).
- * Section numbers refer to that datasheet; X540 and X550 keep these offsets
- * for everything used here.
+ * Section numbers refer to that datasheet; "SU" is the 82599 Specification
+ * Update (rev. 3.8), "SFF-8472" the SFP+ module memory map.
  */
 #ifndef IXGBE_REGS_H
 #define IXGBE_REGS_H
@@ -15,16 +15,31 @@
 
 /* ---- General control (8.2.3.1) ---------------------------------------- */
 #define IXGBE_CTRL 0x00000          /* 8.2.3.1.1 Device Control */
+#define IXGBE_CTRL_GIO_DIS (1u << 2) /* PCIe master disable */
 #define IXGBE_CTRL_LRST (1u << 3)   /* link reset */
 #define IXGBE_CTRL_RST (1u << 26)   /* device reset, self-clearing */
 #define IXGBE_CTRL_RST_MASK (IXGBE_CTRL_LRST | IXGBE_CTRL_RST)
 #define IXGBE_STATUS 0x00008        /* 8.2.3.1.2 Device Status */
+#define IXGBE_STATUS_GIO_MASTER_EN (1u << 19) /* master requests pending */
 #define IXGBE_CTRL_EXT 0x00018      /* 8.2.3.1.3 Extended Device Control */
 #define IXGBE_CTRL_EXT_NS_DIS (1u << 16) /* no-snoop disable */
+#define IXGBE_ESDP 0x00020          /* 8.2.3.1.4 Extended SDP Control */
+#define IXGBE_ESDP_SDP3 (1u << 3)   /* SFP+ TX_DISABLE: 1 = laser off */
+#define IXGBE_ESDP_SDP5 (1u << 5)   /* SFP+ rate select: 1 = 10 Gb/s */
+#define IXGBE_ESDP_SDP5_DIR (1u << 13) /* SDP5 is an output */
+#define IXGBE_I2CCTL 0x00028        /* 8.2.3.1 I2C Control (bit-banged) */
+#define IXGBE_I2CCTL_CLK_IN (1u << 0)
+#define IXGBE_I2CCTL_CLK_OUT (1u << 1)
+#define IXGBE_I2CCTL_DATA_IN (1u << 2)
+#define IXGBE_I2CCTL_DATA_OUT (1u << 3)
 
 /* ---- EEPROM (8.2.3.2) -------------------------------------------------- */
 #define IXGBE_EEC 0x10010           /* 8.2.3.2.1 EEPROM/Flash Control */
 #define IXGBE_EEC_ARD (1u << 9)     /* EEPROM auto-read done */
+
+/* ---- PCIe (8.2.3.3) ---------------------------------------------------- */
+#define IXGBE_GCR_EXT 0x11050       /* 8.2.3.3 PCIe Control Extended */
+#define IXGBE_GCR_EXT_BUFFERS_CLEAR (1u << 30) /* flush internal buffers */
 
 /* ---- Interrupts (8.2.3.5) ---------------------------------------------- */
 #define IXGBE_EIMC 0x00888          /* 8.2.3.5.4 Extended Interrupt Mask Clear */
@@ -35,7 +50,8 @@
 #define IXGBE_RDBAH(n) (0x01004u + 0x40u * (n))  /* 8.2.3.8.2 */
 #define IXGBE_RDLEN(n) (0x01008u + 0x40u * (n))  /* 8.2.3.8.3 */
 #define IXGBE_DCA_RXCTRL(n) (0x0100Cu + 0x40u * (n)) /* 8.2.3.11.1 */
-#define IXGBE_DCA_RXCTRL_DESC_RRO (1u << 12) /* relaxed ordering of write-back */
+#define IXGBE_DCA_RXCTRL_DATA_WRO (1u << 13) /* rx data write relaxed order */
+#define IXGBE_DCA_RXCTRL_HEAD_WRO (1u << 15) /* rx header write relaxed order */
 #define IXGBE_RDH(n) (0x01010u + 0x40u * (n))    /* 8.2.3.8.4 */
 #define IXGBE_SRRCTL(n) (0x01014u + 0x40u * (n)) /* 8.2.3.8.7 */
 #define IXGBE_SRRCTL_BSIZEPKT_MASK 0x1Fu         /* packet buffer, 1 KiB units */
@@ -51,6 +67,10 @@
 #define IXGBE_RDRXCTL_DMAIDONE (1u << 3) /* DMA init done */
 #define IXGBE_RXCTRL 0x03000        /* 8.2.3.8.10 Receive Control */
 #define IXGBE_RXCTRL_RXEN (1u << 0)
+#define IXGBE_SECRXCTRL 0x08D00    /* 8.2.3.12 Security Rx Control */
+#define IXGBE_SECRXCTRL_RX_DIS (1u << 1)
+#define IXGBE_SECRXSTAT 0x08D04    /* 8.2.3.12 Security Rx Status */
+#define IXGBE_SECRXSTAT_RDY (1u << 0) /* rx security path is empty */
 #define IXGBE_RXPBSIZE(n) (0x03C00u + 4u * (n)) /* 8.2.3.8.9, n < 8 */
 #define IXGBE_RXPBSIZE_128KB 0x00020000u        /* size field in bits 19:10 */
 #define IXGBE_PACKET_BUFFERS 8
@@ -69,12 +89,16 @@
 #define IXGBE_HLREG0_TXCRCEN (1u << 0)
 #define IXGBE_HLREG0_RXCRCSTRP (1u << 1)
 #define IXGBE_HLREG0_TXPADEN (1u << 10)
+#define IXGBE_HLREG0_LPBK (1u << 15)          /* MAC loopback */
 #define IXGBE_AUTOC 0x042A0         /* 8.2.3.22.19 Auto-Negotiation Control */
 #define IXGBE_AUTOC_AN_RESTART (1u << 12)
 #define IXGBE_AUTOC_LMS_MASK (7u << 13)      /* link mode select */
+#define IXGBE_AUTOC_LMS_1G_NO_AN (0u << 13)
 #define IXGBE_AUTOC_LMS_10G_SERIAL (3u << 13)
-#define IXGBE_AUTOC_10G_PMA_PMD_MASK (3u << 7)
-#define IXGBE_AUTOC_10G_XAUI (0u << 7)
+#define IXGBE_AUTOC_1G_PMA_PMD (1u << 9)     /* 0 = 1000BASE-BX/SFI */
+#define IXGBE_AUTOC2 0x042A8        /* 8.2.3.22.21 Auto-Negotiation Control 2 */
+#define IXGBE_AUTOC2_10G_PMA_PMD_MASK (3u << 16)
+#define IXGBE_AUTOC2_10G_SFI (2u << 16)      /* 10G serial PMA/PMD: SFI */
 #define IXGBE_LINKS 0x042A4         /* 8.2.3.22.20 Link Status */
 #define IXGBE_LINKS_UP (1u << 30)
 #define IXGBE_LINKS_SPEED_MASK (3u << 28)
@@ -98,6 +122,8 @@
 #define IXGBE_TXDCTL_WTHRESH(v) ((uint32_t)(v) << 16)
 #define IXGBE_TXDCTL_THRESH_MASK (0x7Fu | (0x7Fu << 8) | (0x7Fu << 16))
 #define IXGBE_TXDCTL_ENABLE (1u << 25)
+#define IXGBE_DCA_TXCTRL(n) (0x0600Cu + 0x40u * (n)) /* 8.2.3.11.2 */
+#define IXGBE_DCA_TXCTRL_DESC_WRO (1u << 11) /* tx write-back relaxed order */
 #define IXGBE_TXPBSIZE(n) (0x0CC00u + 4u * (n))  /* 8.2.3.9.13, n < 8 */
 #define IXGBE_TXPBSIZE_40KB 0x0000A000u          /* size field in bits 19:10 */
 #define IXGBE_RTTDCS 0x04900        /* 8.2.3.10.2 DCB Tx Descriptor Plane Control */
@@ -171,17 +197,15 @@ _Static_assert(sizeof(union ixgbe_tx_desc) == 16, "7.2.3: 16-byte descriptor");
 #define IXGBE_RING_ALIGN 128u
 #define IXGBE_MAX_RING_SIZE 4096u /* we keep rings a power of two, <= 4096 */
 
-/* PCI ids (vendor 0x8086) this driver drives. */
-#define IXGBE_VENDOR_INTEL 0x8086
-#define IXGBE_DEV_82599_KX4 0x10F7
-#define IXGBE_DEV_82599_SFP 0x10FB
-#define IXGBE_DEV_82599_SFP_EM 0x1507
-#define IXGBE_DEV_82599_SFP_SF2 0x154D
-#define IXGBE_DEV_82599_T3_LOM 0x151C
-#define IXGBE_DEV_82599EN_SFP 0x1557
-#define IXGBE_DEV_X540T 0x1528
-#define IXGBE_DEV_X540T1 0x1560
-#define IXGBE_DEV_X550T 0x1563
-#define IXGBE_DEV_X550T1 0x15D1
+/* ---- SFP+ module EEPROM, I2C address A0h (SFF-8472, 4) ------------------ */
+#define SFP_I2C_ADDR 0xA0
+#define SFP_IDENTIFIER 0           /* 03h: SFP/SFP+ */
+#define SFP_ID_SFP 0x03
+#define SFP_10G_CODES 3            /* bit 4 10GBASE-SR, 5 -LR, 6 -LRM */
+#define SFP_10G_ANY (7u << 4)
+#define SFP_1G_CODES 6             /* bit 0 1000BASE-SX, 1 -LX, 2 -CX, 3 -T */
+#define SFP_1G_ANY 0x0Fu
+#define SFP_CABLE_TECH 8           /* bit 2 passive, 3 active direct attach */
+#define SFP_CABLE_DA (3u << 2)
 
 #endif /* IXGBE_REGS_H */

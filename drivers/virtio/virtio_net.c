@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "nb_mmio.h"
+#include "nb_pci_ids.h"
 #include "virtio_pci.h"
 #include "virtio_rxtx.h"
 
@@ -33,7 +34,8 @@
 	(VNET_REQUIRED_FEATURES | VIRTIO_BIT(VIRTIO_NET_F_MAC) |           \
 	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |                                \
-	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
+	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |                           \
+	 VIRTIO_BIT(VIRTIO_F_ORDER_PLATFORM))
 
 /* 5.1.6.5: struct virtio_net_ctrl, read-only part then the ack byte. */
 #define VNET_CTRL_CMD_LEN 3  /* class, command, one data byte */
@@ -447,10 +449,12 @@ static int vnet_open(struct nb_pci *pci, struct nb_pool *dma,
 	return 0;
 }
 
+/* core/nb_pci_ids.h: the table the helper also checks. */
 static bool vnet_match(uint16_t vendor_id, uint16_t device_id)
 {
-	return vendor_id == VIRTIO_PCI_VENDOR &&
-	       device_id == VIRTIO_PCI_DEVICE_NET;
+	const char *driver = nb_pci_driver_for(vendor_id, device_id);
+
+	return driver != NULL && strcmp(driver, "virtio-net") == 0;
 }
 
 const struct nb_driver nb_driver_virtio = {

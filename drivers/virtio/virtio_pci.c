@@ -94,12 +94,17 @@ static int find_capabilities(struct virtio_pci *vp)
 		size_t need = VIRTIO_PCI_CAP_SIZE;
 
 		ptr &= 0xfc; /* PCI 3.0, 6.7: low two bits reserved */
-		if (ptr < PCI_CFG_HEADER_LEN || ptr + need > PCI_CFG_STD_LEN)
+		/* PCI 3.0, 6.7: only the ID and next pointer are common to
+		 * every capability; a short one (PM, 8 bytes) may end at 0xFF. */
+		if (ptr < PCI_CFG_HEADER_LEN)
 			return nb_fail(EIO, "%s: capability pointer 0x%x out "
 				       "of range", pci->name, ptr);
-		if (pci->ops->cfg_read(pci, ptr, cap, need) < 0)
+		if (pci->ops->cfg_read(pci, ptr, cap, 2) < 0)
 			return -1;
 		if (cap[VIRTIO_PCI_CAP_VNDR] == PCI_CAP_ID_VNDR) {
+			/* 4.1.4: cap_vndr, cap_next, cap_len, cfg_type. */
+			if (pci->ops->cfg_read(pci, ptr, cap, 4) < 0)
+				return -1;
 			switch (cap[VIRTIO_PCI_CAP_CFG_TYPE]) {
 			case VIRTIO_PCI_CAP_COMMON_CFG: r = &vp->common; break;
 			case VIRTIO_PCI_CAP_NOTIFY_CFG:
@@ -110,8 +115,7 @@ static int find_capabilities(struct virtio_pci *vp)
 			case VIRTIO_PCI_CAP_DEVICE_CFG: r = &vp->device; break;
 			}
 		}
-		/* 4.1.4: a bar of 6-255 is reserved: ignore that cap. */
-		if (r && r->va == NULL && cap[VIRTIO_PCI_CAP_BAR] < PCI_NUM_BARS) {
+		if (r && r->va == NULL) {
 			if (cap[VIRTIO_PCI_CAP_LEN] < need ||
 			    ptr + need > PCI_CFG_STD_LEN)
 				return nb_fail(EIO, "%s: virtio %s capability "
@@ -119,12 +123,16 @@ static int find_capabilities(struct virtio_pci *vp)
 					       pci->name,
 					       cap_name(cap[VIRTIO_PCI_CAP_CFG_TYPE]),
 					       ptr, cap[VIRTIO_PCI_CAP_LEN], need);
-			if (pci->ops->cfg_read(pci, ptr, cap, need) < 0 ||
-			    map_region(vp, cap, r) < 0)
+			if (pci->ops->cfg_read(pci, ptr, cap, need) < 0)
 				return -1;
-			if (r == &vp->notify)
-				vp->notify_off_multiplier =
-					le32_at(cap + VIRTIO_PCI_NOTIFY_CAP_MULT);
+			/* 4.1.4: a bar of 6-255 is reserved: ignore that cap. */
+			if (cap[VIRTIO_PCI_CAP_BAR] < PCI_NUM_BARS) {
+				if (map_region(vp, cap, r) < 0)
+					return -1;
+				if (r == &vp->notify)
+					vp->notify_off_multiplier =
+						le32_at(cap + VIRTIO_PCI_NOTIFY_CAP_MULT);
+			}
 		}
 		ptr = cap[VIRTIO_PCI_CAP_NEXT];
 	}

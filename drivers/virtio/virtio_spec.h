@@ -25,6 +25,7 @@
 #define VIRTIO_F_ACCESS_PLATFORM 33
 #define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
+#define VIRTIO_F_ORDER_PLATFORM 36
 
 /* 5.1.3 Network device feature bits. */
 #define VIRTIO_NET_F_MAC 5

@@ -10,13 +10,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
 
 #include "ixgbe_model.h"
+#include "ixgbe_model_regs.h"
 #include "nb_internal.h"
+#include "nb_mmio.h"
 
 #define POOL_BYTES (32u << 20)
 #define FAKE_IOVA 0x40000000ull
@@ -85,6 +88,16 @@ static void rig_setup(struct rig *r, int n_devs)
 /* Close everything and check that every buffer came home. */
 static void rig_teardown(struct rig *r)
 {
+	for (int i = 0; i < r->n; i++) {
+		struct ixgbe_model_counts mc;
+
+		if (ixgbe_model_violation(r->model[i]))
+			fail_msg("model %d: %s", i, ixgbe_model_violation(r->model[i]));
+		ixgbe_model_counts(r->model[i], &mc);
+		if (mc.missed_traps)
+			print_message("model %d: %llu writes found by polling, not by the trap\n",
+				      i, (unsigned long long)mc.missed_traps);
+	}
 	for (int i = 0; i < r->n; i++) {
 		nb_dev_close(r->dev[i]);
 		assert_false(ixgbe_model_pci_open(r->model[i]));
@@ -236,6 +249,11 @@ static void test_bad_conf(void **state)
 	conf.rx_ring_size = 0;
 	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
 	assert_non_null(strstr(nb_last_error(), "rx_mempool"));
+	/* No RSS and one mempool: more than one queue is refused. */
+	conf.rx_queues = 2;
+	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
+	assert_int_equal(errno, ENOTSUP);
+	assert_non_null(strstr(nb_last_error(), "one queue per direction"));
 	ixgbe_model_destroy(m);
 	nb_pool_destroy(dma);
 }
@@ -260,9 +278,8 @@ static void test_loopback(void **state)
 	assert_int_equal(st.tx_bytes, (uint64_t)total * (FRAME_LEN + 4));
 	assert_int_equal(st.rx_bytes, (uint64_t)total * (FRAME_LEN + 4));
 	assert_int_equal(st.rx_missed + st.rx_errors + st.tx_errors + st.dev_faults, 0);
-	/* Clear-on-read, done by the model on our behalf (see model header):
-	 * a second read after more traffic adds only the new frames. */
-	ixgbe_model_clear_counters(r.model[0]);
+	/* The counters clear on read (the model traps the loads): a second
+	 * read after more traffic adds only the new frames. */
 	send_frames(r.dev[0], r.tx_mp, total, batch);
 	receive_frames(r.dev[0], total, batch);
 	assert_int_equal(nb_dev_stats(r.dev[0], &st), 0);
@@ -349,6 +366,10 @@ static void test_forward_pair(void **state)
  */
 typedef bool (*stats_pred)(const struct nb_stats *st, uint32_t n);
 
+/* Set: run_hostile() turns transmit write-back relaxed ordering back on
+ * after open, as a driver that left DCA_TXCTRL at its reset value would. */
+static bool tx_relaxed_ordering;
+
 static uint32_t run_hostile(struct rig *r, enum ixgbe_model_misbehaviour mb,
 			    uint32_t rounds, stats_pred done, bool keep_sending,
 			    struct nb_stats *st)
@@ -359,6 +380,12 @@ static uint32_t run_hostile(struct rig *r, enum ixgbe_model_misbehaviour mb,
 
 	rig_setup(r, 1);
 	ixgbe_model_set_misbehaviour(r->model[0], mb);
+	if (tx_relaxed_ordering) {
+		volatile uint8_t *bar = ixgbe_model_bar(r->model[0]);
+
+		nb_reg_write32(bar, M_DCA_TXCTRL(0),
+			       nb_reg_read32(bar, M_DCA_TXCTRL(0)) | M_DCA_TX_DESC_WRO);
+	}
 	for (uint32_t k = 0; k < rounds; k++) {
 		struct nb_pkt *tx[32];
 		uint32_t n = nb_pkt_alloc_bulk(r->tx_mp, tx, 32);
@@ -482,6 +509,212 @@ static void test_hostile_rx_error_bit(void **state)
 	expect_all_dropped(IXGBE_MODEL_RX_ERROR_BIT);
 }
 
+/* Relaxed ordering on (as after reset; the driver clears it): the model
+ * writes the last DD of a pass first, and the batch check stops the queue
+ * at once. With it off (every other test) DD bits land in ring order. */
+static void test_tx_relaxed_ordering_stops_queue(void **state)
+{
+	(void)state;
+	tx_relaxed_ordering = true;
+	expect_fault(IXGBE_MODEL_HONEST, 4, "done before an earlier one");
+	tx_relaxed_ordering = false;
+}
+
+/* Master disable never completes: the driver resets twice (SU
+ * clarification 9) and the device comes up. */
+static void test_master_stuck_double_reset(void **state)
+{
+	struct nb_pool *dma;
+	struct nb_mempool *mp;
+	struct ixgbe_model *m;
+	struct nb_dev *dev = NULL;
+	struct ixgbe_model_counts mc;
+	struct nb_dev_conf conf = { .link_wait_ms = WAIT_MS };
+	uint64_t deadline = now_ms() + WAIT_MS;
+
+	(void)state;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &dma), 0);
+	assert_int_equal(nb_mempool_create(dma, N_BUFS, BUF_SIZE, &mp), 0);
+	conf.rx_mempool = mp;
+	assert_int_equal(ixgbe_model_create(dma, &m), 0);
+	ixgbe_model_set_misbehaviour(m, IXGBE_MODEL_MASTER_STUCK);
+	while (!(nb_reg_read32(ixgbe_model_bar(m), M_STATUS) & M_STATUS_GIO_MASTER))
+		if (now_ms() > deadline)
+			fail_msg("STATUS.GIO master enable never set");
+	if (nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev) < 0)
+		fail_msg("open: %s", nb_last_error());
+	ixgbe_model_counts(m, &mc);
+	assert_int_equal(mc.resets, 2);
+	assert_null(ixgbe_model_violation(m));
+	nb_dev_close(dev);
+	ixgbe_model_destroy(m);
+	assert_int_equal(nb_mempool_available(mp), N_BUFS);
+	nb_mempool_destroy(mp);
+	nb_pool_destroy(dma);
+}
+
+/* ---- link: SFP+ module identification, speed, laser ---------------------- */
+
+static void expect_link(enum ixgbe_model_sfp sfp, uint32_t wait_ms, bool up,
+			uint32_t speed)
+{
+	struct rig r;
+	struct nb_link link;
+
+	memset(&r, 0, sizeof(r));
+	r.n = 1;
+	r.ring = RING;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &r.dma), 0);
+	assert_int_equal(nb_mempool_create(r.dma, N_BUFS, BUF_SIZE, &r.tx_mp), 0);
+	assert_int_equal(nb_mempool_create(r.dma, N_BUFS, BUF_SIZE, &r.rx_mp[0]), 0);
+	assert_int_equal(ixgbe_model_create(r.dma, &r.model[0]), 0);
+	ixgbe_model_set_sfp(r.model[0], sfp);
+	{
+		struct nb_dev_conf conf = { .rx_ring_size = RING, .tx_ring_size = RING,
+					    .rx_mempool = r.rx_mp[0], .link_wait_ms = wait_ms };
+
+		if (nb_dev_open_pci(ixgbe_model_pci(r.model[0]), r.dma, &conf, &r.dev[0]) < 0)
+			fail_msg("open: %s", nb_last_error());
+	}
+	assert_int_equal(nb_dev_link(r.dev[0], &link), 0);
+	assert_int_equal(link.up, up);
+	assert_int_equal(link.speed_mbps, speed);
+	if (up) { /* traffic flows at that speed too */
+		send_frames(r.dev[0], r.tx_mp, 0, 32);
+		receive_frames(r.dev[0], 0, 32);
+	}
+	rig_teardown(&r);
+}
+
+/* The module's EEPROM says 1000BASE-SX only: the driver sets 1 Gb/s. */
+static void test_link_1g_module(void **state)
+{
+	(void)state;
+	expect_link(IXGBE_MODEL_SFP_1G, WAIT_MS, true, 1000);
+}
+
+/* A dual-rate module whose far end runs 1 Gb/s: 10 Gb/s first, then 1. */
+static void test_link_multispeed_falls_back(void **state)
+{
+	(void)state;
+	expect_link(IXGBE_MODEL_SFP_DUAL_PEER_1G, 400, true, 1000);
+}
+
+/* An empty cage: open succeeds, the link stays down. */
+static void test_link_no_module(void **state)
+{
+	(void)state;
+	expect_link(IXGBE_MODEL_SFP_NONE, 200, false, 0);
+}
+
+/* ---- the model's init-order rules, broken on purpose --------------------- */
+
+static struct ixgbe_model *rule_model(struct nb_pool **dma)
+{
+	struct ixgbe_model *m;
+
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, dma), 0);
+	assert_int_equal(ixgbe_model_create(*dma, &m), 0);
+	return m;
+}
+
+static void expect_violation(struct ixgbe_model *m, struct nb_pool *dma, const char *rule)
+{
+	const char *v = ixgbe_model_violation(m);
+
+	if (v == NULL || strncmp(v, rule, strlen(rule)) != 0)
+		fail_msg("expected violation %s, model says %s", rule, v ? v : "none");
+	ixgbe_model_destroy(m);
+	nb_pool_destroy(dma);
+}
+
+static void bus_master_on(struct ixgbe_model *m)
+{
+	uint16_t cmd = 1u << 2;
+
+	assert_int_equal(ixgbe_model_pci(m)->ops->cfg_write(ixgbe_model_pci(m), 4, &cmd, 2), 0);
+}
+
+/* R1: reset with bus mastering on and no master disable first. */
+static void test_rule_reset_needs_master_disable(void **state)
+{
+	struct nb_pool *dma;
+	struct ixgbe_model *m = rule_model(&dma);
+	volatile uint8_t *bar = ixgbe_model_bar(m);
+	uint64_t deadline = now_ms() + WAIT_MS;
+
+	(void)state;
+	bus_master_on(m);
+	while (!(nb_reg_read32(bar, M_STATUS) & M_STATUS_GIO_MASTER))
+		if (now_ms() > deadline)
+			fail_msg("STATUS.GIO master enable never set");
+	nb_reg_write32(bar, M_CTRL, M_CTRL_RST);
+	expect_violation(m, dma, "R1");
+}
+
+/* R2: setup written while the reset runs. */
+static void test_rule_no_setup_during_reset(void **state)
+{
+	struct nb_pool *dma;
+	struct ixgbe_model *m = rule_model(&dma);
+	volatile uint8_t *bar = ixgbe_model_bar(m);
+
+	(void)state;
+	nb_reg_write32(bar, M_CTRL, M_CTRL_RST);
+	nb_reg_write32(bar, M_HLREG0, M_HLREG0_RXCRCSTRP);
+	expect_violation(m, dma, "R2");
+}
+
+/* R3: receive enabled (with the errata steps) before queue 0 exists. */
+static void test_rule_rx_enable_after_queue_setup(void **state)
+{
+	struct nb_pool *dma;
+	struct ixgbe_model *m = rule_model(&dma);
+	volatile uint8_t *bar = ixgbe_model_bar(m);
+
+	(void)state;
+	nb_reg_write32(bar, M_SECRXCTRL, M_SECRXCTRL_RX_DIS);
+	assert_true(nb_reg_read32(bar, M_SECRXSTAT) & M_SECRXSTAT_RDY);
+	nb_reg_write32(bar, M_RXCTRL, M_RXCTRL_RXEN);
+	expect_violation(m, dma, "R3");
+}
+
+/* R4: receive switched on a working device without the security block
+ * rx path off (the erratum): a fully set up queue, so only R4 applies. */
+static void test_rule_rx_enable_needs_secrx_off(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_setup(&r, 1);
+	{
+		volatile uint8_t *bar = ixgbe_model_bar(r.model[0]);
+
+		nb_reg_write32(bar, M_RXCTRL, 0);
+		assert_non_null(ixgbe_model_violation(r.model[0]));
+		assert_non_null(strstr(ixgbe_model_violation(r.model[0]), "R4"));
+	}
+	for (int i = 0; i < r.n; i++)
+		nb_dev_close(r.dev[i]);
+	ixgbe_model_destroy(r.model[0]);
+	nb_mempool_destroy(r.tx_mp);
+	nb_mempool_destroy(r.rx_mp[0]);
+	nb_pool_destroy(r.dma);
+}
+
+/* R5: a transmit queue enabled before DMATXCTL.TE. */
+static void test_rule_tx_enable_order(void **state)
+{
+	struct nb_pool *dma;
+	struct ixgbe_model *m = rule_model(&dma);
+	volatile uint8_t *bar = ixgbe_model_bar(m);
+
+	(void)state;
+	nb_reg_write32(bar, M_TXDCTL(0), M_TXDCTL_ENABLE);
+	nb_reg_write32(bar, M_DMATXCTL, M_DMATXCTL_TE);
+	expect_violation(m, dma, "R5");
+}
+
 /* The driver never reads RDH/TDH, so garbage there changes nothing. */
 static void test_hostile_corrupt_heads(void **state)
 {
@@ -515,7 +748,20 @@ int main(void)
 		cmocka_unit_test(test_hostile_corrupt_heads),
 		cmocka_unit_test(test_hostile_tx_out_of_order),
 		cmocka_unit_test(test_hostile_tx_early_dd),
+		cmocka_unit_test(test_tx_relaxed_ordering_stops_queue),
+		cmocka_unit_test(test_master_stuck_double_reset),
+		cmocka_unit_test(test_link_1g_module),
+		cmocka_unit_test(test_link_multispeed_falls_back),
+		cmocka_unit_test(test_link_no_module),
+		cmocka_unit_test(test_rule_reset_needs_master_disable),
+		cmocka_unit_test(test_rule_no_setup_during_reset),
+		cmocka_unit_test(test_rule_rx_enable_after_queue_setup),
+		cmocka_unit_test(test_rule_rx_enable_needs_secrx_off),
+		cmocka_unit_test(test_rule_tx_enable_order),
 	};
 
+	/* The driver-mutant ctests run one test (test/model/CMakeLists.txt). */
+	if (getenv("NB_TEST_FILTER") != NULL && *getenv("NB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("NB_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,6 +77,9 @@ static void write_policy(struct fixture *f, const char *text)
 	fclose(fp);
 }
 
+/* The helper binary start_helper() runs. */
+static const char *helper_path = NB_HELPER_PATH;
+
 /* Start the helper (directly or through systemd-socket-activate). */
 static void start_helper(struct fixture *f, bool activated)
 {
@@ -87,10 +90,10 @@ static void start_helper(struct fixture *f, bool activated)
 	if (f->helper == 0) {
 		if (activated)
 			execlp("systemd-socket-activate", "systemd-socket-activate",
-			       "--seqpacket", "-l", f->sock, NB_HELPER_PATH, "serve",
+			       "--seqpacket", "-l", f->sock, helper_path, "serve",
 			       "--policy", f->policy, (char *)NULL);
 		else
-			execl(NB_HELPER_PATH, "nicbox-helper", "serve", "--socket",
+			execl(helper_path, "nicbox-helper", "serve", "--socket",
 			      f->sock, "--policy", f->policy, (char *)NULL);
 		_exit(127);
 	}
@@ -217,6 +220,115 @@ static void test_claim_errors(void **state)
 	nb_session_close(s);
 }
 
+/* ---- the helper on a fake sysfs tree (NB_FAKESYS) ---------------------- */
+
+static void fake_write(const char *rel, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", NB_FAKESYS, rel);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void fake_read(const char *rel, char *buf, size_t len)
+{
+	char path[512];
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", NB_FAKESYS, rel);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, len - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+}
+
+/* A PCI network function bound to "fakedrv", in IOMMU group 7. */
+static void fake_nic(const char *bdf, const char *vendor, const char *device)
+{
+	char rel[256], target[512];
+
+	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s", NB_FAKESYS, bdf);
+	assert_int_equal(mkdir(rel, 0755), 0);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", bdf);
+	fake_write(rel, "0x020000\n");
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", bdf);
+	fake_write(rel, vendor);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", bdf);
+	fake_write(rel, device);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", bdf);
+	fake_write(rel, "(null)\n");
+	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s/driver", NB_FAKESYS, bdf);
+	snprintf(target, sizeof(target), "%s/sys/bus/pci/drivers/fakedrv", NB_FAKESYS);
+	assert_int_equal(symlink(target, rel), 0);
+	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s/iommu_group", NB_FAKESYS, bdf);
+	snprintf(target, sizeof(target), "%s/sys/kernel/iommu_groups/7", NB_FAKESYS);
+	assert_int_equal(symlink(target, rel), 0);
+}
+
+/*
+ * An 82540EM (8086:100e, e1000: no nicbox driver) is refused before the
+ * helper locks, unbinds or overrides anything; a virtio-net function in
+ * the same tree gets as far as the unbind, so the tree does see writes.
+ */
+static void test_unsupported_nic_refused_before_any_write(void **state)
+{
+	static const char *const dirs[] = {
+		"", "/sys", "/sys/bus", "/sys/bus/pci", "/sys/bus/pci/devices",
+		"/sys/bus/pci/drivers", "/sys/bus/pci/drivers/fakedrv",
+		"/sys/bus/pci/drivers/vfio-pci", "/run",
+	};
+	struct fixture *f = *state;
+	struct nb_session *s;
+	char buf[256], policy[128];
+
+	snprintf(buf, sizeof(buf), "rm -rf '%s'", NB_FAKESYS);
+	assert_int_equal(system(buf), 0);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", NB_FAKESYS, dirs[i]);
+		assert_int_equal(mkdir(buf, 0755), 0);
+	}
+	fake_write("sys/bus/pci/drivers/fakedrv/unbind", "");
+	fake_write("sys/bus/pci/drivers_probe", "");
+	fake_nic("0000:7f:00.0", "0x8086\n", "0x100e\n");
+	fake_nic("0000:7f:00.1", "0x1af4\n", "0x1041\n");
+	snprintf(policy, sizeof(policy), "allow user:%u id:8086:100e\nallow user:%u id:1af4:1041\n",
+		 (unsigned)getuid(), (unsigned)getuid());
+	write_policy(f, policy);
+	helper_path = NB_FAKESYS_HELPER;
+	start_helper(f, false);
+	helper_path = NB_HELPER_PATH;
+
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, "0000:7f:00.0"), -1);
+	assert_int_equal(errno, ENODEV);
+	if (!strstr(nb_last_error(), "8086:100e) is a NIC no nicbox driver supports"))
+		fail_msg("refusal \"%s\" does not name the reason", nb_last_error());
+	nb_session_close(s);
+	fake_read("sys/bus/pci/devices/0000:7f:00.0/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "(null)\n");
+	fake_read("sys/bus/pci/drivers/fakedrv/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	fake_read("sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	snprintf(buf, sizeof(buf), "%s/run/0000:7f:00.0.lock", NB_FAKESYS);
+	assert_false(exists(buf));
+
+	/* The supported function: the helper does write (unbind), then fails
+	 * because nothing binds it to vfio-pci in a fake tree. */
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, "0000:7f:00.1"), -1);
+	assert_non_null(strstr(nb_last_error(), "did not bind to vfio-pci"));
+	nb_session_close(s);
+	fake_read("sys/bus/pci/drivers/fakedrv/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:7f:00.1");
+}
+
 /* On a machine without an IOMMU the refusal names the kernel option. */
 static void test_claim_without_iommu_names_the_fix(void **state)
 {
@@ -310,6 +422,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_activation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_without_iommu_names_the_fix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_nic_refused_before_any_write, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_violations_end_the_session, setup, teardown),
 	};
 

@@ -369,6 +369,36 @@ static void test_skips_reserved_bar_and_survives_cycle(void **state)
 	close_dev(f, dev);
 }
 
+/* A power-management capability (8 bytes) at the very end of config
+ * space: only its ID and next pointer may be read. */
+static void test_short_cap_at_end_of_config_space(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev;
+
+	f->dev->cfg[0x80 + VIRTIO_PCI_CAP_NEXT] = 0xF8;
+	f->dev->cfg[0xF8] = 0x01; /* PCI PM 1.2, 3.2.1: capability ID 01h */
+	f->dev->cfg[0xF9] = 0x00;
+	dev = open_ok(f);
+	close_dev(f, dev);
+}
+
+/* A hardware device offers ORDER_PLATFORM; the driver takes it. */
+static void test_accepts_order_platform(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES | 1u << (VIRTIO_F_ORDER_PLATFORM - 32));
+	dev = open_ok(f);
+	/* The high half is written last. */
+	assert_int_equal(nb_reg_read32(common(f), VIRTIO_COMMON_GFSELECT), 1);
+	assert_true(nb_reg_read32(common(f), VIRTIO_COMMON_GF) &
+		    1u << (VIRTIO_F_ORDER_PLATFORM - 32));
+	close_dev(f, dev);
+}
+
 static void test_bad_configuration(void **state)
 {
 	struct fixture *f = *state;
@@ -470,6 +500,8 @@ int main(void)
 		T(test_refuses_doorbell_outside_notify),
 		T(test_refuses_missing_capability),
 		T(test_skips_reserved_bar_and_survives_cycle),
+		T(test_short_cap_at_end_of_config_space),
+		T(test_accepts_order_platform),
 		T(test_bad_configuration),
 		T(test_ring_size_choice),
 		T(test_ring_size_errors),

@@ -37,8 +37,8 @@ nb_check "$b has its netdev back" test -n "$(nic_ifname "$b")"
 nb_check "a client holds $a" start_holder holder "$a" 30
 nb_as_user "$NB_BUILD/privhelper/nicbox-helper" status --policy "$policy" >"$NB_OUT/status.txt" 2>&1
 cat "$NB_OUT/status.txt"
-nb_check "status shows $a on vfio-pci, claimable, held by uid $NB_UID" \
-  grep -Eq "^$a +- +vfio-pci +[0-9]+ +yes +uid=$NB_UID pid=" "$NB_OUT/status.txt"
+nb_check "status shows $a on vfio-pci, run by virtio-net, claimable, held by uid $NB_UID" \
+  grep -Eq "^$a +- +vfio-pci +virtio-net +[0-9]+ +yes +uid=$NB_UID pid=" "$NB_OUT/status.txt"
 nb_check "status shows ${nics[2]} not claimable" grep -Eq "^${nics[2]} .* no +-\$" "$NB_OUT/status.txt"
 stop_holder
 nb_check "$a restored after the holder ended" wait_restored "$a"
