@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../drivers/intel/adv_ring.h"
 #include "../../drivers/ixgbe/ixgbe_regs.h"
 #include "ixgbe_model.h"
 
@@ -138,7 +139,7 @@ static void *ring_va(struct ixgbe_model *m, uint32_t bal, uint32_t bah,
 	uint64_t iova = ((uint64_t)reg_get(m, bah) << 32) | reg_get(m, bal);
 	void *va;
 
-	if (len == 0 || len % IXGBE_RING_ALIGN != 0 || len > 16u * 8192u)
+	if (len == 0 || len % ADV_RING_ALIGN != 0 || len > 16u * 8192u)
 		return NULL;
 	va = nb_pool_iova_to_va(m->dma, iova, len);
 	if (va == NULL)
@@ -155,7 +156,7 @@ static void publish_head(struct ixgbe_model *m, uint32_t reg, uint32_t head)
 }
 
 /* 7.1.6.2: advanced receive write-back; status last, so DD covers it. */
-static void rx_write_back(volatile union ixgbe_rx_desc *d, uint16_t len,
+static void rx_write_back(volatile union adv_rx_desc *d, uint16_t len,
 			  uint32_t status)
 {
 	d->wb.info = 0;
@@ -170,12 +171,12 @@ static void rx_write_back(volatile union ixgbe_rx_desc *d, uint16_t len,
  * buffer. Returns the descriptor, or NULL when there is none (the frame is
  * missed) or its buffer lies outside the pool.
  */
-static volatile union ixgbe_rx_desc *rx_take(struct ixgbe_model *m,
-					     union ixgbe_rx_desc *ring,
+static volatile union adv_rx_desc *rx_take(struct ixgbe_model *m,
+					     union adv_rx_desc *ring,
 					     uint32_t size, const uint8_t *frame,
 					     uint32_t len, uint32_t buf_len)
 {
-	volatile union ixgbe_rx_desc *d;
+	volatile union adv_rx_desc *d;
 	uint32_t tail = reg_get(m, IXGBE_RDT(0));
 	uint64_t addr;
 	void *buf;
@@ -200,9 +201,9 @@ static volatile union ixgbe_rx_desc *rx_take(struct ixgbe_model *m,
 static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 {
 	enum ixgbe_model_misbehaviour mb = misbehaviour(m);
-	volatile union ixgbe_rx_desc *first, *last;
-	uint32_t size, buf_len, status = IXGBE_RXD_STAT_DD | IXGBE_RXD_STAT_EOP;
-	union ixgbe_rx_desc *ring;
+	volatile union adv_rx_desc *first, *last;
+	uint32_t size, buf_len, status = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP;
+	union adv_rx_desc *ring;
 	uint16_t wb_len = (uint16_t)len;
 
 	if (!(reg_get(m, IXGBE_RXDCTL(0)) & IXGBE_RXDCTL_ENABLE)) {
@@ -229,7 +230,7 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 		first = rx_take(m, ring, size, frame, half, buf_len);
 		if (first == NULL)
 			return;
-		rx_write_back(first, (uint16_t)half, IXGBE_RXD_STAT_DD);
+		rx_write_back(first, (uint16_t)half, ADV_RXD_STAT_DD);
 		frame += half;
 		len -= half;
 		wb_len = (uint16_t)len;
@@ -257,7 +258,7 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 static bool transmit_queue(struct ixgbe_model *m, unsigned q)
 {
 	enum ixgbe_model_misbehaviour mb = misbehaviour(m);
-	union ixgbe_tx_desc *ring;
+	union adv_tx_desc *ring;
 	uint32_t size, tail, head = m->tx_head[q];
 	bool first = true;
 
@@ -270,14 +271,14 @@ static bool transmit_queue(struct ixgbe_model *m, unsigned q)
 	if (ring == NULL || tail >= size || head >= size || head == tail)
 		return false;
 	while (head != tail) {
-		volatile union ixgbe_tx_desc *d = &ring[head];
+		volatile union adv_tx_desc *d = &ring[head];
 		uint64_t addr = d->read.buffer_addr;
 		uint32_t cmd = d->read.cmd_type_len;
 		uint32_t len = cmd & 0xFFFFu;
 		const uint8_t *frame = nb_pool_iova_to_va(m->dma, addr, len);
 
 		if (frame == NULL || len == 0 || len > MODEL_MAX_FRAME ||
-		    !(cmd & IXGBE_TXD_CMD_EOP)) {
+		    !(cmd & ADV_TXD_CMD_EOP)) {
 			count(&m->counts.dma_refused);
 		} else {
 			deliver(m->peer, frame, len);
@@ -288,15 +289,15 @@ static bool transmit_queue(struct ixgbe_model *m, unsigned q)
 			count(&m->counts.frames_sent);
 		}
 		/* 7.2.3.2.4: DD write-back for descriptors with RS. */
-		if ((cmd & IXGBE_TXD_CMD_RS) &&
+		if ((cmd & ADV_TXD_CMD_RS) &&
 		    !(first && mb == IXGBE_MODEL_TX_OUT_OF_ORDER))
-			__atomic_store_n(&d->wb.status, IXGBE_TXD_STAT_DD,
+			__atomic_store_n(&d->wb.status, ADV_TXD_STAT_DD,
 					 __ATOMIC_RELEASE);
 		first = false;
 		head = (head + 1) % size;
 	}
 	if (mb == IXGBE_MODEL_TX_EARLY_DD)
-		__atomic_store_n(&ring[tail].wb.status, IXGBE_TXD_STAT_DD,
+		__atomic_store_n(&ring[tail].wb.status, ADV_TXD_STAT_DD,
 				 __ATOMIC_RELEASE);
 	m->tx_head[q] = head;
 	publish_head(m, IXGBE_TDH(q), head);
