@@ -17,12 +17,12 @@ wait_for() {
 huge_free_is() { [[ $(huge_free) == "$1" ]]; }
 wait_huge_free() { wait_for huge_free_is "$1" || { echo "HugePages_Free $(huge_free), want $1"; return 1; }; }
 restored() {
-  [[ $(nb_nic_driver "$1") == virtio-pci &&
+  [[ $(nb_nic_driver "$1") == "$(nb_kernel_driver "$1")" &&
      $(cat "/sys/bus/pci/devices/$1/driver_override") == "(null)" ]]
 }
 wait_restored() { wait_for restored "$1" || { echo "$1: driver $(nb_nic_driver "$1")"; return 1; }; }
 not_grep() { ! grep -q "$@"; }
-nic_ifname() { basename "$(ls -d /sys/bus/pci/devices/$1/virtio*/net/* 2>/dev/null | head -n 1)" 2>/dev/null; }
+nic_ifname() { basename "$(ls -d /sys/bus/pci/devices/$1/virtio*/net/* /sys/bus/pci/devices/$1/net/* 2>/dev/null | head -n 1)" 2>/dev/null; }
 
 # probe_as_user NAME DEV [ARGS...]: run claim_probe as NB_UID; sets probe_rc
 # and probe_log ($NB_OUT/NAME.log).
