@@ -2,9 +2,13 @@
 # timeout: 150
 # nicbox-helper on an igb NIC (82576, kernel driver igb): claim, lockdown,
 # config space and pool after lockdown, release back to igb with a netdev;
-# then a client killed with SIGKILL while it holds the NIC: the lock is
-# free within 1 s, a new client claims it, the NIC ends on igb with its
-# netdev and every hugepage is back.
+# then a client killed with SIGKILL while it holds the NIC: the lock comes
+# free, a new client claims it, the NIC ends on igb with its netdev and
+# every hugepage is back. The helper drops the lock only after the NIC is
+# back on its kernel driver, and the kernel's igb probe (reset, NVM, PHY)
+# takes seconds under TCG (5.2 s in one run, against 0.25 s for
+# virtio-pci in 22-helper-kill9): the bound here is 15 s, the time is
+# printed.
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/privsep/vm_helper_lib.sh"
 
@@ -33,12 +37,13 @@ holder_shown() { ! lock_free; }
 nb_check "the NIC's lock is held" holder_shown
 t0=$(date +%s%N)
 kill -KILL "$HOLDER_PID"
-flock -s -w 10 "/run/nicbox/$a.lock" true
+flock -s -w 20 "/run/nicbox/$a.lock" true
 t1=$(date +%s%N)
 wait "$HOLDER_JOB" 2>/dev/null
 HOLDER_JOB= HOLDER_PID=
 ms=$(((t1 - t0) / 1000000))
-nb_check "$a claimable again within 1 s of kill -9 (took ${ms} ms)" test "$ms" -le 1000
+echo "lock on $a free ${ms} ms after kill -9"
+nb_check "$a claimable again within 15 s of kill -9 (took ${ms} ms)" test "$ms" -le 15000
 probe_as_user again "$a"
 nb_check "a new client claims $a" test "$probe_rc" -eq 0
 nb_check "$a back on igb" wait_restored "$a"
