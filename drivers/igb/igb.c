@@ -270,16 +270,7 @@ static void stop_and_free(struct igb_dev *d)
 	for (uint16_t q = 0; q < d->n_txq; q++)
 		wr(d, IGB_TXDCTL(q), rd(d, IGB_TXDCTL(q)) & ~IGB_TXDCTL_ENABLE); /* 8.12 */
 	nb_pci_disable_dma(d->nb.pci);
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
-		if (d->rxq[q].slot != NULL)
-			adv_rxq_release(&d->rxq[q]);
-		free(d->rxq[q].slot);
-	}
-	for (uint16_t q = 0; q < d->n_txq; q++) {
-		if (d->txq[q].slot != NULL)
-			adv_txq_release(&d->txq[q]);
-		free(d->txq[q].slot);
-	}
+	adv_release_queues(d->rxq, d->n_rxq, d->txq, d->n_txq);
 	free(d);
 }
 
@@ -328,13 +319,8 @@ static int igb_link(struct nb_dev *dev, struct nb_link *out)
 static int igb_mac(struct nb_dev *dev, uint8_t mac[6])
 {
 	struct igb_dev *d = to_igb(dev);
-	uint32_t low = rd(d, IGB_RAL(0));
-	uint32_t high = rd(d, IGB_RAH(0));
 
-	for (int i = 0; i < 4; i++)
-		mac[i] = (uint8_t)(low >> (8 * i));
-	mac[4] = (uint8_t)high;
-	mac[5] = (uint8_t)(high >> 8);
+	adv_mac_from_ra(rd(d, IGB_RAL(0)), rd(d, IGB_RAH(0)), mac);
 	return 0;
 }
 
@@ -365,25 +351,19 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 {
 	struct adv_conf c;
 	struct igb_dev *d;
-	size_t bar_len;
-	void *bar;
+	volatile uint8_t *regs;
 
 	if (adv_check_conf("igb", pci, conf, IGB_MAX_QUEUES,
 			   IGB_DEFAULT_RING_SIZE, &c) < 0)
 		return -1;
-	if (pci->ops->map_bar(pci, 0, &bar, &bar_len) < 0)
-		return -1;
-	if (bar_len < IGB_BAR0_MIN_LEN)
-		return nb_fail(ENODEV, "igb %s: BAR0 is %zu bytes, need %u",
-			       pci->name, bar_len, IGB_BAR0_MIN_LEN);
-	if (nb_pci_enable_dma(pci) < 0)
+	if (adv_map_bar0("igb", pci, IGB_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "igb %s: out of memory", pci->name);
 	d->nb.head.ops = &igb_ops;
 	d->nb.pci = pci;
-	d->regs = bar;
+	d->regs = regs;
 	d->n_rxq = c.n_rxq;
 	d->n_txq = c.n_txq;
 

@@ -500,3 +500,43 @@ void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
 		out->dev_faults += txq[q].dev_faults;
 	}
 }
+
+void adv_release_queues(struct adv_rxq *rxq, uint16_t n_rxq,
+			struct adv_txq *txq, uint16_t n_txq)
+{
+	for (uint16_t q = 0; q < n_rxq; q++) {
+		if (rxq[q].slot != NULL)
+			adv_rxq_release(&rxq[q]);
+		free(rxq[q].slot);
+	}
+	for (uint16_t q = 0; q < n_txq; q++) {
+		if (txq[q].slot != NULL)
+			adv_txq_release(&txq[q]);
+		free(txq[q].slot);
+	}
+}
+
+int adv_map_bar0(const char *drv, struct nb_pci *pci, uint32_t min_len,
+		 volatile uint8_t **regs)
+{
+	size_t bar_len;
+	void *bar;
+
+	if (pci->ops->map_bar(pci, 0, &bar, &bar_len) < 0)
+		return -1;
+	if (bar_len < min_len)
+		return nb_fail(ENODEV, "%s %s: BAR0 is %zu bytes, need %u",
+			       drv, pci->name, bar_len, min_len);
+	if (nb_pci_enable_dma(pci) < 0)
+		return -1;
+	*regs = bar;
+	return 0;
+}
+
+void adv_mac_from_ra(uint32_t ral, uint32_t rah, uint8_t mac[6])
+{
+	for (int i = 0; i < 4; i++)
+		mac[i] = (uint8_t)(ral >> (8 * i));
+	mac[4] = (uint8_t)rah;
+	mac[5] = (uint8_t)(rah >> 8);
+}

@@ -199,6 +199,20 @@ void adv_txq_clean(struct adv_txq *q);
 void adv_rxq_release(struct adv_rxq *q);
 void adv_txq_release(struct adv_txq *q);
 
+/* Give back every queue's posted buffers and free the shadow arrays
+ * (after the device's DMA is stopped). */
+void adv_release_queues(struct adv_rxq *rxq, uint16_t n_rxq,
+			struct adv_txq *txq, uint16_t n_txq);
+
+/* Map BAR0 (at least min_len bytes) and turn on memory access and bus
+ * mastering: the first steps of both drivers' open. */
+int adv_map_bar0(const char *drv, struct nb_pci *pci, uint32_t min_len,
+		 volatile uint8_t **regs);
+
+/* The MAC address from a receive address pair RAL/RAH (same layout on
+ * both chips: bytes 0-3 in RAL, 4-5 in the low half of RAH). */
+void adv_mac_from_ra(uint32_t ral, uint32_t rah, uint8_t mac[6]);
+
 /* Add the queues' software counters (errors, device faults) to *out. */
 void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
 			 const struct adv_txq *txq, uint16_t n_txq,

@@ -273,16 +273,7 @@ static void stop_and_free(struct ixgbe_dev *d)
 		clear_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
 	clear_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);             /* 8.2.3.9.2 */
 	nb_pci_disable_dma(d->nb.pci);
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
-		if (d->rxq[q].slot != NULL)
-			adv_rxq_release(&d->rxq[q]);
-		free(d->rxq[q].slot);
-	}
-	for (uint16_t q = 0; q < d->n_txq; q++) {
-		if (d->txq[q].slot != NULL)
-			adv_txq_release(&d->txq[q]);
-		free(d->txq[q].slot);
-	}
+	adv_release_queues(d->rxq, d->n_rxq, d->txq, d->n_txq);
 	free(d);
 }
 
@@ -343,13 +334,8 @@ static int ixgbe_link(struct nb_dev *dev, struct nb_link *out)
 static int ixgbe_mac(struct nb_dev *dev, uint8_t mac[6])
 {
 	struct ixgbe_dev *d = to_ixgbe(dev);
-	uint32_t low = rd(d, IXGBE_RAL(0));
-	uint32_t high = rd(d, IXGBE_RAH(0));
 
-	for (int i = 0; i < 4; i++)
-		mac[i] = (uint8_t)(low >> (8 * i));
-	mac[4] = (uint8_t)high;
-	mac[5] = (uint8_t)(high >> 8);
+	adv_mac_from_ra(rd(d, IXGBE_RAL(0)), rd(d, IXGBE_RAH(0)), mac);
 	return 0;
 }
 
@@ -380,25 +366,19 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 {
 	struct adv_conf c;
 	struct ixgbe_dev *d;
-	size_t bar_len;
-	void *bar;
+	volatile uint8_t *regs;
 
 	if (adv_check_conf("ixgbe", pci, conf, IXGBE_MAX_QUEUES,
 			   IXGBE_DEFAULT_RING_SIZE, &c) < 0)
 		return -1;
-	if (pci->ops->map_bar(pci, 0, &bar, &bar_len) < 0)
-		return -1;
-	if (bar_len < IXGBE_BAR0_MIN_LEN)
-		return nb_fail(ENODEV, "ixgbe %s: BAR0 is %zu bytes, need %u",
-			       pci->name, bar_len, IXGBE_BAR0_MIN_LEN);
-	if (nb_pci_enable_dma(pci) < 0)
+	if (adv_map_bar0("ixgbe", pci, IXGBE_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "ixgbe %s: out of memory", pci->name);
 	d->nb.head.ops = &ixgbe_ops;
 	d->nb.pci = pci;
-	d->regs = bar;
+	d->regs = regs;
 	d->n_rxq = c.n_rxq;
 	d->n_txq = c.n_txq;
 
