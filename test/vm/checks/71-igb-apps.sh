@@ -40,6 +40,7 @@ chain() {
   apps_wait_ready "$tag-capture" || return 1
   apps_start "$tag-fwd" fwd --dev "$fwd_in" --dev "$fwd_out" --duration 150
   apps_wait_ready "$tag-fwd" || return 1
+  apps_check_sandboxed "$tag-fwd"
   apps_start "$tag-pktgen" pktgen --dev "$gen" --count "$count" --rate "$rate" \
     --size 256 --duration 120
   apps_wait_ready "$tag-pktgen" || return 1
@@ -64,11 +65,14 @@ echo "== 1: igb ${igbs[0]} -> igb ${igbs[1]}, 1,100-byte frames"
 apps_start direct-capture capture --dev "${igbs[1]}" --verify --expect "$count" \
   --count "$count" --duration 120
 apps_wait_ready direct-capture || exit 1
+# The capture waits for frames, so it is surely running now; pktgen is
+# checked the moment it is ready (it runs 10 s), the forwarders below while
+# they run until stopped.
+apps_check_sandboxed direct-capture
 apps_start direct-pktgen pktgen --dev "${igbs[0]}" --count "$count" --rate "$rate" \
   --size 1100 --duration 120
 apps_wait_ready direct-pktgen || exit 1
 apps_check_sandboxed direct-pktgen
-apps_check_sandboxed direct-capture
 apps_wait direct-pktgen
 apps_wait direct-capture
 apps_show direct-pktgen direct-capture
