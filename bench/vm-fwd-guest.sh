@@ -4,7 +4,10 @@
 #   fwd: nicbox-fwd vs testpmd io forwarding, 05->06, fed by nicbox-pktgen
 #        on 04, drained by nicbox-capture on 07 (traffic-lib.sh);
 #   gen: nicbox-pktgen vs testpmd txonly on 04 (64-byte frames), drained by
-#        nicbox-capture on 05.
+#        nicbox-capture on 05;
+#   igbfwd: as fwd on the igb NICs (QEMU's 82576 model): pktgen on 02 ->
+#        forwarder 08->0a (nicbox-fwd vs testpmd io with net_e1000_igb) ->
+#        capture on 0c.
 # Each run's figure is the median of the device under test's own one-second
 # rates (see traffic_steady_rate); for forwarding also the load pktgen
 # offered. Writes RESULTS/bench/runs.tsv:
@@ -28,11 +31,12 @@ printf 'test\ttool\trun\tpps\toffered_pps\n' >"$tsv"
 measure() {
   local test=$1 tool=$2 run=$3 tag=$1-$2-$3 pps offered=-
   echo "bench: $test with $tool, run $run of $runs (${seconds} s)"
+  [[ $test == igbfwd ]] && traffic_use_nics $NB_IGB_NICS
   case $test:$tool in
-    fwd:nicbox)
+    fwd:nicbox | igbfwd:nicbox)
       traffic_fwd_round nicbox "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-fwd.json" json "$traffic_fwd_b" tx_pps) ;;
-    fwd:testpmd)
+    fwd:testpmd | igbfwd:testpmd)
       traffic_fwd_round testpmd "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 1 Tx-pps) ;;
     gen:nicbox)
@@ -42,16 +46,17 @@ measure() {
       traffic_gen_round testpmd "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 0 Tx-pps) ;;
   esac
-  if [[ $test == fwd ]]; then
+  if [[ $test == *fwd ]]; then
     offered=$(traffic_steady_rate "$APPS_TMP/$tag-pktgen.json" json "$traffic_gen" tx_pps)
   fi
+  traffic_use_nics $NB_NICS
   echo "bench: $test $tool run $run: $pps pps (offered: $offered)"
   printf '%s\t%s\t%s\t%s\t%s\n' "$test" "$tool" "$run" "$pps" "$offered" >>"$tsv"
 }
 
 traffic_start_helper
 for ((run = 1; run <= runs; run++)); do
-  for test in fwd gen; do
+  for test in fwd gen igbfwd; do
     if ((run % 2)); then
       measure "$test" nicbox "$run"
       measure "$test" testpmd "$run"

@@ -24,8 +24,8 @@ command -v dpdk-testpmd >/dev/null || { echo "vm-fwd: dpdk-testpmd not found (ma
 results=$build/vm-bench
 tsv=${NB_BENCH_TSV:-$results/bench/runs.tsv}
 if [[ -z ${NB_BENCH_TSV:-} ]]; then
-  limit=$((300 + runs * 4 * (seconds + 120)))
-  echo "vm-fwd: one boot, $runs runs x 4 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
+  limit=$((300 + runs * 6 * (seconds + 120)))
+  echo "vm-fwd: one boot, $runs runs x 6 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
   "$src/test/vm/boot.sh" --build "$build" --results "$results" --timeout "$limit" --quiet \
     --run env NB_BENCH_RUNS="$runs" NB_BENCH_SECONDS="$seconds" bash bench/vm-fwd-guest.sh
 fi
@@ -46,12 +46,13 @@ table=$(awk -F'\t' -v runs="$runs" '
   }
   END {
     name["fwd"] = "forwarding 05->06"; name["gen"] = "generating on 04"
-    other["fwd"] = "testpmd io"; other["gen"] = "testpmd txonly"
-    mine["fwd"] = "nicbox-fwd"; mine["gen"] = "nicbox-pktgen"
+    name["igbfwd"] = "forwarding igb 08->0a"
+    other["fwd"] = "testpmd io"; other["gen"] = "testpmd txonly"; other["igbfwd"] = "testpmd io"
+    mine["fwd"] = "nicbox-fwd"; mine["gen"] = "nicbox-pktgen"; mine["igbfwd"] = "nicbox-fwd"
     print "| test | tool | kpps per run | median kpps | nicbox / testpmd | offered kpps (median) |"
     print "|---|---|---|---:|---:|---:|"
-    for (t = 1; t <= 2; t++) {
-      test = t == 1 ? "fwd" : "gen"
+    for (t = 1; t <= 3; t++) {
+      test = t == 1 ? "fwd" : t == 2 ? "gen" : "igbfwd"
       n = median(v[test, "nicbox"]); d = median(v[test, "testpmd"])
       printf "| %s | %s |%s | %.1f | %s | %s |\n", name[test], mine[test], k[test, "nicbox"], n / 1000,
              (d > 0 ? sprintf("%.2f", n / d) : "n/a"), offered(test, "nicbox")
@@ -66,11 +67,11 @@ echo "$table"
 doc=$src/docs/performance.md
 section=$(cat <<SECTION
 <!-- vm-bench begin -->
-## QEMU testbed: nicbox vs DPDK testpmd on virtio-net
+## QEMU testbed: nicbox vs DPDK testpmd on virtio-net and igb
 
 Measured by \`bench/vm-fwd.sh\` on $(date -u +%Y-%m-%d): one boot of the test/vm
 testbed (QEMU $(qemu-system-x86_64 --version | awk 'NR == 1 {print $4}') TCG, 2 vCPUs, emulated intel-iommu, modern
-virtio-net NICs with iommu_platform=on), $runs runs per tool and test of ${seconds} s of
+virtio-net NICs with iommu_platform=on, QEMU's igb (82576) NICs), $runs runs per tool and test of ${seconds} s of
 traffic each, the tools alternating (A B, B A, ...). A run's figure is the
 median of the device under test's own one-second rates while traffic flowed
 (nicbox's --json stats, testpmd's per-port Tx-pps), without the partial first
@@ -79,6 +80,10 @@ and last seconds.
 - forwarding: nicbox-pktgen on 04 (60-byte frames, as fast as it goes) ->
   forwarder 05->06 -> nicbox-capture on 07; nicbox-fwd (uid 1000, sandboxed)
   against testpmd --forward-mode=io (root). Figure: frames sent on by 06.
+- forwarding igb: the same on the igb NICs: nicbox-pktgen on 02 -> hub 2 ->
+  forwarder 08->0a (nicbox-fwd with drivers/igb against testpmd io with
+  DPDK's net_e1000_igb) -> hub 3 -> nicbox-capture on 0c. Figure: frames
+  sent on by 0a.
 - generating: nicbox-pktgen --size 64 against testpmd --forward-mode=txonly
   --txpkts=64 on 04, nicbox-capture draining 05 (QEMU stalls a sender whose
   hub peer cannot receive). Figure: frames sent by 04.

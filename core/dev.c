@@ -11,6 +11,7 @@
 static const struct nb_driver *const drivers[] = {
 	&nb_driver_virtio,
 	&nb_driver_ixgbe,
+	&nb_driver_igb,
 };
 
 int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,

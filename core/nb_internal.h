@@ -103,6 +103,7 @@ struct nb_driver {
 };
 
 extern const struct nb_driver nb_driver_ixgbe;
+extern const struct nb_driver nb_driver_igb;
 extern const struct nb_driver nb_driver_virtio;
 
 /* Pick the driver by the function's ids and open it. */

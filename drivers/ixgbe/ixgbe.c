@@ -3,7 +3,7 @@
  * ixgbe.c - Intel 82599 SFP+ poll-mode driver: device bring-up in the order
  * of datasheet 4.6.3 with the Specification Update's steps, SFP+ module
  * identification and link, statistics, MAC and promiscuous mode. The rings
- * are in ixgbe_ring.c; docs/ixgbe.md maps each datasheet step to its code.
+ * are in drivers/intel/adv_ring.c (shared with igb); docs/ixgbe.md maps each datasheet step to its code.
  *
  * Every wait is a bounded poll that fails with ETIMEDOUT; nothing here can
  * hang on a device that never answers.
@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "ixgbe.h"
+#include "../intel/adv_ring.h"
+#include "ixgbe_regs.h"
 #include "nb_mmio.h"
 #include "nb_pci_ids.h"
 
@@ -24,7 +24,6 @@
 #define IXGBE_RESET_TIMEOUT_MS 1000
 #define IXGBE_INIT_TIMEOUT_MS 1000   /* EEPROM auto-read, DMA init */
 #define IXGBE_QUEUE_TIMEOUT_MS 100   /* queue enable read-back */
-#define IXGBE_POLL_INTERVAL_US 10
 /* 4.6.3.2: software waits at least 10 ms after a reset completes. */
 #define IXGBE_POST_RESET_MS 10
 #define IXGBE_MASTER_TIMEOUT_MS 100  /* SU 2.1 clarification 9 */
@@ -45,8 +44,8 @@ struct ixgbe_dev {
 	volatile uint8_t *regs;
 	struct ixgbe_sfp sfp;
 	uint16_t n_rxq, n_txq;
-	struct ixgbe_rxq rxq[IXGBE_MAX_QUEUES];
-	struct ixgbe_txq txq[IXGBE_MAX_QUEUES];
+	struct adv_rxq rxq[IXGBE_MAX_QUEUES];
+	struct adv_txq txq[IXGBE_MAX_QUEUES];
 	struct nb_stats hw; /* clear-on-read hardware counters, accumulated */
 };
 
@@ -75,38 +74,12 @@ static void clear_bits(struct ixgbe_dev *d, uint32_t reg, uint32_t bits)
 	wr(d, reg, rd(d, reg) & ~bits);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_us(long us)
-{
-	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Poll until (reg & mask) == want or timeout_ms pass; 0 or -1/ETIMEDOUT. */
 static int wait_reg(struct ixgbe_dev *d, uint32_t reg, uint32_t mask,
 		    uint32_t want, uint32_t timeout_ms, const char *what)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
-
-	for (;;) {
-		uint32_t v = rd(d, reg);
-
-		if ((v & mask) == want)
-			return 0;
-		if (now_ms() > deadline)
-			return nb_fail(ETIMEDOUT,
-				       "ixgbe %s: %s not seen within %u ms (register 0x%05x = 0x%08x)",
-				       d->nb.pci->name, what, timeout_ms, reg, v);
-		sleep_us(IXGBE_POLL_INTERVAL_US);
-	}
+	return adv_wait_reg(d->regs, "ixgbe", d->nb.pci->name, reg, mask, want,
+			    timeout_ms, what);
 }
 
 /* core/nb_pci_ids.h: 82599 SFP+ parts only, the table the helper checks. */
@@ -147,7 +120,7 @@ static void stop_master(struct ixgbe_dev *d, bool *double_reset)
 	set_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_LPBK);              /* 8.2.3.22.8 */
 	set_bits(d, IXGBE_GCR_EXT, IXGBE_GCR_EXT_BUFFERS_CLEAR);   /* 8.2.3.3 */
 	rd(d, IXGBE_STATUS);
-	sleep_us(IXGBE_FLUSH_US);
+	adv_sleep_us(IXGBE_FLUSH_US);
 	clear_bits(d, IXGBE_GCR_EXT, IXGBE_GCR_EXT_BUFFERS_CLEAR);
 	clear_bits(d, IXGBE_HLREG0, IXGBE_HLREG0_LPBK);
 }
@@ -163,13 +136,13 @@ static int reset_device(struct ixgbe_dev *d)
 		if (wait_reg(d, IXGBE_CTRL, IXGBE_CTRL_RST_MASK, 0,
 			     IXGBE_RESET_TIMEOUT_MS, "reset completion (CTRL.RST clear)") < 0)
 			return -1;
-		sleep_us(2); /* SU 2.1 clarification 9: more than 1 us apart */
+		adv_sleep_us(2); /* SU 2.1 clarification 9: more than 1 us apart */
 	}
 	set_bits(d, IXGBE_CTRL, IXGBE_CTRL_RST_MASK); /* 8.2.3.1.1 */
 	if (wait_reg(d, IXGBE_CTRL, IXGBE_CTRL_RST_MASK, 0,
 		     IXGBE_RESET_TIMEOUT_MS, "reset completion (CTRL.RST clear)") < 0)
 		return -1;
-	sleep_us(IXGBE_POST_RESET_MS * 1000);
+	adv_sleep_us(IXGBE_POST_RESET_MS * 1000);
 	/* 4.6.3.1: the reset unmasked interrupts again. */
 	disable_interrupts(d);
 	if (wait_reg(d, IXGBE_EEC, IXGBE_EEC_ARD, IXGBE_EEC_ARD,
@@ -194,7 +167,7 @@ static int i2c_drive(struct ixgbe_dev *d, bool clk, bool data)
 	v |= (clk ? IXGBE_I2CCTL_CLK_OUT : 0) | (data ? IXGBE_I2CCTL_DATA_OUT : 0);
 	wr(d, IXGBE_I2CCTL, v);
 	rd(d, IXGBE_I2CCTL);
-	sleep_us(IXGBE_I2C_HALF_US);
+	adv_sleep_us(IXGBE_I2C_HALF_US);
 	return wait_reg(d, IXGBE_I2CCTL, IXGBE_I2CCTL_CLK_IN,
 			clk ? IXGBE_I2CCTL_CLK_IN : 0, IXGBE_I2C_STRETCH_MS,
 			"SFP+ I2C clock (I2CCTL.CLK_IN)");
@@ -312,7 +285,7 @@ static void setup_link(struct ixgbe_dev *d, uint32_t wait_ms)
 	sfp_identify(d);
 	clear_bits(d, IXGBE_ESDP, IXGBE_ESDP_SDP3);
 	rd(d, IXGBE_ESDP);
-	sleep_us(IXGBE_LASER_ON_MS * 1000);
+	adv_sleep_us(IXGBE_LASER_ON_MS * 1000);
 	g10 = d->sfp.g10 || !d->sfp.g1;
 	setup_link_speed(d, g10);
 	if (g10 && d->sfp.g1 &&
@@ -354,27 +327,13 @@ static void write_promisc(struct ixgbe_dev *d, bool on)
 		clear_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
 }
 
-/* A ring of `size` descriptors in the DMA pool plus its shadow array. */
-static int alloc_ring(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
-		      void **ring, uint64_t *iova, struct nb_pkt ***slot)
-{
-	if (nb_pool_carve(dma, (size_t)size * 16u, IXGBE_RING_ALIGN, ring, iova) < 0)
-		return -1;
-	*slot = calloc(size, sizeof(**slot));
-	if (*slot == NULL)
-		return nb_fail(ENOMEM, "ixgbe %s: out of memory for a ring of %u",
-			       d->nb.pci->name, size);
-	return 0;
-}
-
 /* 4.6.7: receive initialization (global part, then each queue). */
 static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
 		   struct nb_mempool *mp)
 {
-	uint32_t bsize = nb_mempool_buf_size(mp) >> IXGBE_SRRCTL_BSIZEPKT_SHIFT;
+	/* 8.2.3.8.7: BSIZEPKT in KiB, at most 16 */
+	uint32_t bsize = adv_rx_bsize_kb(nb_mempool_buf_size(mp), 16);
 
-	if (bsize > 16) /* 8.2.3.8.7: BSIZEPKT at most 16 KiB */
-		bsize = 16;
 	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN); /* 8.2.3.8.10: off while set up */
 	/* 8.2.3.8.9: 128 KiB in packet buffer 0, none in the others (no DCB). */
 	wr(d, IXGBE_RXPBSIZE(0), IXGBE_RXPBSIZE_128KB);
@@ -390,11 +349,10 @@ static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
 		uint64_t iova;
 		void *ring;
 
-		if (alloc_ring(d, dma, size, &ring, &iova, &slot) < 0)
+		if (adv_alloc_ring("ixgbe", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		ixgbe_rxq_init(&d->rxq[q], &d->nb, d->regs, IXGBE_RDT(q), ring,
-			       slot, size, mp);
-		d->rxq[q].buf_len = bsize << IXGBE_SRRCTL_BSIZEPKT_SHIFT;
+		adv_rxq_init(&d->rxq[q], &d->nb, "ixgbe", d->regs, IXGBE_RDT(q),
+			     ring, slot, size, mp, bsize, IXGBE_RXD_ERR_RXE);
 		/* 8.2.3.8.7: advanced one-buffer descriptors; drop when full. */
 		wr(d, IXGBE_SRRCTL(q),
 		   (rd(d, IXGBE_SRRCTL(q)) & ~(IXGBE_SRRCTL_DESCTYPE_MASK |
@@ -436,10 +394,10 @@ static int init_tx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size)
 		uint64_t iova;
 		void *ring;
 
-		if (alloc_ring(d, dma, size, &ring, &iova, &slot) < 0)
+		if (adv_alloc_ring("ixgbe", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		ixgbe_txq_init(&d->txq[q], &d->nb, d->regs, IXGBE_TDT(q), ring,
-			       slot, size);
+		adv_txq_init(&d->txq[q], &d->nb, "ixgbe", d->regs, IXGBE_TDT(q),
+			     ring, slot, size);
 		wr(d, IXGBE_TDBAL(q), (uint32_t)iova);          /* 8.2.3.9.5 */
 		wr(d, IXGBE_TDBAH(q), (uint32_t)(iova >> 32));  /* 8.2.3.9.6 */
 		wr(d, IXGBE_TDLEN(q), (uint32_t)size * 16u);    /* 8.2.3.9.7 */
@@ -480,9 +438,9 @@ static int enable_rx(struct ixgbe_dev *d)
 static int start_queues(struct ixgbe_dev *d)
 {
 	for (uint16_t q = 0; q < d->n_rxq; q++) {
-		struct ixgbe_rxq *rxq = &d->rxq[q];
+		struct adv_rxq *rxq = &d->rxq[q];
 
-		if (ixgbe_rxq_fill(rxq) < 0)
+		if (adv_rxq_fill(rxq) < 0)
 			return -1;
 		set_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
 		if (wait_reg(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE,
@@ -515,16 +473,7 @@ static void stop_and_free(struct ixgbe_dev *d)
 		clear_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
 	clear_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);             /* 8.2.3.9.2 */
 	nb_pci_disable_dma(d->nb.pci);
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
-		if (d->rxq[q].slot != NULL)
-			ixgbe_rxq_release(&d->rxq[q]);
-		free(d->rxq[q].slot);
-	}
-	for (uint16_t q = 0; q < d->n_txq; q++) {
-		if (d->txq[q].slot != NULL)
-			ixgbe_txq_release(&d->txq[q]);
-		free(d->txq[q].slot);
-	}
+	adv_release_queues(d->rxq, d->n_rxq, d->txq, d->n_txq);
 	free(d);
 }
 
@@ -535,7 +484,7 @@ static uint16_t ixgbe_rx_batch(struct nb_dev *dev, uint16_t queue,
 
 	if (NB_UNLIKELY(queue >= d->n_rxq))
 		return 0;
-	return ixgbe_rxq_burst(&d->rxq[queue], pkts, n);
+	return adv_rxq_burst(&d->rxq[queue], pkts, n);
 }
 
 static uint16_t ixgbe_tx_batch(struct nb_dev *dev, uint16_t queue,
@@ -545,7 +494,7 @@ static uint16_t ixgbe_tx_batch(struct nb_dev *dev, uint16_t queue,
 
 	if (NB_UNLIKELY(queue >= d->n_txq))
 		return 0;
-	return ixgbe_txq_burst(&d->txq[queue], pkts, n);
+	return adv_txq_burst(&d->txq[queue], pkts, n);
 }
 
 static int ixgbe_read_stats(struct nb_dev *dev, struct nb_stats *out)
@@ -554,14 +503,7 @@ static int ixgbe_read_stats(struct nb_dev *dev, struct nb_stats *out)
 
 	collect_stats(d);
 	*out = d->hw;
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
-		out->rx_errors += d->rxq[q].rx_errors;
-		out->dev_faults += d->rxq[q].dev_faults;
-	}
-	for (uint16_t q = 0; q < d->n_txq; q++) {
-		out->tx_errors += d->txq[q].tx_errors;
-		out->dev_faults += d->txq[q].dev_faults;
-	}
+	adv_add_queue_stats(d->rxq, d->n_rxq, d->txq, d->n_txq, out);
 	return 0;
 }
 
@@ -592,13 +534,8 @@ static int ixgbe_link(struct nb_dev *dev, struct nb_link *out)
 static int ixgbe_mac(struct nb_dev *dev, uint8_t mac[6])
 {
 	struct ixgbe_dev *d = to_ixgbe(dev);
-	uint32_t low = rd(d, IXGBE_RAL(0));
-	uint32_t high = rd(d, IXGBE_RAH(0));
 
-	for (int i = 0; i < 4; i++)
-		mac[i] = (uint8_t)(low >> (8 * i));
-	mac[4] = (uint8_t)high;
-	mac[5] = (uint8_t)(high >> 8);
+	adv_mac_from_ra(rd(d, IXGBE_RAL(0)), rd(d, IXGBE_RAH(0)), mac);
 	return 0;
 }
 
@@ -624,63 +561,27 @@ static const struct nb_dev_ops ixgbe_ops = {
 	.close = ixgbe_close,
 };
 
-static int check_conf(const struct nb_pci *pci, const struct nb_dev_conf *conf,
-		      uint16_t *rxq, uint16_t *txq, uint16_t *rx_size,
-		      uint16_t *tx_size)
-{
-	*rxq = conf->rx_queues ? conf->rx_queues : 1;
-	*txq = conf->tx_queues ? conf->tx_queues : 1;
-	*rx_size = conf->rx_ring_size ? conf->rx_ring_size : IXGBE_DEFAULT_RING_SIZE;
-	*tx_size = conf->tx_ring_size ? conf->tx_ring_size : IXGBE_DEFAULT_RING_SIZE;
-	if (*rxq > IXGBE_MAX_QUEUES || *txq > IXGBE_MAX_QUEUES)
-		return nb_fail(ENOTSUP,
-			       "ixgbe %s: %u rx / %u tx queues asked for; this driver runs one queue per direction (no RSS yet), set rx_queues and tx_queues to 1",
-			       pci->name, *rxq, *txq);
-	if (!NB_IS_POW2(*rx_size) || !NB_IS_POW2(*tx_size) ||
-	    *rx_size < IXGBE_MIN_RING_SIZE || *tx_size < IXGBE_MIN_RING_SIZE ||
-	    *rx_size > IXGBE_MAX_RING_SIZE || *tx_size > IXGBE_MAX_RING_SIZE)
-		return nb_fail(EINVAL,
-			       "ixgbe %s: ring sizes %u/%u must be powers of two in %u..%u",
-			       pci->name, *rx_size, *tx_size, IXGBE_MIN_RING_SIZE,
-			       IXGBE_MAX_RING_SIZE);
-	if (conf->rx_mempool == NULL)
-		return nb_fail(EINVAL, "ixgbe %s: conf.rx_mempool is required",
-			       pci->name);
-	if (nb_mempool_buf_size(conf->rx_mempool) < (1u << IXGBE_SRRCTL_BSIZEPKT_SHIFT))
-		return nb_fail(EINVAL,
-			       "ixgbe %s: rx buffers of %u bytes are below the 1 KiB the device needs",
-			       pci->name, nb_mempool_buf_size(conf->rx_mempool));
-	return 0;
-}
-
 static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 		      const struct nb_dev_conf *conf, struct nb_dev **out)
 {
 	uint32_t link_wait = conf->link_wait_ms ? conf->link_wait_ms : IXGBE_DEFAULT_LINK_WAIT_MS;
-	uint16_t n_rxq, n_txq, rx_size, tx_size;
+	struct adv_conf c;
 	struct ixgbe_dev *d;
-	size_t bar_len;
-	void *bar;
+	volatile uint8_t *regs;
 
-	if (check_conf(pci, conf, &n_rxq, &n_txq, &rx_size, &tx_size) < 0)
+	if (adv_check_conf("ixgbe", pci, conf,
+			   IXGBE_DEFAULT_RING_SIZE, &c) < 0)
 		return -1;
-	if (pci->ops->map_bar(pci, 0, &bar, &bar_len) < 0)
-		return -1;
-	if (bar_len < IXGBE_BAR0_MIN_LEN)
-		return nb_fail(ENODEV, "ixgbe %s: BAR0 is %zu bytes, need %u",
-			       pci->name, bar_len, IXGBE_BAR0_MIN_LEN);
-	/* Bus mastering off until the reset is done: the rings a previous
-	 * user left programmed must not DMA into this session's pool. */
-	if (nb_pci_disable_dma(pci) < 0)
+	if (adv_map_bar0("ixgbe", pci, IXGBE_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "ixgbe %s: out of memory", pci->name);
 	d->nb.head.ops = &ixgbe_ops;
 	d->nb.pci = pci;
-	d->regs = bar;
-	d->n_rxq = n_rxq;
-	d->n_txq = n_txq;
+	d->regs = regs;
+	d->n_rxq = c.n_rxq;
+	d->n_txq = c.n_txq;
 
 	/* 4.6.3: the initialization sequence, step by step. */
 	disable_interrupts(d);
@@ -688,8 +589,8 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 		goto fail;
 	setup_link(d, link_wait);
 	reset_stats(d);
-	if (init_rx(d, dma, rx_size, conf->rx_mempool) < 0 ||
-	    init_tx(d, dma, tx_size) < 0 || start_queues(d) < 0)
+	if (init_rx(d, dma, c.rx_size, conf->rx_mempool) < 0 ||
+	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);
 	/* 4.6.3: link comes up on its own; a cable may be missing, so an

@@ -139,63 +139,9 @@
 #define IXGBE_GOTCL 0x04090         /* 8.2.3.23.25 good octets tx, low first */
 #define IXGBE_GOTCH 0x04094
 
-/* ---- Advanced receive descriptor (7.1.6) ------------------------------- */
-/* Read format (7.1.6.1): what the driver writes. */
-struct ixgbe_rx_desc_read {
-	uint64_t pkt_addr; /* packet buffer IOVA */
-	uint64_t hdr_addr; /* header buffer IOVA (unused: one-buffer mode) */
-};
-
-/* Write-back format (7.1.6.2): what the device writes over it. */
-struct ixgbe_rx_desc_wb {
-	uint32_t info;         /* packet type, RSS type (unused) */
-	uint32_t rss;          /* RSS hash (unused) */
-	uint32_t status_error; /* extended status 19:0, extended errors 31:20 */
-	uint16_t length;       /* bytes written to the packet buffer */
-	uint16_t vlan;
-};
-
-union ixgbe_rx_desc {
-	struct ixgbe_rx_desc_read read;
-	struct ixgbe_rx_desc_wb wb;
-};
-_Static_assert(sizeof(union ixgbe_rx_desc) == 16, "7.1.6: 16-byte descriptor");
-
-#define IXGBE_RXD_STAT_DD (1u << 0)   /* descriptor done */
-#define IXGBE_RXD_STAT_EOP (1u << 1)  /* end of packet */
-#define IXGBE_RXD_ERR_RXE (1u << 29)  /* MAC error: CRC, length, symbol */
-
-/* ---- Advanced transmit data descriptor (7.2.3.2.4) --------------------- */
-struct ixgbe_tx_desc_read {
-	uint64_t buffer_addr;  /* packet IOVA */
-	uint32_t cmd_type_len; /* DTALEN 15:0, DTYP 23:20, DCMD 31:24 */
-	uint32_t olinfo;       /* PAYLEN 31:14 */
-};
-
-/* Write-back (7.2.3.2.4): only the DD bit in the last dword is defined. */
-struct ixgbe_tx_desc_wb {
-	uint64_t reserved0;
-	uint32_t reserved1;
-	uint32_t status;
-};
-
-union ixgbe_tx_desc {
-	struct ixgbe_tx_desc_read read;
-	struct ixgbe_tx_desc_wb wb;
-};
-_Static_assert(sizeof(union ixgbe_tx_desc) == 16, "7.2.3: 16-byte descriptor");
-
-#define IXGBE_TXD_DTYP_DATA (3u << 20)
-#define IXGBE_TXD_CMD_EOP (1u << 24)
-#define IXGBE_TXD_CMD_IFCS (1u << 25) /* insert FCS */
-#define IXGBE_TXD_CMD_RS (1u << 27)   /* report status (DD write-back) */
-#define IXGBE_TXD_CMD_DEXT (1u << 29) /* advanced descriptor */
-#define IXGBE_TXD_PAYLEN_SHIFT 14
-#define IXGBE_TXD_STAT_DD (1u << 0)
-
-/* Ring lengths (RDLEN/TDLEN) must be multiples of 128 bytes (8.2.3.8.3). */
-#define IXGBE_RING_ALIGN 128u
-#define IXGBE_MAX_RING_SIZE 4096u /* we keep rings a power of two, <= 4096 */
+/* ---- Advanced descriptors: layout in drivers/intel/adv_ring.h --------- */
+/* 7.1.6.2: the write-back error bit for a MAC error (CRC, length, symbol). */
+#define IXGBE_RXD_ERR_RXE (1u << 29)
 
 /* ---- SFP+ module EEPROM, I2C address A0h (SFF-8472, 4) ------------------ */
 #define SFP_I2C_ADDR 0xA0

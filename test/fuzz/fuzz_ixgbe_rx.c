@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_ixgbe_rx.c - the ixgbe receive path with the fuzz input as the
- * device: the input says what the "device" writes into the descriptor ring
- * between the driver's bursts.
+ * fuzz_ixgbe_rx.c - the advanced-descriptor receive ring (drivers/intel,
+ * shared by ixgbe and igb) with the fuzz input as the device: the input says
+ * what the "device" writes into the descriptor ring between the driver's
+ * bursts. An odd input length runs the ring with the 82576's error bit
+ * (igb), an even one with the 82599's (ixgbe); nothing else differs.
  *
  * Input, repeated until it runs out:
  *   u8 burst   how many packets the driver asks for
@@ -16,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../drivers/ixgbe/ixgbe.h"
+#include "../../drivers/intel/adv_ring.h"
+#include "../../drivers/igb/igb_regs.h"
+#include "../../drivers/ixgbe/ixgbe_regs.h"
 
 #define RING 64u
-#define N_BUFS (RING + IXGBE_RX_SPARES + 32u)
+#define N_BUFS (RING + ADV_RX_SPARES + 32u)
 #define BUF_SIZE 2048u
 
 static struct nb_pool *dma;
@@ -33,7 +37,7 @@ static void setup_once(void)
 
 	if (nb_pool_create_unmapped(1u << 20, 0x10000000ull, &dma) < 0 ||
 	    nb_mempool_create(dma, N_BUFS, BUF_SIZE, &mp) < 0 ||
-	    nb_pool_carve(dma, RING * 16u, IXGBE_RING_ALIGN, &ring, &iova) < 0)
+	    nb_pool_carve(dma, RING * 16u, ADV_RING_ALIGN, &ring, &iova) < 0)
 		abort();
 }
 
@@ -43,16 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nb_pkt *slot[RING], *pkts[RING];
 	struct nb_dev dev;
-	struct ixgbe_rxq q;
+	struct adv_rxq q;
 
 	if (dma == NULL)
 		setup_once();
 	memset(&dev, 0, sizeof(dev));
 	memset(ring, 0, RING * 16u);
 	memset(slot, 0, sizeof(slot));
-	ixgbe_rxq_init(&q, &dev, (volatile uint8_t *)regs, IXGBE_RDT(0), ring,
-		       slot, RING, mp);
-	if (ixgbe_rxq_fill(&q) < 0)
+	adv_rxq_init(&q, &dev, "fuzz", (volatile uint8_t *)regs, IXGBE_RDT(0),
+		     ring, slot, RING, mp, BUF_SIZE >> ADV_RX_BSIZE_SHIFT,
+		     (size & 1) ? IGB_RXD_ERR_RXE : IXGBE_RXD_ERR_RXE);
+	if (adv_rxq_fill(&q) < 0)
 		abort();
 	while (size >= 3) {
 		uint16_t burst = data[0], offset = data[1];
@@ -67,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			data += 16;
 			size -= 16;
 		}
-		got = ixgbe_rxq_burst(&q, pkts, burst);
+		got = adv_rxq_burst(&q, pkts, burst);
 		if (got > burst)
 			abort();
 		for (size_t i = 0; i < got; i++) {
@@ -82,11 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nb_pkt_free_bulk(pkts, (uint32_t)got);
 		/* The ring holds exactly RING buffers, the spare stack
 		 * n_spare, the rest are free. */
-		if (q.n_spare > IXGBE_RX_SPARES ||
+		if (q.n_spare > ADV_RX_SPARES ||
 		    nb_mempool_available(mp) != N_BUFS - RING - q.n_spare)
 			abort();
 	}
-	ixgbe_rxq_release(&q);
+	adv_rxq_release(&q);
 	if (nb_mempool_available(mp) != N_BUFS)
 		abort();
 	return 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_ixgbe_tx.c - ixgbe transmit and its clean-up with the fuzz input as
- * the device's write-backs into the descriptor ring.
+ * fuzz_ixgbe_tx.c - the advanced-descriptor transmit ring and its clean-up
+ * (drivers/intel, shared by ixgbe and igb) with the fuzz input as the
+ * device's write-backs into the descriptor ring.
  *
  * Input, repeated until it runs out:
  *   u8 op      even: the driver sends (op / 2) % 48 packets;
@@ -15,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../drivers/ixgbe/ixgbe.h"
+#include "../../drivers/intel/adv_ring.h"
+#include "../../drivers/ixgbe/ixgbe_regs.h"
 
 #define RING 128u
 #define N_BUFS (2 * RING)
@@ -32,11 +34,11 @@ static void setup_once(void)
 
 	if (nb_pool_create_unmapped(1u << 20, 0x20000000ull, &dma) < 0 ||
 	    nb_mempool_create(dma, N_BUFS, BUF_SIZE, &mp) < 0 ||
-	    nb_pool_carve(dma, RING * 16u, IXGBE_RING_ALIGN, &ring, &iova) < 0)
+	    nb_pool_carve(dma, RING * 16u, ADV_RING_ALIGN, &ring, &iova) < 0)
 		abort();
 }
 
-static void send(struct ixgbe_txq *q, uint8_t op)
+static void send(struct adv_txq *q, uint8_t op)
 {
 	struct nb_pkt *pkts[48];
 	uint32_t n = nb_pkt_alloc_bulk(mp, pkts, (op / 2u) % 48u);
@@ -44,9 +46,11 @@ static void send(struct ixgbe_txq *q, uint8_t op)
 
 	for (uint32_t i = 0; i < n; i++)
 		pkts[i]->len = 60 + i;
-	if (n > 0 && (op & 0x80)) /* a caller bug the driver must refuse */
+	if (n > 0 && (op & 0x80)) /* caller bugs the driver must refuse */
 		pkts[0]->len = 0;
-	taken = ixgbe_txq_burst(q, pkts, (uint16_t)n);
+	if (n > 1 && (op & 0x40))
+		pkts[1]->len = ADV_TX_MIN_LEN - 1u;
+	taken = adv_txq_burst(q, pkts, (uint16_t)n);
 	if (taken > n)
 		abort();
 	nb_pkt_free_bulk(&pkts[taken], n - taken);
@@ -58,14 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nb_pkt *slot[RING];
 	struct nb_dev dev;
-	struct ixgbe_txq q;
+	struct adv_txq q;
 
 	if (dma == NULL)
 		setup_once();
 	memset(&dev, 0, sizeof(dev));
 	memset(ring, 0, RING * 16u);
-	ixgbe_txq_init(&q, &dev, (volatile uint8_t *)regs, IXGBE_TDT(0), ring,
-		       slot, RING);
+	adv_txq_init(&q, &dev, "fuzz", (volatile uint8_t *)regs, IXGBE_TDT(0),
+		     ring, slot, RING);
 	while (size >= 1) {
 		uint8_t op = data[0];
 
@@ -86,13 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				data += 16;
 				size -= 16;
 			}
-			ixgbe_txq_clean(&q);
+			adv_txq_clean(&q);
 		}
 		/* In flight plus free is everything: nothing lost, nothing twice. */
 		if (nb_mempool_available(mp) + (uint16_t)(q.tail - q.clean) % RING != N_BUFS)
 			abort();
 	}
-	ixgbe_txq_release(&q);
+	adv_txq_release(&q);
 	if (nb_mempool_available(mp) != N_BUFS)
 		abort();
 	return 0;

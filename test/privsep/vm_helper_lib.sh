@@ -17,12 +17,12 @@ wait_for() {
 huge_free_is() { [[ $(huge_free) == "$1" ]]; }
 wait_huge_free() { wait_for huge_free_is "$1" || { echo "HugePages_Free $(huge_free), want $1"; return 1; }; }
 restored() {
-  [[ $(nb_nic_driver "$1") == virtio-pci &&
+  [[ $(nb_nic_driver "$1") == "$(nb_kernel_driver "$1")" &&
      $(cat "/sys/bus/pci/devices/$1/driver_override") == "(null)" ]]
 }
 wait_restored() { wait_for restored "$1" || { echo "$1: driver $(nb_nic_driver "$1")"; return 1; }; }
 not_grep() { ! grep -q "$@"; }
-nic_ifname() { basename "$(ls -d /sys/bus/pci/devices/$1/virtio*/net/* 2>/dev/null | head -n 1)" 2>/dev/null; }
+nic_ifname() { basename "$(ls -d /sys/bus/pci/devices/$1/virtio*/net/* /sys/bus/pci/devices/$1/net/* 2>/dev/null | head -n 1)" 2>/dev/null; }
 
 # probe_as_user NAME DEV [ARGS...]: run claim_probe as NB_UID; sets probe_rc
 # and probe_log ($NB_OUT/NAME.log).
@@ -48,6 +48,22 @@ start_holder() {
   wait_for grep -q "^holding" "$NB_OUT/$name.log" || return 1
   HOLDER_PID=$(sed -n 's/^pid: //p' "$NB_OUT/$name.log")
 }
+# kill_holder BDF: check that the holder's lock on BDF is held, SIGKILL the
+# holder and wait (up to 20 s) until the helper drops the lock; kill_ms is
+# how long that took (flock blocks: no polling delay in the measurement).
+kill_holder() {
+  local bdf=$1 t0 t1
+  nb_check "the NIC's lock is held" not_flock "/run/nicbox/$bdf.lock"
+  t0=$(date +%s%N)
+  kill -KILL "$HOLDER_PID"
+  flock -s -w 20 "/run/nicbox/$bdf.lock" true
+  t1=$(date +%s%N)
+  wait "$HOLDER_JOB" 2>/dev/null
+  HOLDER_JOB= HOLDER_PID=
+  kill_ms=$(((t1 - t0) / 1000000))
+  echo "lock on $bdf free ${kill_ms} ms after kill -9"
+}
+not_flock() { ! flock -n -s "$1" true; }
 stop_holder() {
   [[ -n ${HOLDER_JOB:-} ]] || return 0
   [[ -n $HOLDER_PID ]] && kill -TERM "$HOLDER_PID" 2>/dev/null

@@ -102,12 +102,19 @@ nb_nic_driver() {
   basename "$link"
 }
 
+# nb_kernel_driver BDF: the testbed kernel's driver for the device: igb for
+# the Intel (igb) NICs, virtio-pci for the others.
+nb_kernel_driver() {
+  [[ $(cat "/sys/bus/pci/devices/$1/vendor" 2>/dev/null) == 0x8086 ]] && echo igb ||
+    echo "$NB_VIRTIO_DRIVER"
+}
+
 # nb_bind_driver BDF DRIVER: bind through driver_override (DRIVER "" means
 # whatever driver matches the device, i.e. its kernel driver).
 nb_bind_driver() {
   local bdf=$1 driver=$2 dev=/sys/bus/pci/devices/$1 want=$2
   [[ -e $dev ]] || { echo "nb_bind_driver: no PCI device $bdf"; return 1; }
-  [[ -n $want ]] || want=$NB_VIRTIO_DRIVER
+  [[ -n $want ]] || want=$(nb_kernel_driver "$bdf")
   [[ $(nb_nic_driver "$bdf") == "$want" ]] && return 0
   printf '%s\n' "$driver" >"$dev/driver_override" || return 1
   if [[ -e $dev/driver ]]; then
@@ -131,7 +138,7 @@ nb_bind_vfio() {
   done
 }
 
-# nb_bind_kernel BDF...: give NICs back to their kernel driver (virtio-pci).
+# nb_bind_kernel BDF...: give NICs back to their kernel driver.
 nb_bind_kernel() {
   local bdf rc=0
   for bdf; do

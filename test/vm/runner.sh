@@ -36,14 +36,16 @@ reap_leftovers() {
   return 1
 }
 
-# NICs not on virtio-pci (or with a driver_override left set): report, restore.
+# NICs not on their kernel driver (or with a driver_override left set):
+# report, restore.
 restore_nics() {
-  local bdf drv override rc=0
-  for bdf in $NB_NICS; do
+  local bdf drv want override rc=0
+  for bdf in $NB_NICS ${NB_IGB_NICS:-}; do
     drv=$(nb_nic_driver "$bdf")
+    want=$(nb_kernel_driver "$bdf")
     override=$(cat "/sys/bus/pci/devices/$bdf/driver_override")
-    if [[ $drv != "$NB_VIRTIO_DRIVER" || $override != "(null)" ]]; then
-      echo "nb-runner: $bdf was left on driver '$drv' (driver_override '$override'); restoring virtio-pci"
+    if [[ $drv != "$want" || $override != "(null)" ]]; then
+      echo "nb-runner: $bdf was left on driver '$drv' (driver_override '$override'); restoring $want"
       nb_bind_kernel "$bdf" || echo "nb-runner: could not restore $bdf"
       rc=1
     fi

@@ -4,6 +4,7 @@
 # testpmd-lib.sh. The helper must be running (traffic_start_helper).
 #
 #   forwarding:  pktgen 04 -> hub 0 -> FORWARDER 05->06 -> hub 1 -> receiver 07
+#                (igb: 02 -> hub 2 -> 08->0a -> hub 3 -> 0c, traffic_use_nics)
 #   generating:  GENERATOR 04 -> hub 0 -> receiver 05
 #
 # Pinning: the device under test (forwarder or generator) gets vCPU 1 to
@@ -11,20 +12,24 @@
 # stats, lcore 1 does the work. Apps inherit the caller's CPU affinity.
 # A round's files: $APPS_TMP/TAG-{pktgen,fwd,rcv}.json, TAG-testpmd.log.
 
-traffic_nics=($NB_NICS)
-traffic_gen=${traffic_nics[0]} traffic_fwd_a=${traffic_nics[1]}
-traffic_fwd_b=${traffic_nics[2]} traffic_rcv=${traffic_nics[3]}
+# traffic_use_nics GEN FWD_A FWD_B RCV: the NICs of the rounds (default:
+# NB_NICS in that order; the igb bench passes NB_IGB_NICS).
+traffic_use_nics() {
+  traffic_gen=$1 traffic_fwd_a=$2 traffic_fwd_b=$3 traffic_rcv=$4
+}
+traffic_use_nics $NB_NICS
 taskset -p -c 0 $$ >/dev/null
 
 traffic_die() { echo "traffic: $*"; exit 1; }
 
-# traffic_start_helper: nicbox-helper with a policy giving NB_UID all NICs.
+# traffic_start_helper: nicbox-helper with a policy giving NB_UID all NICs
+# (virtio and igb).
 traffic_start_helper() {
   local app
   for app in pktgen fwd capture; do
     [[ -x $NB_BUILD/apps/nicbox-$app ]] || traffic_die "$NB_BUILD/apps/nicbox-$app is not built"
   done
-  apps_policy "$NB_OUT/policy.conf" "${traffic_nics[@]}"
+  apps_policy "$NB_OUT/policy.conf" $NB_NICS ${NB_IGB_NICS:-}
   NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" ||
     traffic_die "nicbox-helper did not start"
 }
@@ -41,15 +46,16 @@ traffic_app() {
 }
 
 # traffic_release_to_kernel BDF...: wait until the helper has given the
-# NICs back to virtio-pci (it does so when the session ends).
+# NICs back to their kernel driver (it does so when the session ends).
 traffic_release_to_kernel() {
-  local bdf tenths
+  local bdf tenths want
   for bdf; do
+    want=$(nb_kernel_driver "$bdf")
     for ((tenths = 0; tenths < 300; tenths++)); do
-      [[ $(nb_nic_driver "$bdf") == "$NB_VIRTIO_DRIVER" ]] && break
+      [[ $(nb_nic_driver "$bdf") == "$want" ]] && break
       sleep 0.1
     done
-    [[ $(nb_nic_driver "$bdf") == "$NB_VIRTIO_DRIVER" ]] || traffic_die "$bdf did not go back to virtio-pci"
+    [[ $(nb_nic_driver "$bdf") == "$want" ]] || traffic_die "$bdf did not go back to $want"
   done
 }
 
@@ -68,7 +74,7 @@ traffic_testpmd_start() {
 
 traffic_testpmd_stop() {
   nb_testpmd_stop
-  nb_bind_kernel "${NB_BOUND_NICS[@]}" || traffic_die "cannot give ${NB_BOUND_NICS[*]} back to virtio-pci"
+  nb_bind_kernel "${NB_BOUND_NICS[@]}" || traffic_die "cannot give ${NB_BOUND_NICS[*]} back to their kernel driver"
   NB_BOUND_NICS=()
 }
 

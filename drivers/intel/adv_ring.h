@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * adv_ring.h - the receive and transmit rings of Intel's "advanced"
+ * descriptors, shared by the ixgbe (82599, X540, X550) and igb (82576)
+ * drivers. Both chips lay the descriptors out the same way (82599 datasheet
+ * 7.1.6 and 7.2.3.2.4; 82576 datasheet 7.1.5 and 7.2.2.3) and use the same
+ * head/tail protocol; what differs per chip is passed in: the tail register
+ * offset and which write-back error bit means "bad frame" (RXE is bit 29 on
+ * the 82599 but bit 31 on the 82576, where bit 29 is the L4 checksum error).
+ * The per-chip files (drivers/ixgbe, drivers/igb) keep registers and init.
+ *
+ * Trust model: the descriptor rings live in the DMA pool, so the device can
+ * write anything there at any time. What we trust lives in private memory:
+ * the shadow arrays (which nb_pkt sits in which ring slot), the ring indices
+ * and the counters. A device-written value is read once, checked and only
+ * then used; no pointer is ever derived from it. The fuzz harnesses
+ * (test/fuzz/fuzz_ixgbe_{rx,tx}.c) drive this code directly.
+ */
+#ifndef NB_ADV_RING_H
+#define NB_ADV_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nb_internal.h"
+
+/* Transmit descriptors are reclaimed this many at a time (ixy's scheme). */
+#define ADV_TX_CLEAN_BATCH 32u
+/* Most descriptors one rx burst looks at; bounds the work per call. */
+#define ADV_RX_MAX_BURST 64u
+/* Receive keeps up to this many spare buffers, refilled in bulk. */
+#define ADV_RX_SPARES (2u * ADV_RX_MAX_BURST)
+/* Smallest ring: two clean-up batches, so one can be in flight. */
+#define ADV_MIN_RING_SIZE (2u * ADV_TX_CLEAN_BATCH)
+/* We keep rings a power of two, <= 4096 descriptors. */
+#define ADV_MAX_RING_SIZE 4096u
+/* RDLEN/TDLEN must be multiples of 128 bytes (82599 8.2.3.8.3, 82576 8.10). */
+#define ADV_RING_ALIGN 128u
+
+/*
+ * Receive buffer size: SRRCTL.BSIZEPACKET counts 1 KiB units, so the device
+ * uses the buffer size rounded down to a KiB. One buffer must hold a whole
+ * 1518-byte frame (we drop frames split over descriptors), so buffers
+ * below 2 KiB are refused: a 1,500-byte buffer would be programmed as 1 KiB
+ * and every frame above 1,024 bytes would be lost.
+ */
+#define ADV_RX_BSIZE_SHIFT 10
+#define ADV_RX_MIN_BUF_SIZE 2048u
+
+/*
+ * Transmit frame length: DTALEN is 16 bits (82599 7.2.3.2.4, 82576
+ * 7.2.2.3), so one descriptor carries at most 65,535 bytes; a longer length
+ * would spill into the DTYP/DCMD bits. Both chips need at least 17 bytes
+ * (82599 7.2.3.2.4; 82576 with TCTL.PSP, which pads short frames to 64).
+ */
+#define ADV_TX_MIN_LEN 17u
+#define ADV_TX_MAX_LEN 0xFFFFu
+
+/* ---- Advanced receive descriptor --------------------------------------- */
+/* Read format: what the driver writes. */
+struct adv_rx_desc_read {
+	uint64_t pkt_addr; /* packet buffer IOVA */
+	uint64_t hdr_addr; /* header buffer IOVA (unused: one-buffer mode) */
+};
+
+/* Write-back format: what the device writes over it. */
+struct adv_rx_desc_wb {
+	uint32_t info;         /* packet type, RSS type (unused) */
+	uint32_t rss;          /* RSS hash (unused) */
+	uint32_t status_error; /* extended status 19:0, extended errors 31:20 */
+	uint16_t length;       /* bytes written to the packet buffer */
+	uint16_t vlan;
+};
+
+union adv_rx_desc {
+	struct adv_rx_desc_read read;
+	struct adv_rx_desc_wb wb;
+};
+_Static_assert(sizeof(union adv_rx_desc) == 16, "16-byte descriptor");
+
+#define ADV_RXD_STAT_DD (1u << 0)  /* descriptor done */
+#define ADV_RXD_STAT_EOP (1u << 1) /* end of packet */
+
+/* ---- Advanced transmit data descriptor --------------------------------- */
+struct adv_tx_desc_read {
+	uint64_t buffer_addr;  /* packet IOVA */
+	uint32_t cmd_type_len; /* DTALEN 15:0, DTYP 23:20, DCMD 31:24 */
+	uint32_t olinfo;       /* STA 3:0 (write-back), PAYLEN 31:14 */
+};
+
+/* Write-back: only the DD bit in the last dword is defined. */
+struct adv_tx_desc_wb {
+	uint64_t reserved0;
+	uint32_t reserved1;
+	uint32_t status;
+};
+
+union adv_tx_desc {
+	struct adv_tx_desc_read read;
+	struct adv_tx_desc_wb wb;
+};
+_Static_assert(sizeof(union adv_tx_desc) == 16, "16-byte descriptor");
+
+#define ADV_TXD_DTYP_DATA (3u << 20)
+#define ADV_TXD_CMD_EOP (1u << 24)
+#define ADV_TXD_CMD_IFCS (1u << 25) /* insert FCS */
+#define ADV_TXD_CMD_RS (1u << 27)   /* report status (DD write-back) */
+#define ADV_TXD_CMD_DEXT (1u << 29) /* advanced descriptor */
+#define ADV_TXD_PAYLEN_SHIFT 14
+#define ADV_TXD_STAT_DD (1u << 0)
+
+struct adv_rxq {
+	volatile union adv_rx_desc *ring; /* in the DMA pool: untrusted */
+	struct nb_pkt **slot;        /* private: buffer posted in each slot */
+	struct nb_mempool *mp;       /* where replacement buffers come from */
+	volatile uint8_t *regs;      /* BAR0, for the tail register */
+	struct nb_dev *dev;          /* for nb_dev_set_fault */
+	const char *drv;             /* driver name for messages */
+	uint32_t rdt;                /* offset of this queue's RDT */
+	uint32_t buf_len;            /* bytes the device may write per buffer */
+	uint32_t err_mask;           /* write-back bits that mean "bad frame" */
+	uint16_t n_spare;
+	struct nb_pkt *spare[ADV_RX_SPARES]; /* private: refills for the ring */
+	uint16_t size;               /* power of two */
+	uint16_t next;               /* next slot whose DD we wait for */
+	bool in_bad_frame;           /* dropping the rest of a split frame */
+	bool stopped;                /* the device broke the protocol */
+	uint64_t rx_errors;
+	uint64_t dev_faults;
+};
+
+struct adv_txq {
+	volatile union adv_tx_desc *ring; /* in the DMA pool: untrusted */
+	struct nb_pkt **slot;        /* private: buffer posted in each slot */
+	volatile uint8_t *regs;
+	struct nb_dev *dev;
+	const char *drv;
+	uint32_t tdt;                /* offset of this queue's TDT */
+	uint16_t size;               /* power of two, >= ADV_MIN_RING_SIZE */
+	uint16_t tail;               /* next free slot */
+	uint16_t clean;              /* oldest slot the device still owns */
+	uint32_t last_max_len;       /* longest frame from last_pool we send */
+	struct nb_mempool *last_pool; /* pool of the last frame sent */
+	bool stopped;
+	uint64_t tx_errors;
+	uint64_t dev_faults;
+};
+
+/*
+ * Poll until (reg & mask) == want or timeout_ms pass: 0, or -1/ETIMEDOUT
+ * with a message naming the driver, the device and `what`. Every wait of
+ * both drivers goes through here, so none can hang on a silent device.
+ */
+#define ADV_POLL_INTERVAL_US 10
+int adv_wait_reg(volatile uint8_t *regs, const char *drv, const char *dev,
+		 uint32_t reg, uint32_t mask, uint32_t want,
+		 uint32_t timeout_ms, const char *what);
+void adv_sleep_us(long us);
+
+/* The chip-independent part of a driver's configuration check: queue
+ * counts (one per direction: neither driver programs RSS yet, and all
+ * queues would share one mempool), ring sizes and the receive buffer size;
+ * more queues fail with ENOTSUP. */
+struct adv_conf {
+	uint16_t n_rxq, n_txq, rx_size, tx_size;
+};
+int adv_check_conf(const char *drv, const struct nb_pci *pci,
+		   const struct nb_dev_conf *conf, uint16_t default_ring_size,
+		   struct adv_conf *out);
+
+/* SRRCTL.BSIZEPACKET for buffers of buf_size bytes (1 KiB units, rounded
+ * down, at most max_kb). */
+uint32_t adv_rx_bsize_kb(uint32_t buf_size, uint32_t max_kb);
+
+/* A ring of `size` descriptors in the DMA pool plus its private shadow
+ * array (calloc'ed; the caller frees it). */
+int adv_alloc_ring(const char *drv, struct nb_pool *dma, uint16_t size,
+		   void **ring, uint64_t *iova, struct nb_pkt ***slot);
+
+/*
+ * Ring setup: `ring` is zeroed DMA memory of size * 16 bytes, `slot` a
+ * private array of `size` pointers; the device may write bsize_kb KiB per
+ * buffer (what SRRCTL says). rx_fill posts a buffer in every slot (fails
+ * with ENOBUFS if the mempool runs dry).
+ */
+void adv_rxq_init(struct adv_rxq *q, struct nb_dev *dev, const char *drv,
+		  volatile uint8_t *regs, uint32_t rdt, void *ring,
+		  struct nb_pkt **slot, uint16_t size, struct nb_mempool *mp,
+		  uint32_t bsize_kb, uint32_t err_mask);
+int adv_rxq_fill(struct adv_rxq *q);
+void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
+		  volatile uint8_t *regs, uint32_t tdt, void *ring,
+		  struct nb_pkt **slot, uint16_t size);
+
+uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n);
+uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
+/* Reclaim transmitted buffers (called by the burst; exposed for the fuzzer). */
+void adv_txq_clean(struct adv_txq *q);
+
+/* Give every buffer still posted in the ring back to its mempool. */
+void adv_rxq_release(struct adv_rxq *q);
+void adv_txq_release(struct adv_txq *q);
+
+/* Give back every queue's posted buffers and free the shadow arrays
+ * (after the device's DMA is stopped). */
+void adv_release_queues(struct adv_rxq *rxq, uint16_t n_rxq,
+			struct adv_txq *txq, uint16_t n_txq);
+
+/* Map BAR0 (at least min_len bytes) and turn bus mastering off: the first
+ * steps of both drivers' open. The driver enables DMA (nb_pci_enable_dma)
+ * once its reset is done. */
+int adv_map_bar0(const char *drv, struct nb_pci *pci, uint32_t min_len,
+		 volatile uint8_t **regs);
+
+/* The MAC address from a receive address pair RAL/RAH (same layout on
+ * both chips: bytes 0-3 in RAL, 4-5 in the low half of RAH). */
+void adv_mac_from_ra(uint32_t ral, uint32_t rah, uint8_t mac[6]);
+
+/* Add the queues' software counters (errors, device faults) to *out. */
+void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
+			 const struct adv_txq *txq, uint16_t n_txq,
+			 struct nb_stats *out);
+
+#endif /* NB_ADV_RING_H */

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_adv_ring.c - the limits of the advanced-descriptor rings shared by
+ * ixgbe and igb (drivers/intel/adv_ring.c): receive buffers the device
+ * counts in whole KiB, transmit lengths a descriptor cannot hold, and the
+ * per-chip receive error bit. The ring runs on plain memory here; the
+ * test plays the device.
+ */
+#include <stdlib.h>
+
+#include "nb_test.h"
+#include "../../drivers/intel/adv_ring.h"
+#include "../../drivers/igb/igb_regs.h"
+#include "../../drivers/ixgbe/ixgbe_regs.h"
+
+#define RING 64u
+#define IOVA_BASE 0x300000000ull
+
+struct fixture {
+	struct nb_pool *dma;
+	struct nb_mempool *mp;
+	void *ring;
+	struct nb_pkt *slot[RING];
+	uint32_t regs[0x10000 / 4];
+	struct nb_dev dev;
+};
+
+static struct fixture *setup_with(uint32_t count, uint32_t buf_size)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint64_t iova;
+
+	assert_non_null(f);
+	assert_int_equal(nb_pool_create_unmapped(16u << 20, IOVA_BASE, &f->dma), 0);
+	assert_int_equal(nb_mempool_create(f->dma, count, buf_size, &f->mp), 0);
+	assert_int_equal(nb_pool_carve(f->dma, RING * 16u, ADV_RING_ALIGN,
+				       &f->ring, &iova), 0);
+	memset(f->ring, 0, RING * 16u);
+	return f;
+}
+
+static void teardown_fixture(struct fixture *f)
+{
+	assert_int_equal(nb_mempool_available(f->mp), nb_mempool_count(f->mp));
+	nb_mempool_destroy(f->mp);
+	nb_pool_destroy(f->dma);
+	free(f);
+}
+
+/* A 1,536-byte buffer would be programmed as 1 KiB (BSIZEPACKET rounds
+ * down): every frame above 1,024 bytes would be split and lost. Refused up
+ * front, with the reason; 2 KiB is accepted. */
+static void rx_buffers_below_2k_are_refused(void **state)
+{
+	struct nb_dev_conf conf = { 0 };
+	struct nb_pci pci = { .name = "0000:00:08.0" };
+	struct fixture *f = setup_with(8, 1536);
+	struct nb_mempool *ok;
+	struct adv_conf c;
+
+	(void)state;
+	assert_int_equal(adv_rx_bsize_kb(nb_mempool_buf_size(f->mp), 16), 1);
+	conf.rx_mempool = f->mp;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), -1);
+	assert_failed_with(EINVAL, "rx buffers of 1536 bytes are too small");
+
+	assert_int_equal(nb_mempool_create(f->dma, 8, 2048, &ok), 0);
+	conf.rx_mempool = ok;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), 0);
+	assert_int_equal(c.rx_size, 512);
+	conf.rx_queues = 2; /* no RSS yet: one queue per direction */
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), -1);
+	assert_failed_with(ENOTSUP, "one queue per direction");
+	conf.rx_queues = 0;
+	assert_int_equal(adv_rx_bsize_kb(2048, 16), 2);
+	assert_int_equal(adv_rx_bsize_kb(65536, 16), 16); /* the chip's max */
+	nb_mempool_destroy(ok);
+	teardown_fixture(f);
+}
+
+/* Send one frame of `len` from f->mp on a fresh queue; returns the queue's
+ * tx_errors, and *cmd the descriptor's cmd_type_len. */
+static uint64_t send_one(struct fixture *f, uint32_t len, uint32_t *cmd)
+{
+	struct adv_txq q;
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp);
+
+	assert_non_null(pkt);
+	memset(f->ring, 0, RING * 16u);
+	memset(f->regs, 0, sizeof(f->regs));
+	adv_txq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+		     f->ring, f->slot, RING);
+	pkt->len = len;
+	assert_int_equal(adv_txq_burst(&q, &pkt, 1), 1); /* taken either way */
+	*cmd = ((volatile union adv_tx_desc *)f->ring)[0].read.cmd_type_len;
+	if (q.tx_errors == 0) {
+		assert_int_equal(f->regs[0x18 / 4], 1); /* TDT moved */
+	} else {
+		assert_int_equal(*cmd, 0);               /* descriptor untouched */
+		assert_int_equal(f->regs[0x18 / 4], 0);  /* TDT not written */
+	}
+	adv_txq_release(&q);
+	return q.tx_errors;
+}
+
+/* DTALEN is 16 bits: a 65,536-byte frame (the mempool rounds a 65,535-byte
+ * buffer up to 65,536) would be written as length 0 with bit 16 set in the
+ * reserved bits. It is refused and counted; 65,535 goes out intact. */
+static void tx_length_capped_at_dtalen(void **state)
+{
+	struct fixture *f = setup_with(2, 65535);
+	uint32_t cmd;
+
+	(void)state;
+	assert_int_equal(nb_mempool_buf_size(f->mp), 65536);
+	assert_int_equal(send_one(f, 65536, &cmd), 1);
+	assert_int_equal(send_one(f, 65535, &cmd), 0);
+	assert_int_equal(cmd & 0xFFFFu, 65535);
+	assert_int_equal(cmd & 0xFFFF0000u, ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP |
+			 ADV_TXD_CMD_IFCS | ADV_TXD_CMD_RS | ADV_TXD_CMD_DEXT);
+	teardown_fixture(f);
+}
+
+/* Both chips need 17 bytes at least; shorter frames are refused, counted. */
+static void tx_minimum_length(void **state)
+{
+	struct fixture *f = setup_with(2, 2048);
+	uint32_t cmd;
+
+	(void)state;
+	assert_int_equal(send_one(f, ADV_TX_MIN_LEN - 1u, &cmd), 1);
+	assert_int_equal(send_one(f, 0, &cmd), 1);
+	assert_int_equal(send_one(f, ADV_TX_MIN_LEN, &cmd), 0);
+	assert_int_equal(cmd & 0xFFFFu, ADV_TX_MIN_LEN);
+	assert_int_equal(send_one(f, 2048, &cmd), 0);
+	assert_int_equal(send_one(f, 2049, &cmd), 1); /* beyond its buffer */
+	teardown_fixture(f);
+}
+
+/* The device completes slot 0 with `status`; returns frames received. */
+static unsigned receive_one(struct fixture *f, uint32_t err_mask,
+			    uint32_t status, uint64_t *rx_errors)
+{
+	volatile union adv_rx_desc *ring = f->ring;
+	struct nb_pkt *pkts[4];
+	struct adv_rxq q;
+	unsigned got;
+
+	memset(f->ring, 0, RING * 16u);
+	adv_rxq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+		     f->ring, f->slot, RING, f->mp, 2, err_mask);
+	assert_int_equal(adv_rxq_fill(&q), 0);
+	ring[0].wb.length = 100;
+	ring[0].wb.status_error = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP | status;
+	got = adv_rxq_burst(&q, pkts, 4);
+	nb_pkt_free_bulk(pkts, got);
+	*rx_errors = q.rx_errors;
+	adv_rxq_release(&q);
+	return got;
+}
+
+/* On the 82576 bit 29 is the L4 checksum error, RXE is bit 31; on the
+ * 82599 RXE is bit 29. Each chip drops only on its own RXE. */
+static void rx_error_bit_is_per_chip(void **state)
+{
+	struct fixture *f = setup_with(RING + ADV_RX_SPARES + 8, 2048);
+	uint64_t errors;
+
+	(void)state;
+	assert_int_equal(receive_one(f, IGB_RXD_ERR_RXE, 1u << 29, &errors), 1);
+	assert_int_equal(errors, 0);
+	assert_int_equal(receive_one(f, IGB_RXD_ERR_RXE, 1u << 31, &errors), 0);
+	assert_int_equal(errors, 1);
+	assert_int_equal(receive_one(f, IXGBE_RXD_ERR_RXE, 1u << 29, &errors), 0);
+	assert_int_equal(errors, 1);
+	teardown_fixture(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rx_buffers_below_2k_are_refused),
+		cmocka_unit_test(tx_length_capped_at_dtalen),
+		cmocka_unit_test(tx_minimum_length),
+		cmocka_unit_test(rx_error_bit_is_per_chip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
