@@ -124,7 +124,11 @@ struct nbh_pool {
 int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		    char *warning, size_t warning_len);
 void nbh_pool_destroy(struct nbh_pool *p);
-uint64_t nbh_pool_size(uint64_t bytes, unsigned page); /* rounded up to `page` */
+static inline uint64_t nbh_page_size(unsigned page) /* enum nb_page_size */
+{
+	return page == NB_PAGE_4K ? 4096 : page == NB_PAGE_1G ? 1ull << 30 : 2ull << 20;
+}
+#define nbh_pool_size(bytes, page) (((bytes) + nbh_page_size(page) - 1) & ~(nbh_page_size(page) - 1))
 
 /* session.c. nbh_quit: set by SIGTERM/SIGINT, which stay blocked but inside
  * nbh_wait (ppoll with *nbh_wait_mask; NULL: the current mask). */

@@ -7,20 +7,10 @@
 
 #include "helper.h"
 
-static const uint64_t sizes[] = {
-	[NB_PAGE_DEFAULT] = 2u << 20, [NB_PAGE_4K] = 4096,
-	[NB_PAGE_2M] = 2u << 20, [NB_PAGE_1G] = 1u << 30,
-};
-
-uint64_t nbh_pool_size(uint64_t bytes, unsigned page)
-{
-	return (bytes + sizes[page] - 1) & ~(sizes[page] - 1);
-}
-
 static int try_create(uint64_t bytes, unsigned page, struct nbh_pool *p)
 {
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
-	uint64_t size = nbh_pool_size(bytes, page), page_size = sizes[page];
+	uint64_t size = nbh_pool_size(bytes, page), page_size = nbh_page_size(page);
 	int err;
 
 	if (page_size > 4096)
@@ -50,7 +40,7 @@ int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 	if (page != NB_PAGE_DEFAULT || (errno != ENOMEM && errno != EINVAL))
 		return nbh_fail_errno("pool of %llu bytes with %llu KiB pages",
 				      (unsigned long long)bytes,
-				      (unsigned long long)(sizes[page] >> 10));
+				      (unsigned long long)(nbh_page_size(page) >> 10));
 	if (try_create(bytes, NB_PAGE_4K, p) < 0)
 		return nbh_fail_errno("pool of %llu bytes", (unsigned long long)bytes);
 	snprintf(warning, warning_len, "no free 2 MiB hugepages: pool uses 4 KiB pages "
