@@ -19,7 +19,7 @@ enum { /* fake_helper.fail: make that step fail */
 
 struct fake_helper {
 	unsigned fail;
-	unsigned pools_created, pools_destroyed, nics_restored;
+	unsigned pools_created, pools_destroyed, nics_restored; /* successful steps */
 };
 extern struct fake_helper fake_helper;
 
