@@ -137,7 +137,7 @@ extern volatile sig_atomic_t nbh_quit;
 extern const sigset_t *nbh_wait_mask;
 int nbh_wait(int fd, int timeout_ms); /* 1 readable, 0 timeout, -1 quit */
 int nbh_peer(int sock, struct nbh_ident *who, pid_t *pid); /* SO_PEERCRED + groups */
-void nbh_send_error(int sock, uid_t uid); /* ERROR with nbh_err and nbh_reason */
+void nbh_send_error(int sock, uid_t uid, bool log); /* ERROR: nbh_err, nbh_reason */
 void nbh_session_run(int sock, const struct nbh_policy *policy, const struct nbh_ident *who,
 		     pid_t pid);
 int nbh_status(const char *policy_file, const char *socket_path);

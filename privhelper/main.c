@@ -3,11 +3,14 @@
  * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
 #include <libgen.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "helper.h"
 
 #define MAX_SESSIONS 64
 #define MAX_PER_UID 8
+/* Short: a flood can queue only this many connections ahead of anyone else's. */
+#define NBH_BACKLOG 16
 #define SD_LISTEN_FDS_START 3 /* sd_listen_fds(3) */
 
 static struct { pid_t pid; uid_t uid; } sessions[MAX_SESSIONS];
@@ -49,7 +52,7 @@ static int listen_socket(const char *path, const char *group)
 
 	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
-	if (rc < 0 || listen(fd, SOMAXCONN) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
+	if (rc < 0 || listen(fd, NBH_BACKLOG) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
 	    chmod(addr.sun_path, 0660) < 0 || rename(addr.sun_path, path) < 0) {
 		nbh_fail_errno("%s", path);
 		if (fd >= 0)
@@ -98,6 +101,7 @@ static int admit(const struct nbh_policy *policy, const struct nbh_ident *who)
 
 static void spawn_session(int listener, int conn, const struct nbh_policy *policy)
 {
+	static time_t logged; /* refusals: one log line a second, so a flood stays cheap */
 	struct nbh_ident who;
 	pid_t pid = -1, peer;
 	bool admitted = nbh_peer(conn, &who, &peer) == 0 && admit(policy, &who) == 0;
@@ -111,8 +115,8 @@ static void spawn_session(int listener, int conn, const struct nbh_policy *polic
 		nbh_fail_errno("cannot start a session");
 	if (pid > 0)
 		sessions[n_sessions++] = (typeof(sessions[0])){ pid, who.uid };
-	else
-		nbh_send_error(conn, who.uid); /* at once: no slot held for it */
+	else /* at once: no slot held for it */
+		nbh_send_error(conn, who.uid, logged != time(NULL) && (logged = time(NULL)));
 	close(conn);
 }
 

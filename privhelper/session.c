@@ -161,14 +161,15 @@ static int (*const dispatch[])(struct session *, struct exchange *) = {
 	[NBP_READY] = on_ready, [NBP_RELEASE] = NULL,
 };
 
-void nbh_send_error(int sock, uid_t uid)
+void nbh_send_error(int sock, uid_t uid, bool log)
 {
 	struct nbp_error e;
 
 	nbp_init(&e, NBP_ERROR);
 	e.err = nbh_err > 0 ? nbh_err : EIO;
 	memcpy(e.reason, nbh_reason, sizeof(e.reason));
-	nbh_log("uid %u: %s", (unsigned)uid, e.reason);
+	if (log)
+		nbh_log("uid %u: %s", (unsigned)uid, e.reason);
 	nbp_send(sock, &e, sizeof(e), NULL, 0);
 }
 
@@ -203,7 +204,7 @@ static int serve_one(struct session *s)
 			rc = nbh_fail_errno("sending the reply");
 	}
 	if (rc < 0)
-		nbh_send_error(s->sock, s->who.uid);
+		nbh_send_error(s->sock, s->who.uid, true);
 	/* Device fds were for the worker only: the helper keeps none. */
 	for (unsigned i = 0; x.req.hdr.type == NBP_READY && i < x.n_fds; i++)
 		close(x.fds[i]);
