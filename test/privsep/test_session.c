@@ -245,26 +245,36 @@ static void test_claim_without_iommu_names_the_fix(void **state)
 	nb_session_close(s);
 }
 
+/* Connect and say HELLO (or not); the connected socket. */
+static int raw_connect(struct fixture *f, bool hello)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
+	union nbp_msg m;
+	unsigned n_fds;
+
+	strcpy(addr.sun_path, f->sock);
+	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	if (hello) {
+		nbp_init(&m, NBP_HELLO);
+		assert_int_equal(nbp_send(sock, &m, sizeof(m.hello), NULL, 0), 0);
+		assert_int_equal(nbp_recv(sock, &m, fds, &n_fds), sizeof(m.hello_ok));
+		assert_int_equal(m.hdr.type, NBP_HELLO_OK);
+		assert_int_equal(m.hello_ok.uid, getuid());
+	}
+	return sock;
+}
+
 /* Raw protocol: send `msg` (after a HELLO if `hello_first`), expect one
  * ERROR with `err`, then the hang-up. */
 static void expect_error_then_hangup(struct fixture *f, bool hello_first,
 				     const void *msg, size_t len, int fd, int err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
+	int sock = raw_connect(f, hello_first), fds[NB_MAX_DEVICES];
 	union nbp_msg rep;
 	unsigned n_fds;
 	long n;
 
-	strcpy(addr.sun_path, f->sock);
-	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	if (hello_first) {
-		nbp_init(&rep, NBP_HELLO);
-		assert_int_equal(nbp_send(sock, &rep, sizeof(rep.hello), NULL, 0), 0);
-		assert_int_equal(nbp_recv(sock, &rep, fds, &n_fds), sizeof(rep.hello_ok));
-		assert_int_equal(rep.hdr.type, NBP_HELLO_OK);
-		assert_int_equal(rep.hello_ok.uid, getuid());
-	}
 	assert_int_equal(nbp_send(sock, msg, len, fd >= 0 ? &fd : NULL, fd >= 0), 0);
 	n = nbp_recv(sock, &rep, fds, &n_fds);
 	assert_int_equal(n, sizeof(rep.error));
@@ -300,25 +310,6 @@ static void test_protocol_violations_end_the_session(void **state)
 	expect_error_then_hangup(f, false, big, sizeof(big), -1, EMSGSIZE);
 	nbp_init(&m, NBP_HELLO_OK);             /* a reply type */
 	expect_error_then_hangup(f, true, &m, sizeof(m.hello_ok), -1, EPROTO);
-}
-
-/* Connect and say HELLO (or not); the connected socket. */
-static int raw_connect(struct fixture *f, bool hello)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
-	union nbp_msg m;
-	unsigned n_fds;
-
-	strcpy(addr.sun_path, f->sock);
-	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	if (hello) {
-		nbp_init(&m, NBP_HELLO);
-		assert_int_equal(nbp_send(sock, &m, sizeof(m.hello), NULL, 0), 0);
-		assert_int_equal(nbp_recv(sock, &m, fds, &n_fds), sizeof(m.hello_ok));
-		assert_int_equal(m.hdr.type, NBP_HELLO_OK);
-	}
-	return sock;
 }
 
 /* A uid no rule names gets no session: refused at connect, with the reason. */
