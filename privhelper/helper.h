@@ -124,10 +124,8 @@ struct nbh_pool {
 int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		    char *warning, size_t warning_len);
 void nbh_pool_destroy(struct nbh_pool *p);
-static inline uint64_t nbh_page_size(unsigned page) /* enum nb_page_size */
-{
-	return page == NB_PAGE_4K ? 4096 : page == NB_PAGE_1G ? 1ull << 30 : 2ull << 20;
-}
+#define nbh_page_size(page) /* enum nb_page_size */ \
+	((page) == NB_PAGE_4K ? 4096ull : (page) == NB_PAGE_1G ? 1ull << 30 : 2ull << 20)
 #define nbh_pool_size(bytes, page) (((bytes) + nbh_page_size(page) - 1) & ~(nbh_page_size(page) - 1))
 
 /* session.c. nbh_quit: set by SIGTERM/SIGINT, which stay blocked but inside

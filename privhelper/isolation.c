@@ -11,15 +11,11 @@
 static ssize_t slurp(const char *root, const char *path, void *buf, size_t len)
 {
 	char full[512];
-	int fd;
-	ssize_t n;
+	int fd = (snprintf(full, sizeof(full), "%s%s", root, path), open(full, O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, len, 0);
 
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	fd = open(full, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, len, 0);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return n;
 }
 
@@ -41,11 +37,10 @@ static bool ats_enabled(const char *root, const char *bdf)
 {
 	uint8_t cfg[4096];
 	char path[64];
-	ssize_t n;
+	ssize_t n = (snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf),
+		     slurp(root, path, cfg, sizeof(cfg)));
 	uint32_t hdr;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	n = slurp(root, path, cfg, sizeof(cfg));
 	for (unsigned at = 0x100, hops = 0; at >= 0x100 && at + 8 <= (size_t)(n > 0 ? n : 0) &&
 	     hops < 512; at = hdr >> 20 & 0xffc, hops++) {
 		/* little-endian; ID 15:0, version 19:16, next 31:20 */

@@ -13,7 +13,9 @@
 #define NBH_BACKLOG 16
 #define SD_LISTEN_FDS_START 3 /* sd_listen_fds(3) */
 
-static struct { pid_t pid; uid_t uid; } sessions[MAX_SESSIONS];
+/* Running sessions, and those over for under 1-2 s (pid 0), which count too:
+ * a client that ends each session at once gets MAX_PER_UID forks a second. */
+static struct { pid_t pid; uid_t uid; time_t ended; } sessions[MAX_SESSIONS];
 static unsigned n_sessions;
 
 static void on_quit(int sig)
@@ -80,19 +82,23 @@ static int activated_socket(void)
 static int admit(const struct nbh_policy *policy, const struct nbh_ident *who)
 {
 	unsigned mine = 0;
+	time_t now = time(NULL);
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
 		for (unsigned i = 0; i < n_sessions; i++)
 			if (sessions[i].pid == pid)
-				sessions[i] = sessions[--n_sessions];
+				sessions[i].pid = 0, sessions[i].ended = now;
+	for (unsigned i = n_sessions; i-- > 0;)
+		if (!sessions[i].pid && now - sessions[i].ended > 1)
+			sessions[i] = sessions[--n_sessions];
 	for (unsigned i = 0; i < n_sessions; i++)
 		mine += sessions[i].uid == who->uid;
 	if (!nbh_policy_names(policy, who))
 		return nbh_fail(EACCES, "policy %s names uid %u in no rule", policy->file, who->uid);
 	if (mine >= MAX_PER_UID)
-		return nbh_fail(EUSERS, "uid %u has %u sessions open, the most one user may",
-				who->uid, mine);
+		return nbh_fail(EUSERS, "uid %u has %u sessions open or just ended, the most "
+				"one user may", who->uid, mine);
 	if (n_sessions == MAX_SESSIONS)
 		return nbh_fail(EAGAIN, "%d sessions open, the most the helper serves; try later",
 				MAX_SESSIONS);
@@ -114,7 +120,7 @@ static void spawn_session(int listener, int conn, const struct nbh_policy *polic
 	if (admitted && pid < 0)
 		nbh_fail_errno("cannot start a session");
 	if (pid > 0)
-		sessions[n_sessions++] = (typeof(sessions[0])){ pid, who.uid };
+		sessions[n_sessions++] = (typeof(sessions[0])){ pid, who.uid, 0 };
 	else /* at once: no slot held for it */
 		nbh_send_error(conn, who.uid, logged != time(NULL) && (logged = time(NULL)));
 	close(conn);
