@@ -13,8 +13,8 @@
 #define NBH_BACKLOG 16
 #define SD_LISTEN_FDS_START 3 /* sd_listen_fds(3) */
 
-/* Running sessions, and those over for under 1-2 s (pid 0), which count too:
- * a client that ends each session at once gets MAX_PER_UID forks a second. */
+/* Running sessions, and those that ended this second (pid 0), which count
+ * too: a client that ends each session at once gets few forks a second. */
 static struct { pid_t pid; uid_t uid; time_t ended; } sessions[MAX_SESSIONS];
 static unsigned n_sessions;
 
@@ -90,7 +90,7 @@ static int admit(const struct nbh_policy *policy, const struct nbh_ident *who)
 			if (sessions[i].pid == pid)
 				sessions[i].pid = 0, sessions[i].ended = now;
 	for (unsigned i = n_sessions; i-- > 0;)
-		if (!sessions[i].pid && now - sessions[i].ended > 1)
+		if (!sessions[i].pid && sessions[i].ended != now)
 			sessions[i] = sessions[--n_sessions];
 	for (unsigned i = 0; i < n_sessions; i++)
 		mine += sessions[i].uid == who->uid;

@@ -326,8 +326,8 @@ static void test_unnamed_uid_refused_at_once(void **state)
 }
 
 /* One uid holds at most 8 sessions (MAX_PER_UID in privhelper/main.c); the
- * next is refused at once, and a slot is free again a second or two after a
- * session ends. */
+ * next is refused at once, and a slot is free again by the second after a
+ * session ended. */
 static void test_per_uid_session_cap(void **state)
 {
 	struct fixture *f = *state;
@@ -343,7 +343,7 @@ static void test_per_uid_session_cap(void **state)
 	assert_non_null(strstr(nb_last_error(), "uid 0 has 8 sessions open"));
 	close(socks[0]);
 	for (int i = 0; i < 200 && nb_session_open(f->sock, &s) < 0; i++)
-		usleep(20 * 1000); /* a slot is free 1-2 s after the session ended */
+		usleep(20 * 1000); /* a slot is free again by the next second */
 	assert_non_null(s);
 	nb_session_close(s);
 	for (int i = 1; i < 8; i++)
