@@ -127,13 +127,17 @@ static int transact(struct nb_session *s, const void *req, uint16_t want,
 static int nb_helper_connect(struct nb_session *s, const struct sockaddr_un *addr)
 {
 	const char *env = getenv("NICBOX_TIMEOUT");
-	unsigned long secs = env && *env ? strtoul(env, NULL, 10) : 30;
-	struct timeval tv = { .tv_sec = (time_t)(secs ? secs : 30) };
+	char *end = NULL;
+	unsigned long secs = env && *env ? strtoul(env, &end, 10) : 30;
+	struct timeval tv = { .tv_sec = (time_t)secs };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int err;
 
-	s->timeout = (unsigned)tv.tv_sec;
+	s->sock = -1;
+	if ((end && *end) || secs == 0 || secs > 86400)
+		return nb_fail(EINVAL, "NICBOX_TIMEOUT=%s: want whole seconds, 1 to 86400", env);
+	s->timeout = (unsigned)secs;
 	s->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s->sock >= 0 && setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
 	    setsockopt(s->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&

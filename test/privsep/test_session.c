@@ -455,6 +455,11 @@ static void test_client_times_out(void **state)
 	unsetenv("NICBOX_TIMEOUT");
 	assert_int_equal(errno, ETIMEDOUT);
 	assert_non_null(strstr(nb_last_error(), "did not answer within 1 s (NICBOX_TIMEOUT)"));
+	setenv("NICBOX_TIMEOUT", "1s", 1);
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	unsetenv("NICBOX_TIMEOUT");
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(nb_last_error(), "NICBOX_TIMEOUT=1s: want whole seconds"));
 }
 
 /* Whoever listens on the path must be root (or ourselves), not another user. */
