@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 struct nb_session {
 	int sock;
+	unsigned timeout;  /* seconds to wait for connect() and each reply */
 	char path[108];
 	unsigned n_devs;
 	struct {
@@ -81,10 +83,19 @@ static int transact(struct nb_session *s, const void *req, uint16_t want,
 
 	if (s->sock < 0)
 		return nb_fail(ENOTCONN, "nicbox-helper session at %s is closed", s->path);
-	if (nbp_send(s->sock, req, ((const struct nbp_hdr *)req)->len, NULL, 0) < 0)
+	/* A helper that refused us at connect() has sent its ERROR and hung
+	 * up: the send, or the first receive, fails with EPIPE or ECONNRESET,
+	 * and the reason is still waiting to be read. */
+	if (nbp_send(s->sock, req, ((const struct nbp_hdr *)req)->len, NULL, 0) < 0 &&
+	    errno != EPIPE && errno != ECONNRESET)
 		return nb_fail(errno, "sending to nicbox-helper at %s: %s", s->path,
 			       strerror(errno));
 	n = nbp_recv(s->sock, rep, fds, n_fds);
+	if (n < 0 && errno == ECONNRESET)
+		n = nbp_recv(s->sock, rep, fds, n_fds);
+	if (n < 0 && errno == EAGAIN)
+		return nb_fail(ETIMEDOUT, "nicbox-helper at %s did not answer within %u s "
+			       "(NICBOX_TIMEOUT)", s->path, s->timeout);
 	if (n <= 0)
 		return nb_fail(n == 0 ? ECONNRESET : errno,
 			       "nicbox-helper at %s: %s", s->path,
@@ -105,6 +116,47 @@ static int transact(struct nb_session *s, const void *req, uint16_t want,
 	if (err < 0)
 		return nb_fail(rep->error.err, "nicbox-helper: %s", rep->error.reason);
 	return nb_fail(err, "bad reply from nicbox-helper: %s", why);
+}
+
+/*
+ * Connect with a deadline (NICBOX_TIMEOUT seconds, default 30, for connect()
+ * and then for every reply), to a listener that runs as root or as our own
+ * uid (which could do anything we can anyway): any other process that got
+ * to the socket path first is not nicbox-helper.
+ */
+static int nb_helper_connect(struct nb_session *s, const struct sockaddr_un *addr)
+{
+	const char *env = getenv("NICBOX_TIMEOUT");
+	char *end = NULL;
+	unsigned long secs = env && *env ? strtoul(env, &end, 10) : 30;
+	struct timeval tv = { .tv_sec = (time_t)secs };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int err;
+
+	s->sock = -1;
+	if ((end && *end) || secs == 0 || secs > 86400)
+		return nb_fail(EINVAL, "NICBOX_TIMEOUT=%s: want whole seconds, 1 to 86400", env);
+	s->timeout = (unsigned)secs;
+	s->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s->sock >= 0 && setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	    setsockopt(s->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&
+	    connect(s->sock, (const struct sockaddr *)addr, sizeof(*addr)) == 0 &&
+	    getsockopt(s->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		if (cred.uid == 0 || cred.uid == geteuid())
+			return 0;
+		return nb_fail(EPERM, "%s is served by uid %u, not root: that is not "
+			       "nicbox-helper", s->path, (unsigned)cred.uid);
+	}
+	err = errno;
+	if (err == EACCES)
+		return nb_fail(err, "no permission to connect to %s: is your "
+			       "user in nicbox-helper's --group?", s->path);
+	if (err == EAGAIN)
+		return nb_fail(ETIMEDOUT, "nicbox-helper at %s accepted no connection within "
+			       "%u s (NICBOX_TIMEOUT)", s->path, s->timeout);
+	return nb_fail(err, "cannot connect to %s: %s (is nicbox-helper running?)",
+		       s->path, strerror(err));
 }
 
 NB_API int nb_session_open(const char *path, struct nb_session **out)
@@ -128,22 +180,10 @@ NB_API int nb_session_open(const char *path, struct nb_session **out)
 	strcpy(addr.sun_path, path);
 	for (unsigned i = 0; i < NB_MAX_DEVICES; i++)
 		s->devs[i].fd = -1;
-	s->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s->sock < 0 || connect(s->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int err = errno;
-
+	if (nb_helper_connect(s, &addr) < 0 ||
+	    (nbp_init(&req, NBP_HELLO), transact(s, &req, NBP_HELLO_OK, &rep, fds, &n_fds)) < 0) {
 		if (s->sock >= 0)
 			close(s->sock);
-		free(s);
-		if (err == EACCES)
-			return nb_fail(err, "no permission to connect to %s: is your "
-				       "user in nicbox-helper's --group?", path);
-		return nb_fail(err, "cannot connect to %s: %s (is nicbox-helper running?)",
-			       path, strerror(err));
-	}
-	nbp_init(&req, NBP_HELLO);
-	if (transact(s, &req, NBP_HELLO_OK, &rep, fds, &n_fds) < 0) {
-		close(s->sock);
 		free(s);
 		return -1;
 	}
@@ -183,6 +223,8 @@ NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
 
 	if ((unsigned)page > NBP_PAGE_MAX || bytes == 0)
 		return nb_fail(EINVAL, "bad pool size or page size");
+	if (s->n_pools == NB_MAX_POOLS)
+		return nb_fail(E2BIG, "a session has at most %d pools", NB_MAX_POOLS);
 	nbp_init(&req, NBP_POOL);
 	req.pool.bytes = bytes;
 	req.pool.page = page;

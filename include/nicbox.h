@@ -261,7 +261,11 @@ struct nb_session;
 /*
  * Connect to the helper at `path` (NULL: $NICBOX_SOCKET, else
  * NB_DEFAULT_SOCKET) and say hello. Errors name the socket and what to do
- * (e.g. "is nicbox-helper running?").
+ * (e.g. "is nicbox-helper running?"). The listener must run as root (or as
+ * our uid): EPERM otherwise. connect() and every reply of the session wait
+ * at most $NICBOX_TIMEOUT seconds (default 30): ETIMEDOUT. A helper that
+ * refuses the connection (EACCES: no rule names us; EUSERS: 8 sessions of
+ * ours open) says so here.
  */
 NB_API int nb_session_open(const char *path, struct nb_session **out);
 

@@ -58,6 +58,7 @@ struct nbh_rule {
 	uint64_t max_pool; /* bytes the session may map in all */
 	bool allow_up;     /* may claim an up, addressed netdev */
 	bool keep_vfio;    /* leave the NIC on vfio-pci after release */
+	bool unsafe_interrupts, allow_ats; /* waive the isolation checks */
 	unsigned line;
 };
 
@@ -74,11 +75,14 @@ struct nbh_ident {
 	unsigned n_groups;
 };
 
-/* 0, or -1 with "name:line: reason" in err[]. load reads at most 64 KiB. */
+/* 0, or -1 with "name:line: reason" in err[]. load reads at most 64 KiB, and
+ * only a file it can trust (StrictModes: docs/policy.md), else "file: reason". */
 int nbh_policy_parse(const char *text, size_t len, const char *name,
 		     struct nbh_policy *out, char *err, size_t err_len);
 int nbh_policy_load(const char *path, struct nbh_policy *out, char *err, size_t err_len);
 void nbh_policy_free(struct nbh_policy *p);
+/* Whether any rule names `who` (uid or group). */
+bool nbh_policy_names(const struct nbh_policy *p, const struct nbh_ident *who);
 /* The first rule letting `who` claim `nic`, or NULL (deny). */
 const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct nbh_ident *who,
 					const struct nbh_nic *nic);
@@ -112,6 +116,9 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf);
 void nbh_iommu_close(struct nbh_iommu *io);
 
+/* isolation.c: -1 if MSIs are not remapped or ATS is on; `root` prefixes /sys, /proc. */
+int nbh_isolated(const char *root, const char *bdf, bool unsafe_interrupts, bool allow_ats);
+
 /* pool.c: sealed memfd pools, mapped MAP_SHARED by the helper. */
 struct nbh_pool {
 	int memfd;
@@ -121,10 +128,20 @@ struct nbh_pool {
 int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		    char *warning, size_t warning_len);
 void nbh_pool_destroy(struct nbh_pool *p);
+#define nbh_page_size(page) /* enum nb_page_size */ \
+	((page) == NB_PAGE_4K ? 4096ull : (page) == NB_PAGE_1G ? 1ull << 30 : 2ull << 20)
+#define nbh_pool_size(bytes, page) (((bytes) + nbh_page_size(page) - 1) & ~(nbh_page_size(page) - 1))
 
-/* main.c: set by SIGTERM/SIGINT, in the helper and (inherited) its sessions. */
+/* session.c. nbh_quit: set by SIGTERM/SIGINT, which stay blocked but inside
+ * nbh_wait (ppoll with *nbh_wait_mask; NULL: the current mask). */
+#define NBH_HELLO_SECONDS 5 /* a client says HELLO this soon after connect() */
 extern volatile sig_atomic_t nbh_quit;
-void nbh_session_run(int sock, const struct nbh_policy *policy);
+extern const sigset_t *nbh_wait_mask;
+int nbh_wait(int fd, int timeout_ms); /* 1 readable, 0 timeout, -1 quit */
+int nbh_peer(int sock, struct nbh_ident *who, pid_t *pid); /* SO_PEERCRED + groups */
+void nbh_send_error(int sock, uid_t uid, bool log); /* ERROR: nbh_err, nbh_reason */
+void nbh_session_run(int sock, const struct nbh_policy *policy, const struct nbh_ident *who,
+		     pid_t pid);
 int nbh_status(const char *policy_file, const char *socket_path);
 
 #endif /* NBH_HELPER_H */

@@ -3,27 +3,20 @@
  * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
 #include <libgen.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "helper.h"
 
 #define MAX_SESSIONS 64
+#define MAX_PER_UID 8
+/* Short: a flood can queue only this many connections ahead of anyone else's. */
+#define NBH_BACKLOG 16
 #define SD_LISTEN_FDS_START 3 /* sd_listen_fds(3) */
 
-int nbh_err;
-char nbh_reason[NBP_TEXT_LEN];
-volatile sig_atomic_t nbh_quit;
+/* Running sessions, and those that ended this second (pid 0), which count
+ * too: a client that ends each session at once gets few forks a second. */
+static struct { pid_t pid; uid_t uid; time_t ended; } sessions[MAX_SESSIONS];
 static unsigned n_sessions;
-
-int nbh_fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(nbh_reason, sizeof(nbh_reason), fmt, ap);
-	va_end(ap);
-	errno = nbh_err = err;
-	return -1;
-}
 
 static void on_quit(int sig)
 {
@@ -61,7 +54,7 @@ static int listen_socket(const char *path, const char *group)
 
 	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
+	if (rc < 0 || listen(fd, NBH_BACKLOG) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
 	    chmod(addr.sun_path, 0660) < 0 || rename(addr.sun_path, path) < 0) {
 		nbh_fail_errno("%s", path);
 		if (fd >= 0)
@@ -84,35 +77,71 @@ static int activated_socket(void)
 	return fd;
 }
 
+/* Whom the parent serves, decided before a fork and without waiting for the
+ * client: a uid the policy names, with a session slot of its own left. */
+static int admit(const struct nbh_policy *policy, const struct nbh_ident *who)
+{
+	unsigned mine = 0;
+	time_t now = time(NULL);
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (unsigned i = 0; i < n_sessions; i++)
+			if (sessions[i].pid == pid)
+				sessions[i].pid = 0, sessions[i].ended = now;
+	for (unsigned i = n_sessions; i-- > 0;)
+		if (!sessions[i].pid && sessions[i].ended != now)
+			sessions[i] = sessions[--n_sessions];
+	for (unsigned i = 0; i < n_sessions; i++)
+		mine += sessions[i].uid == who->uid;
+	if (!nbh_policy_names(policy, who))
+		return nbh_fail(EACCES, "policy %s names uid %u in no rule", policy->file, who->uid);
+	if (mine >= MAX_PER_UID)
+		return nbh_fail(EUSERS, "uid %u has %u sessions open or just ended, the most "
+				"one user may", who->uid, mine);
+	if (n_sessions == MAX_SESSIONS)
+		return nbh_fail(EAGAIN, "%d sessions open, the most the helper serves; try later",
+				MAX_SESSIONS);
+	return 0;
+}
+
 static void spawn_session(int listener, int conn, const struct nbh_policy *policy)
 {
-	pid_t pid = -1;
+	static time_t logged; /* refusals: one log line a second, so a flood stays cheap */
+	struct nbh_ident who;
+	pid_t pid = -1, peer;
+	bool admitted = nbh_peer(conn, &who, &peer) == 0 && admit(policy, &who) == 0;
 
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		n_sessions--;
-	if (n_sessions < MAX_SESSIONS && (pid = fork()) == 0) {
+	if (admitted && (pid = fork()) == 0) {
 		close(listener);
-		nbh_session_run(conn, policy);
+		nbh_session_run(conn, policy, &who, peer);
 		_exit(0);
 	}
-	if (pid < 0)
-		nbh_log("cannot start a session: %s", n_sessions < MAX_SESSIONS ? strerror(errno)
-							: "too many sessions");
-	n_sessions += pid > 0;
+	if (admitted && pid < 0)
+		nbh_fail_errno("cannot start a session");
+	if (pid > 0)
+		sessions[n_sessions++] = (typeof(sessions[0])){ pid, who.uid, 0 };
+	else /* at once: no slot held for it */
+		nbh_send_error(conn, who.uid, logged != time(NULL) && (logged = time(NULL)));
 	close(conn);
 }
 
 static void serve(int listener, const struct nbh_policy *policy)
 {
-	/* No SA_RESTART: accept and recvmsg return. Sessions inherit the handler. */
+	/* Signals stay blocked but inside nbh_wait (ppoll), so a SIGTERM just
+	 * before a wait still ends it. Sessions inherit all this. */
 	struct sigaction sa = { .sa_handler = on_quit };
+	sigset_t all, run;
 
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &run);
+	nbh_wait_mask = &run;
 	setpgid(0, 0); /* our sessions, and only they, share our process group */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	nbh_log("serving with %zu policy rules from %s", policy->n_rules, policy->file);
-	while (!nbh_quit) {
+	while (nbh_wait(listener, -1) >= 0) {
 		int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 
 		if (conn >= 0)
@@ -131,6 +160,7 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: nicbox-helper serve  [--socket PATH] [--policy FILE] [--group NAME|GID]\n"
 		"       nicbox-helper status [--socket PATH] [--policy FILE]\n"
+		"       nicbox-helper check-policy [--policy FILE]\n"
 		"defaults: " NB_DEFAULT_SOCKET ", " NBH_DEFAULT_POLICY "; serve honours\n"
 		"systemd socket activation; the socket is mode 0660, of --group if given.\n");
 	return rc;
@@ -140,12 +170,12 @@ int main(int argc, char **argv)
 {
 	const char *sock = NB_DEFAULT_SOCKET, *policy_file = NBH_DEFAULT_POLICY, *group = NULL;
 	const char *cmd = argc > 1 ? argv[1] : "";
-	bool serving = !strcmp(cmd, "serve"), activated;
+	bool serving = !strcmp(cmd, "serve"), checking = !strcmp(cmd, "check-policy"), activated;
 	struct nbh_policy policy;
 	char err[512];
 	int fd;
 
-	if (!serving && strcmp(cmd, "status"))
+	if (!serving && !checking && strcmp(cmd, "status"))
 		return usage(strcmp(cmd, "--help") && strcmp(cmd, "-h") ? 2 : 0);
 	for (int i = 2; i < argc; i += 2) {
 		const char **opt = !strcmp(argv[i], "--socket") ? &sock :
@@ -156,11 +186,17 @@ int main(int argc, char **argv)
 			return usage(2);
 		*opt = argv[i + 1];
 	}
-	if (!serving)
+	if (!serving && !checking)
 		return nbh_status(policy_file, sock) < 0;
 	if (nbh_policy_load(policy_file, &policy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nicbox-helper: %s\n", err);
 		return 1;
+	}
+	if (checking) {
+		printf("%s: %zu rules%s\n", policy_file, policy.n_rules,
+		       policy.n_rules ? "" : ": it allows nothing");
+		nbh_policy_free(&policy);
+		return 0;
 	}
 	fd = activated_socket();
 	activated = fd >= 0;

@@ -2,6 +2,7 @@
 /* policy.c - "allow WHO DEVICE [OPTIONS]" rules (docs/policy.md); anything
  * else is an error naming file:line, so a typo never widens access. */
 #include <ctype.h>
+#include <limits.h>
 #include <pwd.h>
 
 #include "helper.h"
@@ -119,6 +120,10 @@ static int parse_option(struct parser *ps, const char *tok, struct nbh_rule *r)
 		r->allow_up = true;
 	} else if (strcmp(tok, "keep-vfio") == 0) {
 		r->keep_vfio = true;
+	} else if (strcmp(tok, "unsafe-interrupts") == 0) {
+		r->unsafe_interrupts = true;
+	} else if (strcmp(tok, "allow-ats") == 0) {
+		r->allow_ats = true;
 	} else if (strncmp(tok, "pool=", 5) == 0) {
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);
@@ -131,7 +136,8 @@ static int parse_option(struct parser *ps, const char *tok, struct nbh_rule *r)
 			return perr(ps, "pool size '%s' not in 1 .. 64G (suffix K, M or G)", v);
 		r->max_pool = (uint64_t)n << shift;
 	} else {
-		return perr(ps, "unknown option '%s' (pool=SIZE, netdev-up, keep-vfio)", tok);
+		return perr(ps, "unknown option '%s' (pool=SIZE, netdev-up, keep-vfio, "
+			    "unsafe-interrupts, allow-ats)", tok);
 	}
 	return 0;
 }
@@ -202,21 +208,75 @@ int nbh_policy_parse(const char *text, size_t len, const char *name,
 	return -1;
 }
 
+/* Why an opened directory or file is not to be trusted, or NULL. Owner root
+ * (or us); writable by no one else, but for a sticky directory of root's. */
+static const char *untrusted(int fd, bool dir)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return strerror(errno);
+	if (S_ISLNK(st.st_mode))
+		return "is a symbolic link";
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return dir ? "is not a directory" : "is not a regular file";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "is not owned by root";
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(dir && st.st_uid == 0 && (st.st_mode & S_ISVTX)))
+		return "is writable by group or others";
+	return NULL;
+}
+
+/* Open `path` as OpenSSH's StrictModes would trust it: every directory from
+ * / down and the file itself, and none a symbolic link (O_NOFOLLOW). */
+static int open_trusted(const char *path, char *err, size_t err_len)
+{
+	char abs[PATH_MAX];
+	int dir = open("/", O_PATH | O_CLOEXEC), fd = dir;
+	const char *why = path[0] != '/' ? "is not an absolute path" :
+			  strlen(path) >= sizeof(abs) ? "is too long" :
+			  dir < 0 ? strerror(errno) : untrusted(dir, true);
+	const char *bad_dir = why && path[0] == '/' ? "/" : NULL;
+
+	snprintf(abs, sizeof(abs), "%s", path);
+	for (char *name = abs + strspn(abs, "/"), *end; !why && *name; name = end + strspn(end, "/")) {
+		bool last;
+
+		end = name + strcspn(name, "/");
+		last = !end[strspn(end, "/")];
+		*end = '\0';
+		fd = openat(dir, name, O_NOFOLLOW | O_CLOEXEC | (last ? O_RDONLY | O_NONBLOCK : O_PATH));
+		why = fd < 0 ? (errno == ELOOP ? "is a symbolic link" : strerror(errno)) :
+		      untrusted(fd, !last);
+		close(dir);
+		dir = fd;
+		bad_dir = why && !last ? abs : NULL;
+		if (!why && !last)
+			*end = '/';
+	}
+	if (!why)
+		return fd;
+	if (dir >= 0)
+		close(dir);
+	snprintf(err, err_len, "%s: %s%s%s%s", path, bad_dir ? "directory " : "",
+		 bad_dir ? bad_dir : "", bad_dir ? ": " : "", why);
+	return -1;
+}
+
 int nbh_policy_load(const char *path, struct nbh_policy *out, char *err, size_t err_len)
 {
 	char *buf = malloc(MAX_FILE + 1);
-	FILE *f = fopen(path, "re");
-	size_t n = 0;
+	int fd = open_trusted(path, err, err_len);
+	ssize_t n = fd < 0 || !buf ? -1 : read(fd, buf, MAX_FILE + 1);
 	int rc = -1;
 
-	if (!f || !buf)
-		snprintf(err, err_len, "%s: %s", path, strerror(f ? ENOMEM : errno));
-	else if ((n = fread(buf, 1, MAX_FILE + 1, f)) > MAX_FILE || ferror(f))
-		snprintf(err, err_len, "%s: %s", path, ferror(f) ? "read error" : "larger than 64 KiB");
-	else
-		rc = nbh_policy_parse(buf, n, path, out, err, err_len);
-	if (f)
-		fclose(f);
+	if (fd >= 0 && (n < 0 || n > MAX_FILE))
+		snprintf(err, err_len, "%s: %s", path, !buf ? "out of memory" :
+			 n < 0 ? strerror(errno) : "larger than 64 KiB");
+	else if (fd >= 0)
+		rc = nbh_policy_parse(buf, (size_t)n, path, out, err, err_len);
+	if (fd >= 0)
+		close(fd);
 	free(buf);
 	return rc;
 }
@@ -245,6 +305,14 @@ static bool device_matches(const struct nbh_rule *r, const struct nbh_nic *dev)
 	case NBH_MATCH_IFNAME: return dev->ifname[0] && strcmp(r->ifname, dev->ifname) == 0;
 	case NBH_MATCH_ID: return r->vendor_id == dev->vendor_id && r->device_id == dev->device_id;
 	}
+	return false;
+}
+
+bool nbh_policy_names(const struct nbh_policy *p, const struct nbh_ident *who)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (who_matches(&p->rules[i], who))
+			return true;
 	return false;
 }
 

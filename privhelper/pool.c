@@ -7,10 +7,10 @@
 
 #include "helper.h"
 
-static int try_create(uint64_t bytes, uint64_t page_size, struct nbh_pool *p)
+static int try_create(uint64_t bytes, unsigned page, struct nbh_pool *p)
 {
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
-	uint64_t size = (bytes + page_size - 1) & ~(page_size - 1);
+	uint64_t size = nbh_pool_size(bytes, page), page_size = nbh_page_size(page);
 	int err;
 
 	if (page_size > 4096)
@@ -34,19 +34,14 @@ static int try_create(uint64_t bytes, uint64_t page_size, struct nbh_pool *p)
 int nbh_pool_create(uint64_t bytes, unsigned page, struct nbh_pool *p,
 		    char *warning, size_t warning_len)
 {
-	static const uint64_t sizes[] = {
-		[NB_PAGE_DEFAULT] = 2u << 20, [NB_PAGE_4K] = 4096,
-		[NB_PAGE_2M] = 2u << 20, [NB_PAGE_1G] = 1u << 30,
-	};
-
 	warning[0] = '\0';
-	if (try_create(bytes, sizes[page], p) == 0)
+	if (try_create(bytes, page, p) == 0)
 		return 0;
 	if (page != NB_PAGE_DEFAULT || (errno != ENOMEM && errno != EINVAL))
 		return nbh_fail_errno("pool of %llu bytes with %llu KiB pages",
 				      (unsigned long long)bytes,
-				      (unsigned long long)(sizes[page] >> 10));
-	if (try_create(bytes, 4096, p) < 0)
+				      (unsigned long long)(nbh_page_size(page) >> 10));
+	if (try_create(bytes, NB_PAGE_4K, p) < 0)
 		return nbh_fail_errno("pool of %llu bytes", (unsigned long long)bytes);
 	snprintf(warning, warning_len, "no free 2 MiB hugepages: pool uses 4 KiB pages "
 		 "(raise /proc/sys/vm/nr_hugepages)");

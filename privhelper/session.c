@@ -4,9 +4,38 @@
  * table, dispatch table. Any failure: one ERROR reply, end of session; the
  * teardown runs in every case, also after kill -9 of the client.
  */
+#include <poll.h>
+
 #include <linux/vfio.h>
 
 #include "helper.h"
+
+int nbh_err;
+char nbh_reason[NBP_TEXT_LEN];
+volatile sig_atomic_t nbh_quit;
+const sigset_t *nbh_wait_mask;
+
+int nbh_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(nbh_reason, sizeof(nbh_reason), fmt, ap);
+	va_end(ap);
+	errno = nbh_err = err;
+	return -1;
+}
+
+/* SIGTERM is blocked except inside ppoll, so it cannot slip in between the
+ * nbh_quit check and the wait. 1: readable, 0: timeout, -1: quit. */
+int nbh_wait(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec t = { timeout_ms / 1000, timeout_ms % 1000 * 1000000L };
+	int n = nbh_quit ? -1 : ppoll(&p, 1, timeout_ms < 0 ? NULL : &t, nbh_wait_mask);
+
+	return nbh_quit || n < 0 ? -1 : n;
+}
 
 struct session {
 	int sock;
@@ -64,7 +93,8 @@ static int on_claim(struct session *s, struct exchange *x)
 	if (nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
 	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) ||
 	    nbh_nic_to_vfio(nic) < 0 || (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
-	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0)
+	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0 ||
+	    nbh_isolated("", nic->bdf, rule->unsafe_interrupts, rule->allow_ats) < 0)
 		return -1;
 	if (s->n_nics == 1 || rule->max_pool < s->pool_cap)
 		s->pool_cap = rule->max_pool;
@@ -92,14 +122,13 @@ static int on_pool(struct session *s, struct exchange *x)
 
 	if (s->n_pools == NB_MAX_POOLS)
 		return nbh_fail(E2BIG, "a session has at most %d pools", NB_MAX_POOLS);
-	if (x->req.pool.bytes > s->pool_cap - s->pool_used)
-		return over_limit(s, x->req.pool.bytes);
+	/* Rounded up to the page size asked for, before any page is reserved. */
+	if (nbh_pool_size(x->req.pool.bytes, x->req.pool.page) > s->pool_cap - s->pool_used)
+		return over_limit(s, nbh_pool_size(x->req.pool.bytes, x->req.pool.page));
 	if (nbh_pool_create(x->req.pool.bytes, x->req.pool.page, p, ok->warning,
 			    sizeof(ok->warning)) < 0)
 		return -1;
 	s->n_pools++;
-	if (p->size > s->pool_cap - s->pool_used)
-		return over_limit(s, p->size);
 	if (nbh_iommu_map(s->iommu, p->va, p->size, p->page_size, &p->iova) < 0)
 		return -1;
 	s->pool_used += p->size;
@@ -136,15 +165,16 @@ static int (*const dispatch[])(struct session *, struct exchange *) = {
 	[NBP_READY] = on_ready, [NBP_RELEASE] = NULL,
 };
 
-static void send_error(struct session *s)
+void nbh_send_error(int sock, uid_t uid, bool log)
 {
 	struct nbp_error e;
 
 	nbp_init(&e, NBP_ERROR);
 	e.err = nbh_err > 0 ? nbh_err : EIO;
 	memcpy(e.reason, nbh_reason, sizeof(e.reason));
-	nbh_log("uid %u: %s", (unsigned)s->who.uid, e.reason);
-	nbp_send(s->sock, &e, sizeof(e), NULL, 0);
+	if (log)
+		nbh_log("uid %u: %s", (unsigned)uid, e.reason);
+	nbp_send(sock, &e, sizeof(e), NULL, 0);
 }
 
 /* One request; 1 to go on, 0 when the session is over. */
@@ -153,15 +183,18 @@ static int serve_one(struct session *s)
 	struct exchange x = { .n_fds = 0 };
 	int in_fds[NB_MAX_DEVICES], rc = -1;
 	char why[NBP_TEXT_LEN];
-	unsigned n_in;
-	long n = nbp_recv(s->sock, &x.req, in_fds, &n_in);
+	unsigned n_in = 0;
+	int ready = nbh_wait(s->sock, s->state == NBP_S_NEW ? NBH_HELLO_SECONDS * 1000 : -1);
+	long n = ready > 0 ? nbp_recv(s->sock, &x.req, in_fds, &n_in) : 0;
 	int err = n > 0 ? nbp_validate(&x.req, (size_t)n, n_in, false, why, sizeof(why)) : 0;
 
 	for (unsigned i = 0; i < n_in; i++)
 		close(in_fds[i]); /* clients never send fds (validate says so) */
-	if (n == 0 || (n < 0 && errno != EMSGSIZE))
+	if (ready == 0)
+		nbh_fail(ETIMEDOUT, "no HELLO within %d s of connecting", NBH_HELLO_SECONDS);
+	else if (n == 0 || (n < 0 && errno != EMSGSIZE))
 		return 0; /* hang-up, or SIGTERM while waiting */
-	if (n < 0)
+	else if (n < 0)
 		nbh_fail(EMSGSIZE, "bad request: message or fd list too long");
 	else if (err)
 		nbh_fail(err, "bad request: %s", why);
@@ -175,7 +208,7 @@ static int serve_one(struct session *s)
 			rc = nbh_fail_errno("sending the reply");
 	}
 	if (rc < 0)
-		send_error(s);
+		nbh_send_error(s->sock, s->who.uid, true);
 	/* Device fds were for the worker only: the helper keeps none. */
 	for (unsigned i = 0; x.req.hdr.type == NBP_READY && i < x.n_fds; i++)
 		close(x.fds[i]);
@@ -197,23 +230,32 @@ static void teardown(struct session *s)
 		nbh_log("uid %u: session over, %u device(s) restored", s->who.uid, s->n_nics);
 }
 
-void nbh_session_run(int sock, const struct nbh_policy *policy)
+int nbh_peer(int sock, struct nbh_ident *who, pid_t *pid)
 {
-	struct session s = { .sock = sock, .state = NBP_S_NEW, .policy = policy };
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t len = sizeof(cred);
 
+	*who = (struct nbh_ident){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		s.state = NBP_S_DONE; /* no identity, no service */
-	s.who.uid = cred.uid;
-	s.who.gid = cred.gid;
-	s.pid = cred.pid;
+		return nbh_fail_errno("SO_PEERCRED"); /* no identity, no service */
+	who->uid = cred.uid;
+	who->gid = cred.gid;
+	*pid = cred.pid;
 	/* Groups as of connect(); too many to fit: group rules fail closed. */
-	len = sizeof(s.who.groups);
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, s.who.groups, &len) == 0)
-		s.who.n_groups = len / sizeof(gid_t);
+	len = sizeof(who->groups);
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, who->groups, &len) == 0)
+		who->n_groups = len / sizeof(gid_t);
 	else
 		nbh_log("uid %u: SO_PEERGROUPS: %s; primary group only", cred.uid, strerror(errno));
+	return 0;
+}
+
+void nbh_session_run(int sock, const struct nbh_policy *policy, const struct nbh_ident *who,
+		     pid_t pid)
+{
+	struct session s = { .sock = sock, .state = NBP_S_NEW, .policy = policy, .who = *who,
+			     .pid = pid };
+
 	while (!nbh_quit && s.state != NBP_S_DONE && serve_one(&s))
 		;
 	close(sock); /* first: a client that watches it lets go of its device fds */

@@ -8,7 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -129,7 +132,8 @@ static void test_load_missing_file(void **state)
 
 	assert_int_equal(nbh_policy_load("/nonexistent/nicbox.conf", &p, err,
 					 sizeof(err)), -1);
-	assert_non_null(strstr(err, "/nonexistent/nicbox.conf: No such file"));
+	assert_string_equal(err, "/nonexistent/nicbox.conf: directory /nonexistent: "
+			    "No such file or directory");
 }
 
 static void test_shipped_example_parses(void **state)
@@ -139,8 +143,125 @@ static void test_shipped_example_parses(void **state)
 
 	assert_int_equal(nbh_policy_load(NB_SOURCE_DIR "/policy/nicbox.conf", &p,
 					 err, sizeof(err)), 0);
+	assert_int_equal(p.n_rules, 0); /* installed as is: it allows nothing */
+	nbh_policy_free(&p);
+	assert_int_equal(nbh_policy_load(NB_SOURCE_DIR "/test/vm/testbed.conf", &p,
+					 err, sizeof(err)), 0);
 	assert_true(p.n_rules >= 2);
 	nbh_policy_free(&p);
+}
+
+/* A policy in a fresh directory under /tmp (sticky and root's: trusted). */
+static char dir[64], file[96];
+
+static int make_policy(void **state)
+{
+	FILE *f;
+	(void)state;
+
+	strcpy(dir, "/tmp/nb-policy-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file, sizeof(file), "%s/nicbox.conf", dir);
+	f = fopen(file, "w");
+	if (!f)
+		return -1;
+	fputs("allow user:0 pci:0000:00:04.0\n", f);
+	fclose(f);
+	return chmod(file, 0644);
+}
+
+static int remove_policy(void **state)
+{
+	char cmd[96];
+	(void)state;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static void expect_refusal(const char *path, const char *reason)
+{
+	struct nbh_policy p;
+	char want[256];
+
+	snprintf(want, sizeof(want), "%s: %s", path, reason);
+	assert_int_equal(nbh_policy_load(path, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+}
+
+static void test_trusted_file_loads(void **state)
+{
+	struct nbh_policy p;
+	(void)state;
+
+	assert_int_equal(nbh_policy_load(file, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.n_rules, 1);
+	nbh_policy_free(&p);
+}
+
+static void test_writable_file_refused(void **state)
+{
+	(void)state;
+
+	assert_int_equal(chmod(file, 0664), 0);
+	expect_refusal(file, "is writable by group or others");
+	assert_int_equal(chmod(file, 0646), 0);
+	expect_refusal(file, "is writable by group or others");
+}
+
+static void test_writable_directory_refused(void **state)
+{
+	char why[128];
+	(void)state;
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(why, sizeof(why), "directory %s: is writable by group or others", dir);
+	expect_refusal(file, why);
+	assert_int_equal(chmod(dir, 01777), 0); /* sticky but not root's: still refused */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 1234, (gid_t)-1), 0);
+		snprintf(why, sizeof(why), "directory %s: is not owned by root", dir);
+		expect_refusal(file, why);
+	}
+}
+
+static void test_symlinks_refused(void **state)
+{
+	char link[128], linked_dir[128], via_dir[160], why[192];
+	(void)state;
+
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	assert_int_equal(symlink(file, link), 0);
+	expect_refusal(link, "is a symbolic link");
+	snprintf(linked_dir, sizeof(linked_dir), "%s/d", dir);
+	assert_int_equal(symlink(dir, linked_dir), 0);
+	snprintf(via_dir, sizeof(via_dir), "%s/nicbox.conf", linked_dir);
+	snprintf(why, sizeof(why), "directory %s: is a symbolic link", linked_dir);
+	expect_refusal(via_dir, why);
+}
+
+static void test_not_a_regular_file_refused(void **state)
+{
+	char fifo[128];
+	(void)state;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_refusal(fifo, "is not a regular file"); /* and did not block on open */
+}
+
+/* Owner checks need a file of another uid: chown, which needs root. */
+static void test_file_of_another_user_refused(void **state)
+{
+	(void)state;
+
+	if (geteuid() != 0) {
+		print_message("needs root (chown to uid 1234); skipped\n");
+		skip();
+	}
+	assert_int_equal(chown(file, 1234, (gid_t)-1), 0);
+	expect_refusal(file, "is not owned by root");
 }
 
 static void test_match_first_rule_default_deny(void **state)
@@ -201,6 +322,15 @@ int main(void)
 		cmocka_unit_test(test_shipped_example_parses),
 		cmocka_unit_test(test_match_first_rule_default_deny),
 		cmocka_unit_test(test_normalize_bdf),
+		cmocka_unit_test_setup_teardown(test_trusted_file_loads, make_policy, remove_policy),
+		cmocka_unit_test_setup_teardown(test_writable_file_refused, make_policy, remove_policy),
+		cmocka_unit_test_setup_teardown(test_writable_directory_refused, make_policy,
+						remove_policy),
+		cmocka_unit_test_setup_teardown(test_symlinks_refused, make_policy, remove_policy),
+		cmocka_unit_test_setup_teardown(test_not_a_regular_file_refused, make_policy,
+						remove_policy),
+		cmocka_unit_test_setup_teardown(test_file_of_another_user_refused, make_policy,
+						remove_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

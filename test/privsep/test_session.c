@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -168,7 +169,7 @@ static void test_hello_release(void **state)
 	struct fixture *f = *state;
 	struct nb_session *s;
 
-	write_policy(f, "");
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
 	start_helper(f, false);
 	assert_int_equal(nb_session_open(f->sock, &s), 0);
 	nb_session_close(s);
@@ -184,7 +185,7 @@ static void test_socket_activation(void **state)
 
 	if (access("/usr/bin/systemd-socket-activate", X_OK) != 0)
 		skip();
-	write_policy(f, "");
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
 	start_helper(f, true);
 	assert_int_equal(nb_session_open(f->sock, &s), 0);
 	nb_session_close(s);
@@ -356,26 +357,36 @@ static void test_claim_without_iommu_names_the_fix(void **state)
 	nb_session_close(s);
 }
 
+/* Connect and say HELLO (or not); the connected socket. */
+static int raw_connect(struct fixture *f, bool hello)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
+	union nbp_msg m;
+	unsigned n_fds;
+
+	strcpy(addr.sun_path, f->sock);
+	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	if (hello) {
+		nbp_init(&m, NBP_HELLO);
+		assert_int_equal(nbp_send(sock, &m, sizeof(m.hello), NULL, 0), 0);
+		assert_int_equal(nbp_recv(sock, &m, fds, &n_fds), sizeof(m.hello_ok));
+		assert_int_equal(m.hdr.type, NBP_HELLO_OK);
+		assert_int_equal(m.hello_ok.uid, getuid());
+	}
+	return sock;
+}
+
 /* Raw protocol: send `msg` (after a HELLO if `hello_first`), expect one
  * ERROR with `err`, then the hang-up. */
 static void expect_error_then_hangup(struct fixture *f, bool hello_first,
 				     const void *msg, size_t len, int fd, int err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int sock = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[NB_MAX_DEVICES];
+	int sock = raw_connect(f, hello_first), fds[NB_MAX_DEVICES];
 	union nbp_msg rep;
 	unsigned n_fds;
 	long n;
 
-	strcpy(addr.sun_path, f->sock);
-	assert_int_equal(connect(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	if (hello_first) {
-		nbp_init(&rep, NBP_HELLO);
-		assert_int_equal(nbp_send(sock, &rep, sizeof(rep.hello), NULL, 0), 0);
-		assert_int_equal(nbp_recv(sock, &rep, fds, &n_fds), sizeof(rep.hello_ok));
-		assert_int_equal(rep.hdr.type, NBP_HELLO_OK);
-		assert_int_equal(rep.hello_ok.uid, getuid());
-	}
 	assert_int_equal(nbp_send(sock, msg, len, fd >= 0 ? &fd : NULL, fd >= 0), 0);
 	n = nbp_recv(sock, &rep, fds, &n_fds);
 	assert_int_equal(n, sizeof(rep.error));
@@ -392,7 +403,7 @@ static void test_protocol_violations_end_the_session(void **state)
 	union nbp_msg m;
 	char big[sizeof(union nbp_msg) + 16] = { 0 };
 
-	write_policy(f, "");
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
 	start_helper(f, false);
 	nbp_init(&m, NBP_HELLO);
 	m.hdr.version = NBP_VERSION + 1;        /* wrong version */
@@ -413,6 +424,172 @@ static void test_protocol_violations_end_the_session(void **state)
 	expect_error_then_hangup(f, true, &m, sizeof(m.hello_ok), -1, EPROTO);
 }
 
+/* A uid no rule names gets no session: refused at connect, with the reason. */
+static void test_unnamed_uid_refused_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+
+	write_policy(f, "allow user:4242 id:ffff:ffff\n");
+	start_helper(f, false);
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	assert_int_equal(errno, EACCES);
+	assert_non_null(strstr(nb_last_error(), "names uid 0 in no rule"));
+}
+
+/* One uid holds at most 8 sessions (MAX_PER_UID in privhelper/main.c); the
+ * next is refused at once, and a slot is free again by the second after a
+ * session ended. */
+static void test_per_uid_session_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s;
+	int socks[8];
+
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
+	start_helper(f, false);
+	for (int i = 0; i < 8; i++)
+		socks[i] = raw_connect(f, true);
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	assert_int_equal(errno, EUSERS);
+	assert_non_null(strstr(nb_last_error(), "uid 0 has 8 sessions open"));
+	close(socks[0]);
+	for (int i = 0; i < 200 && nb_session_open(f->sock, &s) < 0; i++)
+		usleep(20 * 1000); /* a slot is free again by the next second */
+	assert_non_null(s);
+	nb_session_close(s);
+	for (int i = 1; i < 8; i++)
+		close(socks[i]);
+}
+
+/* A client that never says HELLO is sent away after NBH_HELLO_SECONDS (5). */
+static void test_hello_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec t0, t1;
+	int fds[NB_MAX_DEVICES], sock;
+	union nbp_msg m;
+	unsigned n_fds;
+
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
+	start_helper(f, false);
+	sock = raw_connect(f, false);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(30); /* before the deadline existed, this waited forever */
+	assert_int_equal(nbp_recv(sock, &m, fds, &n_fds), sizeof(m.error));
+	alarm(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(m.hdr.type, NBP_ERROR);
+	assert_int_equal(m.error.err, ETIMEDOUT);
+	assert_non_null(strstr(m.error.reason, "no HELLO within 5 s"));
+	assert_true(t1.tv_sec - t0.tv_sec >= 4);
+	assert_int_equal(nbp_recv(sock, &m, fds, &n_fds), 0);
+	close(sock);
+}
+
+/*
+ * A stand-in for the helper in a child process, listening as `uid`: it
+ * answers every request with its OK reply (POOL_OK always with index 0 and
+ * a fresh memfd, as often as asked), or never answers if `silent`.
+ */
+static void start_fake_helper(struct fixture *f, uid_t uid, bool silent)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	f->helper = fork();
+	assert_true(f->helper >= 0);
+	if (f->helper == 0) {
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		int l = socket(AF_UNIX, SOCK_SEQPACKET, 0), c, fds[NB_MAX_DEVICES];
+		union nbp_msg m;
+		unsigned n_fds;
+
+		strcpy(addr.sun_path, f->sock);
+		if ((uid && (chown(f->dir, uid, (gid_t)-1) < 0 || setresuid(uid, uid, uid) < 0)) ||
+		    bind(l, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(l, 4) < 0 ||
+		    (c = accept(l, NULL, NULL)) < 0)
+			_exit(1);
+		while (nbp_recv(c, &m, fds, &n_fds) > 0 && !silent) {
+			uint16_t type = m.hdr.type;
+			int memfd = type == NBP_POOL ? memfd_create("fake-pool", MFD_CLOEXEC) : -1;
+
+			nbp_init(&m, type | 0x80);
+			if (type == NBP_CLAIM)
+				strcpy(m.claim_ok.bdf, "0000:00:04.0");
+			if (type == NBP_POOL) {
+				m.pool_ok.size = m.pool_ok.page_size = 4096;
+				if (ftruncate(memfd, 4096) < 0)
+					_exit(1);
+			}
+			nbp_send(c, &m, m.hdr.len, &memfd, memfd >= 0);
+			if (memfd >= 0)
+				close(memfd);
+		}
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 500 && !exists(f->sock); i++)
+		nanosleep(&tick, NULL);
+	assert_true(exists(f->sock));
+}
+
+/* The client keeps at most NB_MAX_POOLS pools, whatever the helper answers. */
+static void test_client_refuses_a_fifth_pool(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pool *pools[NB_MAX_POOLS + 1] = { NULL };
+	struct nb_session *s;
+
+	start_fake_helper(f, 0, false);
+	assert_int_equal(nb_session_open(f->sock, &s), 0);
+	assert_int_equal(nb_session_claim(s, "0000:00:04.0"), 0);
+	for (int i = 0; i < NB_MAX_POOLS; i++)
+		assert_int_equal(nb_session_pool(s, 4096, NB_PAGE_4K, &pools[i], NULL, 0), 0);
+	assert_int_equal(nb_session_pool(s, 4096, NB_PAGE_4K, &pools[NB_MAX_POOLS], NULL, 0), -1);
+	assert_int_equal(errno, E2BIG);
+	for (int i = 0; i <= NB_MAX_POOLS; i++)
+		nb_pool_destroy(pools[i]);
+	kill(f->helper, SIGTERM); /* the fake never answers RELEASE */
+	nb_session_close(s);
+}
+
+/* A helper that accepts and never answers: the client gives up with a reason. */
+static void test_client_times_out(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s = NULL;
+
+	start_fake_helper(f, 0, true);
+	setenv("NICBOX_TIMEOUT", "1", 1);
+	alarm(30); /* before the timeout existed, this waited forever */
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	alarm(0);
+	unsetenv("NICBOX_TIMEOUT");
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_non_null(strstr(nb_last_error(), "did not answer within 1 s (NICBOX_TIMEOUT)"));
+	setenv("NICBOX_TIMEOUT", "1s", 1);
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	unsetenv("NICBOX_TIMEOUT");
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(nb_last_error(), "NICBOX_TIMEOUT=1s: want whole seconds"));
+}
+
+/* Whoever listens on the path must be root (or ourselves), not another user. */
+static void test_client_refuses_a_helper_not_root(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_session *s = NULL;
+
+	if (geteuid() != 0) {
+		print_message("needs root: the fake helper switches to uid 65534\n");
+		skip();
+	}
+	start_fake_helper(f, 65534, false);
+	assert_int_equal(nb_session_open(f->sock, &s), -1);
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(nb_last_error(), "served by uid 65534, not root"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +602,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsupported_nic_refused_before_any_write, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_violations_end_the_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_uid_refused_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_uid_session_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_refuses_a_fifth_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_refuses_a_helper_not_root, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -29,8 +29,8 @@ as_other "$b" >"$NB_OUT/other.log" 2>&1
 rc=$?
 cat "$NB_OUT/other.log"
 nb_check "uid $other_uid is refused $b" test "$rc" -eq 1
-nb_check "... with EACCES from the policy" \
-  grep -Eq "^error: claim: nicbox-helper: policy .* lets uid $other_uid claim no device $b.*EACCES" "$NB_OUT/other.log"
+nb_check "... at connect, with EACCES from the policy" \
+  grep -Eq "^error: session: nicbox-helper: policy .* names uid $other_uid in no rule.*EACCES" "$NB_OUT/other.log"
 
 probe_as_user unlisted "$c"
 nb_check "uid $NB_UID is refused $c (only group 4242 may)" grep -q "EACCES" "$probe_log"
