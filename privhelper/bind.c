@@ -15,7 +15,7 @@
 #define PCI "/sys/bus/pci"
 #define IOMMU_GROUPS "/sys/kernel/iommu_groups"
 #define STATE_DIR NBH_RUN_DIR "/state"
-const char *nbh_root = ""; /* tests put a fake /sys and /run under it */
+static const char *nbh_root = ""; /* tests put a fake /sys and /run under it */
 
 /* nbh_root + a path, in one static buffer: use each result before the next call. */
 __attribute__((format(printf, 1, 2))) static const char *sysp(const char *fmt, ...)
@@ -150,8 +150,7 @@ static int safe_dir(const char *path, mode_t mode, mode_t deny)
 		return nbh_fail_errno("mkdir %s", path);
 	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & deny))
-		return nbh_fail(EPERM, "%s must be a directory of uid %u without mode bits %03o",
-				path, (unsigned)geteuid(), (unsigned)deny);
+		return nbh_fail(EPERM, "%s: not our directory, or open to others", path);
 	return 0;
 }
 
@@ -171,10 +170,8 @@ static int put_file(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
-static const char *holder_path(const char *bdf)
-{
-	return sysp(NBH_RUN_DIR "/%s.holder", bdf);
-}
+#define holder_path(bdf) sysp(NBH_RUN_DIR "/%s.holder", bdf)
+#define journal_path(bdf) sysp(STATE_DIR "/%s.journal", bdf)
 
 void nbh_nic_holder(const char *bdf, char *out, size_t len)
 {
@@ -198,7 +195,7 @@ static int journal_write(struct nbh_nic *nic)
 		 nic->orig_override[0] ? nic->orig_override : "-", nic->link_was_up, nic->group,
 		 (unsigned)nic->uid, (int)nic->pid);
 	nic->journaled = true;
-	return put_file(sysp(STATE_DIR "/%s.journal", nic->bdf), text, 0600);
+	return put_file(journal_path(nic->bdf), text, 0600);
 }
 
 static int put_back(struct nbh_nic *nic);
@@ -218,11 +215,11 @@ static int locked(struct nbh_nic *nic)
 /* Put back what a journal left by a crashed or quarantined session names. */
 static int replay(struct nbh_nic *nic)
 {
-	struct nbh_nic old = { .switched = true, .journaled = true };
+	struct nbh_nic old = { .switched = true, .journaled = true, .lock_fd = nic->lock_fd };
 	char text[256];
 	int up;
 
-	if (sysfs_read(sysp(STATE_DIR "/%s.journal", nic->bdf), text, sizeof(text)) < 0)
+	if (sysfs_read(journal_path(nic->bdf), text, sizeof(text)) < 0)
 		return errno == ENOENT ? 0 : nbh_fail_errno("journal of %s", nic->bdf);
 	if (sscanf(text, "%12s %63s %63s %d %d %u %d", old.bdf, old.orig_driver,
 		   old.orig_override, &up, &old.group, &old.uid, &old.pid) != 7 ||
@@ -270,41 +267,33 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 	return locked(nic);
 }
 
-/* A later claim of a device whose lock the session took with its group. */
-int nbh_nic_take_peer(struct nbh_nic *owner, struct nbh_nic *nic)
+/* A later claim of a device the session locked with owner's group: owner
+ * keeps the lock (restored last, it releases it last). */
+int nbh_nic_take_peer(const struct nbh_nic *owner, struct nbh_nic *nic)
 {
-	for (unsigned i = 0; i < owner->n_peers; i++)
-		if (strcmp(owner->peers[i].bdf, nic->bdf) == 0) {
-			nic->lock_fd = owner->peers[i].lock_fd;
-			owner->peers[i] = owner->peers[--owner->n_peers];
-			nic->uid = owner->uid;
-			nic->pid = owner->pid;
-			return locked(nic);
-		}
-	return nbh_fail(EBUSY, "%s is in IOMMU group %d but not among its endpoints", nic->bdf,
-			nic->group);
+	nic->uid = owner->uid;
+	nic->pid = owner->pid;
+	return locked(nic);
 }
 
-void nbh_nic_replay_all(void)
+static bool replay_one(const char *name, void *unused)
 {
-	DIR *d = opendir(sysp(STATE_DIR));
-	struct dirent *e;
+	struct nbh_nic nic = { .lock_fd = -1 };
+	char bdf[NBP_BDF_LEN];
 
-	while (d && (e = readdir(d))) {
-		struct nbh_nic nic = { .lock_fd = -1 };
-		char *dot = strrchr(e->d_name, '.');
-
-		if (!dot || strcmp(dot, ".journal"))
-			continue;
-		*dot = '\0';
-		if (nbh_normalize_bdf(e->d_name, nic.bdf) < 0)
-			continue;
+	snprintf(bdf, sizeof(bdf), "%s", name);
+	(void)unused;
+	if (!strcmp(name + strlen(bdf), ".journal") && !nbh_normalize_bdf(bdf, nic.bdf)) {
 		if (nbh_nic_lock(&nic, 0, 0) < 0)
 			nbh_log("%s", nbh_reason);
 		nbh_nic_restore(&nic);
 	}
-	if (d)
-		closedir(d);
+	return false;
+}
+
+void nbh_nic_replay_all(void)
+{
+	find_entry(sysp(STATE_DIR), replay_one, NULL);
 }
 
 /* The whole IOMMU group goes with a claim: every other endpoint in it
@@ -312,32 +301,29 @@ void nbh_nic_replay_all(void)
  * or on vfio-pci, claimable by the same caller, and is locked too. */
 int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct nbh_ident *who)
 {
-	struct dirent **list;
+	struct dirent **list = NULL;
 	char members[NBP_TEXT_LEN / 2] = "", drv[64];
 	int n = scandir(sysp(IOMMU_GROUPS "/%d/devices", nic->group), &list, NULL, alphasort);
 	bool bad = n < 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, m = 0; i < n; i++) {
 		const char *bdf = list[i]->d_name;
 		struct nbh_nic peer;
 
 		nbh_nic_driver(bdf, drv, sizeof(drv));
-		if (bdf[0] != '.')
-			snprintf(members + strlen(members), sizeof(members) - strlen(members),
-				 " %s=%s", bdf, drv[0] ? drv : "none");
+		if (bdf[0] != '.' && m < (int)sizeof(members)) /* the reason has 160 bytes */
+			m += snprintf(members + m, sizeof(members) - (size_t)m, " %s=%s", bdf,
+				      drv[0] ? drv : "none");
 		if (bdf[0] != '.' && strcmp(bdf, nic->bdf) && strcmp(drv, "pcieport") && !bad) {
 			bad = (drv[0] && strcmp(drv, "vfio-pci")) || nic->n_peers == NB_MAX_DEVICES ||
 			      nbh_nic_resolve(bdf, &peer) < 0 || !nbh_policy_match(p, who, &peer) ||
 			      nbh_nic_lock(&peer, nic->uid, nic->pid) < 0;
-			if (!bad) {
-				strcpy(nic->peers[nic->n_peers].bdf, peer.bdf);
+			if (!bad && strcpy(nic->peers[nic->n_peers].bdf, peer.bdf))
 				nic->peers[nic->n_peers++].lock_fd = peer.lock_fd;
-			}
 		}
 		free(list[i]);
 	}
-	if (n >= 0)
-		free(list);
+	free(list);
 	if (bad)
 		return nbh_fail(EBUSY, "IOMMU group %d goes whole; others must be unbound or on "
 				"vfio-pci, yours by policy, free:%s", nic->group, members);
@@ -363,18 +349,16 @@ static unsigned count_use(struct nl_cache *addrs, struct nl_cache *routes, int i
 	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o))
 		n += rtnl_addr_get_ifindex((struct rtnl_addr *)o) == ifindex &&
 		     !ipv6_default(rtnl_addr_get_local((struct rtnl_addr *)o));
-	for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
-		struct rtnl_route *r = (struct rtnl_route *)o;
-
-		for (int i = 0; !ipv6_default(rtnl_route_get_dst(r)) &&
-				i < rtnl_route_get_nnexthops(r); i++)
-			n += rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == ifindex;
-	}
+	for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o))
+		for (int i = 0; !ipv6_default(rtnl_route_get_dst((struct rtnl_route *)o)) &&
+				i < rtnl_route_get_nnexthops((struct rtnl_route *)o); i++)
+			n += rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n((struct rtnl_route *)o, i)) == ifindex;
 	return n;
 }
 
-int nbh_netdev_in_use(struct nl_cache *links, struct nl_cache *addrs, struct nl_cache *routes,
-		      const int *roots, unsigned n_roots, char *why, size_t len)
+/* 1 (reason in why) if a netdev in roots, one stacked on them or their master is in use. */
+static int netdev_in_use(struct nl_cache *links, struct nl_cache *addrs, struct nl_cache *routes,
+			 const int *roots, unsigned n_roots, char *why, size_t len)
 {
 	int set[64];
 	unsigned n = 0, used;
@@ -424,33 +408,15 @@ static int set_link(struct nl_sock *sk, struct rtnl_link *link, bool up)
 	return 0;
 }
 
-struct roots {
-	struct nbh_nic *nic;
-	int index[8];
-	unsigned n;
-};
-
-static bool add_root(const char *ifname, void *arg)
-{
-	struct roots *r = arg;
-
-	if (r->n < 8 && is_netdev_of(ifname, r->nic))
-		r->index[r->n++] = (int)if_nametoindex(ifname);
-	return false;
-}
-
 int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore)
 {
 	struct nl_cache *links = NULL, *addrs = NULL, *routes = NULL;
 	struct nl_sock *sk = nl_socket_alloc();
 	struct rtnl_link *link = NULL;
-	struct roots r = { .nic = nic };
-	char why[128], ifname[NBH_IFNAME_LEN];
-	int rc = -1;
+	char why[128], owner[NBP_BDF_LEN];
+	int rc = -1, roots[8];
+	unsigned n_roots = 0;
 
-	memcpy(ifname, nic->ifname, sizeof(ifname));
-	find_entry("/sys/class/net", add_root, &r);
-	memcpy(nic->ifname, ifname, sizeof(ifname));
 	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0 ||
 	    rtnl_link_alloc_cache(sk, AF_UNSPEC, &links) < 0 ||
 	    rtnl_addr_alloc_cache(sk, &addrs) < 0 ||
@@ -459,9 +425,13 @@ int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore)
 		nbh_fail(EIO, "reading the state of %s over rtnetlink", nic->ifname);
 		goto out;
 	}
+	for (struct nl_object *o = nl_cache_get_first(links); o && n_roots < 8; o = nl_cache_get_next(o))
+		if (netdev_bdf(rtnl_link_get_name((struct rtnl_link *)o), owner) == 0 &&
+		    strcmp(owner, nic->bdf) == 0) /* every netdev of the PCI function */
+			roots[n_roots++] = rtnl_link_get_ifindex((struct rtnl_link *)o);
 	if (restore || !(rtnl_link_get_flags(link) & IFF_UP))
 		rc = restore ? set_link(sk, link, true) : 0;
-	else if (!allow_up && nbh_netdev_in_use(links, addrs, routes, r.index, r.n, why, sizeof(why)))
+	else if (!allow_up && netdev_in_use(links, addrs, routes, roots, n_roots, why, sizeof(why)))
 		nbh_fail(EBUSY, "%s (%s) is in use: %s; take that down first or add netdev-up "
 			 "to its policy rule", nic->ifname, nic->bdf, why);
 	else if ((nic->link_was_up = true, journal_write(nic) == 0))
@@ -513,27 +483,12 @@ int nbh_nic_to_vfio(struct nbh_nic *nic)
 	return 0;
 }
 
-/*
- * Driver, driver_override and link as they were; -1 if the NIC must stay
- * quarantined on vfio-pci. A device fd holds its group's file open (Linux
- * 6.1 vfio_group_fops_open/release), so opening the group fails with EBUSY
- * while any process still has a device fd of it, and unbinding then would
- * block until that process lets go (vfio-pci's release waits for it).
- */
-static int put_back(struct nbh_nic *nic)
+/* Driver, driver_override and link as they were, then the journal goes. */
+static void undo(struct nbh_nic *nic)
 {
 	char drv[64];
-	int fd;
 
 	if (nic->switched && !nic->keep_vfio) {
-		fd = open(sysp("/dev/vfio/%d", nic->group), O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == EBUSY) {
-			nbh_log("%s: a device fd is still open; quarantined on vfio-pci", nic->bdf);
-			write_holder(nic, "quarantined, fd kept by the session of ");
-			return -1;
-		}
-		if (fd >= 0)
-			close(fd);
 		sysfs_write(sysp(PCI "/drivers/vfio-pci/unbind"), nic->bdf);
 		sysfs_write(sysp(PCI "/devices/%s/driver_override", nic->bdf),
 			    nic->orig_override[0] ? nic->orig_override : "\n");
@@ -551,8 +506,38 @@ static int put_back(struct nbh_nic *nic)
 			nbh_log("%s: could not bring its netdev back up", nic->bdf);
 	}
 	if (nic->journaled)
-		unlink(sysp(STATE_DIR "/%s.journal", nic->bdf));
-	return 0;
+		unlink(journal_path(nic->bdf));
+}
+
+/* undo() in a child that keeps the lock: vfio-pci's unbind waits (after its
+ * first request uninterruptibly) while a process still has a device fd. After
+ * RESTORE_WAIT ms we return -1, the NIC quarantined; the child finishes the
+ * restore, and lets the lock go, once the fd is closed. */
+#define RESTORE_WAIT 3000
+static int put_back(struct nbh_nic *nic)
+{
+	pid_t pid = nic->switched && !nic->keep_vfio ? fork() : -1;
+	int ms = 0;
+
+	if (pid == 0) {
+		close_range(dup2(nic->lock_fd, 3) == 3 ? 4 : 3, ~0U, 0); /* the lock alone stays */
+		undo(nic);
+		unlink(holder_path(nic->bdf));
+		_exit(0);
+	}
+	if (pid < 0) {
+		undo(nic);
+		return 0;
+	}
+	while (waitpid(pid, NULL, WNOHANG) == 0 && (ms += 10) <= RESTORE_WAIT)
+		usleep(10000);
+	if (ms <= RESTORE_WAIT)
+		return 0;
+	nbh_log("%s: a device fd is still open; quarantined on vfio-pci", nic->bdf);
+	write_holder(nic, "quarantined, fd kept by the session of ");
+	if (waitpid(pid, NULL, WNOHANG) == pid) /* it finished just now */
+		unlink(holder_path(nic->bdf));
+	return -1;
 }
 
 void nbh_nic_restore(struct nbh_nic *nic)

@@ -95,19 +95,14 @@ extern char nbh_reason[NBP_TEXT_LEN];
 	fprintf(stderr, "nicbox-helper[%d]: " fmt "\n", (int)getpid(), ##__VA_ARGS__)
 
 /* bind.c: find, lock, quiesce, switch to vfio-pci and restore a NIC. */
-extern const char *nbh_root; /* "" (tests: a fake tree with sys/ and run/) */
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
 /* Lock, first putting back what a journal left there (EBUSY if quarantined). */
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
 /* Lock the rest of nic's IOMMU group; refuse (listing it) unless all may go. */
 int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct nbh_ident *who);
-int nbh_nic_take_peer(struct nbh_nic *owner, struct nbh_nic *nic);
+int nbh_nic_take_peer(const struct nbh_nic *owner, struct nbh_nic *nic);
 /* Refuse a busy netdev unless allow_up, then take it down; or bring it back up. */
 int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore);
-struct nl_cache;
-/* 1 (reason in why) if a netdev in roots, stacked on them or their master is in use. */
-int nbh_netdev_in_use(struct nl_cache *links, struct nl_cache *addrs, struct nl_cache *routes,
-		      const int *roots, unsigned n_roots, char *why, size_t len);
 int nbh_nic_to_vfio(struct nbh_nic *nic);
 /* Puts it back unless a device fd is still open: then quarantined (journal kept). */
 void nbh_nic_restore(struct nbh_nic *nic);
@@ -122,11 +117,6 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group); /* before any 
 int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align, uint64_t *iova);
 int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf);
 void nbh_iommu_close(struct nbh_iommu *io);
-struct vfio_iova_range;
-unsigned nbh_iova_intersect(struct vfio_iova_range *have, unsigned n_have,
-			    const struct vfio_iova_range *add, unsigned n_add);
-uint64_t nbh_iova_pick(const struct vfio_iova_range *r, unsigned n, uint64_t next,
-		       uint64_t size, uint64_t align);
 
 /* pool.c: sealed memfd pools, mapped MAP_SHARED by the helper. */
 struct nbh_pool {

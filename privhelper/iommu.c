@@ -47,8 +47,8 @@ struct nbh_iommu *nbh_iommu_open(void)
 }
 
 /* The ranges in both have[] and add[] (each sorted and disjoint), into have[]. */
-unsigned nbh_iova_intersect(struct vfio_iova_range *have, unsigned n_have,
-			    const struct vfio_iova_range *add, unsigned n_add)
+static unsigned iova_intersect(struct vfio_iova_range *have, unsigned n_have,
+			       const struct vfio_iova_range *add, unsigned n_add)
 {
 	struct vfio_iova_range out[MAX_RANGES];
 	unsigned n = 0;
@@ -65,8 +65,8 @@ unsigned nbh_iova_intersect(struct vfio_iova_range *have, unsigned n_have,
 
 /* The lowest `align`ed IOVA at or above `next` with room for `size` inside one
  * range; 0 if none. */
-uint64_t nbh_iova_pick(const struct vfio_iova_range *r, unsigned n, uint64_t next,
-		       uint64_t size, uint64_t align)
+static uint64_t iova_pick(const struct vfio_iova_range *r, unsigned n, uint64_t next,
+			  uint64_t size, uint64_t align)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t lo = r[i].start > next ? r[i].start : next;
@@ -103,7 +103,7 @@ static int read_iova_ranges(struct nbh_iommu *io)
 			got[n++] = r->iova_ranges[i];
 		off = cap->next > off ? cap->next : 0; /* the chain only goes forward */
 	}
-	io->n_ranges = nbh_iova_intersect(io->ranges, io->n_ranges, got, n);
+	io->n_ranges = iova_intersect(io->ranges, io->n_ranges, got, n);
 	if (io->n_ranges == 0)
 		return nbh_fail(ENOTSUP, "the IOMMU reports no usable IOVA range");
 	return 0;
@@ -145,7 +145,7 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 
 	if (!io->n_groups || io->n_maps == NB_MAX_POOLS)
 		return nbh_fail(EPROTO, "no group attached or too many pools");
-	map.iova = nbh_iova_pick(io->ranges, io->n_ranges, io->next_iova, size, align);
+	map.iova = iova_pick(io->ranges, io->n_ranges, io->next_iova, size, align);
 	if (!map.iova)
 		return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
 				(unsigned long long)size);

@@ -18,13 +18,13 @@ cat "$NB_OUT/victim.log"
 nb_check "its 32 MiB pool pins 16 hugepages" test "$(huge_free)" -eq $((free_before - 16))
 
 # The per-device lock the helper holds for a session is what makes a NIC busy.
-lock_free() { flock -n -s "/run/nicbox/$a.lock" true; }
+lock_free() { flock -n -s "/run/nicbox/state/$a.lock" true; }
 holder_shown() { ! lock_free; }
 nb_check "the NIC's lock is held" holder_shown
 t0=$(date +%s%N)
 kill -KILL "$HOLDER_PID"
 # Blocks until the helper drops the lock: no polling delay in the measurement.
-flock -s -w 10 "/run/nicbox/$a.lock" true
+flock -s -w 10 "/run/nicbox/state/$a.lock" true
 t1=$(date +%s%N)
 wait "$HOLDER_JOB" 2>/dev/null
 HOLDER_JOB= HOLDER_PID=
