@@ -280,10 +280,11 @@ static bool replay_one(const char *name, void *unused)
 {
 	struct nbh_nic nic = { .lock_fd = -1 };
 	char bdf[NBP_BDF_LEN];
+	size_t n = strlen(name);
 
-	snprintf(bdf, sizeof(bdf), "%s", name);
 	(void)unused;
-	if (!strcmp(name + strlen(bdf), ".journal") && !nbh_normalize_bdf(bdf, nic.bdf)) {
+	snprintf(bdf, sizeof(bdf), "%.*s", (int)(n > 8 ? n - 8 : 0), name);
+	if (n > 8 && !strcmp(name + n - 8, ".journal") && !nbh_normalize_bdf(bdf, nic.bdf)) {
 		if (nbh_nic_lock(&nic, 0, 0) < 0)
 			nbh_log("%s", nbh_reason);
 		nbh_nic_restore(&nic);

@@ -248,6 +248,16 @@ static void test_journal_replayed(void **state)
 	assert_int_equal(access(at("/run/nicbox/state/%s.journal", A), F_OK), -1);
 	nbh_nic_restore(&nic);
 
+	/* The same at helper start: every journal in the directory. */
+	put(at("/sys/bus/pci/drivers/vfio-pci/unbind"), "");
+	put(at("/run/nicbox/state/%s.journal", A), A " ixgbe - 0 7 1000 42\n");
+	put(at("/run/nicbox/state/%s.journal.new", B), B " ixgbe - 0 7 1000 42\n");
+	nbh_nic_replay_all();
+	get(at("/sys/bus/pci/drivers/vfio-pci/unbind"), text, sizeof(text));
+	assert_string_equal(text, A);
+	assert_int_equal(access(at("/run/nicbox/state/%s.journal", A), F_OK), -1);
+	assert_int_equal(access(at("/run/nicbox/state/%s.journal.new", B), F_OK), 0);
+
 	put(at("/run/nicbox/state/%s.journal", A), "garbage\n");
 	assert_int_equal(nbh_nic_lock(&nic, 1000, 43), -1);
 	assert_int_equal(errno, EIO);

@@ -55,7 +55,7 @@ status_loop "$NB_BUILD/privhelper/nicbox-helper" &
 loop1=$!
 status_loop nb_as_user "$NB_BUILD/privhelper/nicbox-helper" &
 loop2=$!
-busy=0 failed=0 claims=20
+busy=0 failed=0 claims=10
 for ((i = 0; i < claims; i++)); do
   for dev in "$a" "$b"; do
     nb_as_user "$probe" --socket "$NB_SOCK" --dev "$dev" --pool $((2 << 20)) >"$NB_OUT/loop.log" 2>&1 ||
