@@ -146,20 +146,24 @@ static int safe_dir(const char *path, mode_t mode, mode_t deny)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return nbh_fail_errno("mkdir %s", path);
+	mkdir(path, mode); /* if it fails, the checks below say why not */
 	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & deny))
 		return nbh_fail(EPERM, "%s: not our directory, or open to others", path);
 	return 0;
 }
 
-/* Write `text` to path through path.new, fsync and rename: never half-written. */
-static int put_file(const char *path, const char *text, mode_t mode)
+/* Write a line to path through path.new, fsync and rename: never half-written. */
+__attribute__((format(printf, 3, 4))) static int put_file(const char *path, mode_t mode,
+							   const char *fmt, ...)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], text[256];
+	va_list ap;
 	int fd, ok;
 
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
@@ -180,22 +184,17 @@ void nbh_nic_holder(const char *bdf, char *out, size_t len)
 
 static int write_holder(const struct nbh_nic *nic, const char *what)
 {
-	char text[NBP_TEXT_LEN];
-
-	snprintf(text, sizeof(text), "%suid=%u pid=%d\n", what, (unsigned)nic->uid, (int)nic->pid);
-	return put_file(holder_path(nic->bdf), text, 0644);
+	return put_file(holder_path(nic->bdf), 0644, "%suid=%u pid=%d\n", what,
+			(unsigned)nic->uid, (int)nic->pid);
 }
 
 static int journal_write(struct nbh_nic *nic)
 {
-	char text[256];
-
-	snprintf(text, sizeof(text), "%s %s %s %d %d %u %d\n", nic->bdf,
-		 nic->orig_driver[0] ? nic->orig_driver : "-",
-		 nic->orig_override[0] ? nic->orig_override : "-", nic->link_was_up, nic->group,
-		 (unsigned)nic->uid, (int)nic->pid);
 	nic->journaled = true;
-	return put_file(journal_path(nic->bdf), text, 0600);
+	return put_file(journal_path(nic->bdf), 0600, "%s %s %s %d %d %u %d\n", nic->bdf,
+			nic->orig_driver[0] ? nic->orig_driver : "-",
+			nic->orig_override[0] ? nic->orig_override : "-", nic->link_was_up,
+			nic->group, (unsigned)nic->uid, (int)nic->pid);
 }
 
 static int put_back(struct nbh_nic *nic);
@@ -259,12 +258,11 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 					  : nbh_fail(err, "locking %s: %s", nic->bdf, strerror(err));
 	}
 	nic->lock_fd = fd;
-	if (replay(nic) < 0) {
-		nic->lock_fd = -1; /* the quarantine record stays */
-		close(fd);
-		return -1;
-	}
-	return locked(nic);
+	if (replay(nic) == 0)
+		return locked(nic);
+	nic->lock_fd = -1; /* the quarantine record stays */
+	close(fd);
+	return -1;
 }
 
 /* A later claim of a device the session locked with owner's group: owner
@@ -276,13 +274,12 @@ int nbh_nic_take_peer(const struct nbh_nic *owner, struct nbh_nic *nic)
 	return locked(nic);
 }
 
-static bool replay_one(const char *name, void *unused)
+static bool replay_one(const char *name, void *unused __attribute__((unused)))
 {
 	struct nbh_nic nic = { .lock_fd = -1 };
 	char bdf[NBP_BDF_LEN];
 	size_t n = strlen(name);
 
-	(void)unused;
 	snprintf(bdf, sizeof(bdf), "%.*s", (int)(n > 8 ? n - 8 : 0), name);
 	if (n > 8 && !strcmp(name + n - 8, ".journal") && !nbh_normalize_bdf(bdf, nic.bdf)) {
 		if (nbh_nic_lock(&nic, 0, 0) < 0)
@@ -294,7 +291,13 @@ static bool replay_one(const char *name, void *unused)
 
 void nbh_nic_replay_all(void)
 {
-	find_entry(sysp(STATE_DIR), replay_one, NULL);
+	pid_t pid = fork(); /* restore children that outlive it are not the helper's */
+
+	if (pid == 0) {
+		find_entry(sysp(STATE_DIR), replay_one, NULL);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
 }
 
 /* The whole IOMMU group goes with a claim: every other endpoint in it
@@ -325,10 +328,8 @@ int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct 
 		free(list[i]);
 	}
 	free(list);
-	if (bad)
-		return nbh_fail(EBUSY, "IOMMU group %d goes whole; others must be unbound or on "
-				"vfio-pci, yours by policy, free:%s", nic->group, members);
-	return 0;
+	return bad ? nbh_fail(EBUSY, "IOMMU group %d goes whole; others must be unbound or on "
+			      "vfio-pci, yours by policy, free:%s", nic->group, members) : 0;
 }
 
 /* ---- the kernel netdev, through rtnetlink ------------------------------ */
@@ -362,10 +363,9 @@ static int netdev_in_use(struct nl_cache *links, struct nl_cache *addrs, struct 
 			 const int *roots, unsigned n_roots, char *why, size_t len)
 {
 	int set[64];
-	unsigned n = 0, used;
+	unsigned n = n_roots < 8 ? n_roots : 8, used;
 
-	for (; n < n_roots && n < 64; n++)
-		set[n] = roots[n];
+	memcpy(set, roots, n * sizeof(set[0]));
 	/* Grows while it is walked: the links stacked on any member join it. */
 	for (unsigned i = 0; i < n; i++) {
 		struct rtnl_link *l = rtnl_link_get(links, set[i]), *m;
@@ -512,9 +512,8 @@ static void undo(struct nbh_nic *nic)
 
 /* undo() in a child that keeps the lock: vfio-pci's unbind waits (after its
  * first request uninterruptibly) while a process still has a device fd. After
- * RESTORE_WAIT ms we return -1, the NIC quarantined; the child finishes the
- * restore, and lets the lock go, once the fd is closed. */
-#define RESTORE_WAIT 3000
+ * 3 s we return -1, the NIC quarantined; the child restores it and lets the
+ * lock go once that fd is closed. */
 static int put_back(struct nbh_nic *nic)
 {
 	pid_t pid = nic->switched && !nic->keep_vfio ? fork() : -1;
@@ -530,9 +529,9 @@ static int put_back(struct nbh_nic *nic)
 		undo(nic);
 		return 0;
 	}
-	while (waitpid(pid, NULL, WNOHANG) == 0 && (ms += 10) <= RESTORE_WAIT)
+	while (waitpid(pid, NULL, WNOHANG) == 0 && (ms += 10) <= 3000)
 		usleep(10000);
-	if (ms <= RESTORE_WAIT)
+	if (ms <= 3000)
 		return 0;
 	nbh_log("%s: a device fd is still open; quarantined on vfio-pci", nic->bdf);
 	write_holder(nic, "quarantined, fd kept by the session of ");
