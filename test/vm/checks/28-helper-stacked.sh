@@ -10,7 +10,8 @@
 a=${nics[0]}
 write_policy "allow user:$NB_UID pci:$a"
 nb_check "nicbox-helper starts" nb_helper_start "$policy"
-nb_on_exit 'ip link del nbmv0 2>/dev/null; ip link del nbvl7 2>/dev/null'
+# Leave the link down, as the other checks found it.
+nb_on_exit 'ip link del nbmv0 2>/dev/null; ip link del nbvl7 2>/dev/null; ip link set "$(nic_ifname "$a")" down'
 
 # A fresh netdev name after every restore.
 up() {
