@@ -32,8 +32,8 @@ nb_check "status shows $a quarantined with the session's uid" \
 probe_as_user refused "$a"
 nb_check "a claim of the quarantined $a is refused (EBUSY)" grep -q "quarantined.*EBUSY" "$probe_log"
 
+nb_check "the fd's holder $leaker still has it" kill -0 "$leaker"
 t0=$(date +%s%N)
-pid=$NB_HELPER_PID
 nb_helper_stop
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
