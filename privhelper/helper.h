@@ -38,8 +38,12 @@ struct nbh_nic {
 	char orig_driver[64];         /* "" if it had none */
 	char orig_override[64];       /* "" if driver_override was unset */
 	bool switched, link_was_up;   /* what we changed */
-	bool keep_vfio;
-	int lock_fd;                  /* flock on /run/nicbox/<bdf>.lock */
+	bool keep_vfio, journaled;
+	int lock_fd;                  /* flock on /run/nicbox/state/<bdf>.lock */
+	uid_t uid;                    /* the claim's client: holder record, journal */
+	pid_t pid;
+	struct { char bdf[NBP_BDF_LEN]; int lock_fd; } peers[NB_MAX_DEVICES];
+	unsigned n_peers;             /* the rest of its IOMMU group, locked with it */
 };
 
 /* ---- policy.c: who may claim which NIC; default deny, first match decides. */
@@ -100,11 +104,17 @@ extern char nbh_reason[NBP_TEXT_LEN];
 
 /* bind.c: find, lock, quiesce, switch to vfio-pci and restore a NIC. */
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
+/* Lock, first putting back what a journal left there (EBUSY if quarantined). */
 int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid);
+/* Lock the rest of nic's IOMMU group; refuse (listing it) unless all may go. */
+int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct nbh_ident *who);
+int nbh_nic_take_peer(const struct nbh_nic *owner, struct nbh_nic *nic);
 /* Refuse a busy netdev unless allow_up, then take it down; or bring it back up. */
 int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore);
 int nbh_nic_to_vfio(struct nbh_nic *nic);
+/* Puts it back unless a device fd is still open: then quarantined (journal kept). */
 void nbh_nic_restore(struct nbh_nic *nic);
+void nbh_nic_replay_all(void); /* every journal, at start */
 void nbh_nic_holder(const char *bdf, char *out, size_t len); /* "" if free */
 void nbh_nic_driver(const char *bdf, char *out, size_t len); /* "" if none */
 

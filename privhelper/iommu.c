@@ -36,6 +36,8 @@ struct nbh_iommu *nbh_iommu_open(void)
 	} else {
 		io->container = fd;
 		io->next_iova = IOVA_FLOOR;
+		io->ranges[0].end = UINT64_MAX; /* narrowed by every group attached */
+		io->n_ranges = 1;
 		return io;
 	}
 	if (fd >= 0)
@@ -44,13 +46,47 @@ struct nbh_iommu *nbh_iommu_open(void)
 	return NULL;
 }
 
-/* The usable IOVA ranges from VFIO_IOMMU_GET_INFO's capability chain. */
+/* The ranges in both have[] and add[] (each sorted and disjoint), into have[]. */
+static unsigned iova_intersect(struct vfio_iova_range *have, unsigned n_have,
+			       const struct vfio_iova_range *add, unsigned n_add)
+{
+	struct vfio_iova_range out[MAX_RANGES];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_have; i++)
+		for (unsigned j = 0; j < n_add && n < MAX_RANGES; j++) {
+			out[n].start = have[i].start > add[j].start ? have[i].start : add[j].start;
+			out[n].end = have[i].end < add[j].end ? have[i].end : add[j].end;
+			n += out[n].start <= out[n].end;
+		}
+	memcpy(have, out, n * sizeof(out[0]));
+	return n;
+}
+
+/* The lowest `align`ed IOVA at or above `next` with room for `size` inside one
+ * range; 0 if none. */
+static uint64_t iova_pick(const struct vfio_iova_range *r, unsigned n, uint64_t next,
+			  uint64_t size, uint64_t align)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t lo = r[i].start > next ? r[i].start : next;
+
+		lo = (lo + align - 1) & ~(align - 1);
+		if (lo >= next && lo + size - 1 >= lo && lo + size - 1 <= r[i].end)
+			return lo;
+	}
+	return 0;
+}
+
+/* Narrow the container's ranges by VFIO_IOMMU_GET_INFO's capability chain. */
 static int read_iova_ranges(struct nbh_iommu *io)
 {
 	union {
 		struct vfio_iommu_type1_info info;
 		char bytes[4096];
 	} u = { .info.argsz = sizeof(u) };
+	struct vfio_iova_range got[MAX_RANGES];
+	unsigned n = 0;
 	uint32_t off;
 
 	if (ioctl(io->container, VFIO_IOMMU_GET_INFO, &u) < 0)
@@ -63,10 +99,11 @@ static int read_iova_ranges(struct nbh_iommu *io)
 		struct vfio_iommu_type1_info_cap_iova_range *r = (void *)cap;
 
 		for (uint32_t i = 0; cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
-				     i < r->nr_iovas && io->n_ranges < MAX_RANGES; i++)
-			io->ranges[io->n_ranges++] = r->iova_ranges[i];
+				     i < r->nr_iovas && n < MAX_RANGES; i++)
+			got[n++] = r->iova_ranges[i];
 		off = cap->next > off ? cap->next : 0; /* the chain only goes forward */
 	}
+	io->n_ranges = iova_intersect(io->ranges, io->n_ranges, got, n);
 	if (io->n_ranges == 0)
 		return nbh_fail(ENOTSUP, "the IOMMU reports no usable IOVA range");
 	return 0;
@@ -94,11 +131,9 @@ int nbh_iommu_attach_group(struct nbh_iommu *io, unsigned group)
 		return nbh_fail(EBUSY, "IOMMU group %u is not viable", group);
 	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &io->container) < 0)
 		return nbh_fail_errno("attaching group %u", group);
-	if (io->n_ranges) /* the first group set the IOMMU type */
-		return 0;
-	if (ioctl(io->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+	if (io->n_groups == 1 && ioctl(io->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
 		return nbh_fail_errno("VFIO_SET_IOMMU(type1v2)");
-	return read_iova_ranges(io);
+	return read_iova_ranges(io); /* for every group: each may narrow them */
 }
 
 int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align, uint64_t *iova)
@@ -108,17 +143,9 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 		.vaddr = (uintptr_t)va, .size = size,
 	};
 
-	if (!io->n_ranges || io->n_maps == NB_MAX_POOLS)
+	if (!io->n_groups || io->n_maps == NB_MAX_POOLS)
 		return nbh_fail(EPROTO, "no group attached or too many pools");
-	/* The lowest aligned IOVA above every earlier mapping inside a usable range. */
-	for (unsigned i = 0; i < io->n_ranges && !map.iova; i++) {
-		uint64_t lo = io->ranges[i].start > io->next_iova ? io->ranges[i].start
-								   : io->next_iova;
-
-		lo = (lo + align - 1) & ~(align - 1);
-		if (lo >= io->next_iova && lo + size - 1 >= lo && lo + size - 1 <= io->ranges[i].end)
-			map.iova = lo;
-	}
+	map.iova = iova_pick(io->ranges, io->n_ranges, io->next_iova, size, align);
 	if (!map.iova)
 		return nbh_fail(ENOSPC, "no IOVA range has room for %llu bytes",
 				(unsigned long long)size);

@@ -140,6 +140,7 @@ static void serve(int listener, const struct nbh_policy *policy)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	nbh_nic_replay_all(); /* NICs a crash left behind */
 	nbh_log("serving with %zu policy rules from %s", policy->n_rules, policy->file);
 	while (nbh_wait(listener, -1) >= 0) {
 		int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

@@ -65,7 +65,7 @@ static int on_hello(struct session *s, struct exchange *x)
 
 static int on_claim(struct session *s, struct exchange *x)
 {
-	struct nbh_nic *nic = &s->nics[s->n_nics];
+	struct nbh_nic *nic = &s->nics[s->n_nics], *owner = NULL;
 	const struct nbh_rule *rule;
 
 	if (s->n_nics == NB_MAX_DEVICES)
@@ -89,8 +89,12 @@ static int on_claim(struct session *s, struct exchange *x)
 				"empty?): turn the IOMMU on with intel_iommu=on (Intel) or "
 				"amd_iommu=on (AMD) on the kernel command line", nic->bdf);
 	nic->keep_vfio = rule->keep_vfio;
+	for (unsigned i = 0; i < s->n_nics && !owner; i++)
+		owner = s->nics[i].group == nic->group ? &s->nics[i] : NULL;
 	s->n_nics++; /* from here on, teardown undoes what was done */
-	if (nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
+	if ((owner ? nbh_nic_take_peer(owner, nic) < 0
+		   : nbh_nic_lock(nic, s->who.uid, s->pid) < 0 ||
+			     nbh_nic_group(nic, s->policy, &s->who) < 0) ||
 	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) ||
 	    nbh_nic_to_vfio(nic) < 0 || (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
 	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0 ||

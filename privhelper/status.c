@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* status.c - the NICs, their driver, group, holder and whether the caller
- * may claim them; reads only sysfs, policy and locks (runs unprivileged). */
+ * may claim them; reads sysfs, policy and holder records, takes no lock. */
 #include "helper.h"
 
 int nbh_status(const char *policy_file, const char *socket_path)

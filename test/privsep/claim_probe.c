@@ -4,7 +4,7 @@
  * for the in-guest checks (test/vm/checks/2*-helper-*.sh):
  *
  *   claim_probe --socket PATH --dev DEV [--dev DEV] [--pool BYTES]
- *               [--hold SECONDS] [--try-open]
+ *               [--hold SECONDS] [--try-open] [--leak SECONDS]
  *
  * claims the devices, asks for one pool, readies the session, maps BARs
  * through the VFIO backend (nb_pci), locks down, then reads device
@@ -13,6 +13,9 @@
  * --hold it then holds everything for that long, or until the helper ends
  * the session (its socket hangs up), before releasing; with
  * --try-open it calls open() after lockdown, which must kill it (SIGSYS).
+ * With --leak, a forked child keeps the device fds (and nothing else) for
+ * SECONDS after the probe has released its session: a worker that passed
+ * its device fd on (test/vm/checks/50-helper-quarantine.sh).
  * Prints one "key: value" line per step; exits 1 with "error: ..." on failure.
  */
 #include <errno.h>
@@ -77,10 +80,34 @@ static int session_socket(void)
 	return -1;
 }
 
+/* A child that keeps only the VFIO device fds for `secs` seconds. */
+static void leak_device_fds(unsigned secs)
+{
+	struct timespec t = { .tv_sec = secs };
+	char path[64], target[64];
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		printf("leaker: %d\n", (int)pid);
+		return;
+	}
+	for (int fd = 0; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if (n > 0 && !strstr(target, "vfio-device"))
+			close(fd);
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &t, NULL);
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *devs[NB_MAX_DEVICES];
-	unsigned n_devs = 0, hold = 0;
+	unsigned n_devs = 0, hold = 0, leak = 0;
 	size_t pool_bytes = 8u << 20;
 	bool try_open = false;
 	struct nb_pci *pcis[NB_MAX_DEVICES];
@@ -100,9 +127,11 @@ int main(int argc, char **argv)
 			hold = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--try-open"))
 			try_open = true;
+		else if (!strcmp(argv[i], "--leak") && i + 1 < argc)
+			leak = (unsigned)atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: claim_probe --socket PATH --dev DEV [--dev DEV] "
-				"[--pool BYTES] [--hold SECONDS] [--try-open]\n");
+				"[--pool BYTES] [--hold SECONDS] [--try-open] [--leak SECONDS]\n");
 			return 2;
 		}
 	}
@@ -143,6 +172,8 @@ int main(int argc, char **argv)
 			printf("bar: %u mapped, %zu bytes, virtio common cfg at 0x%x\n", bar, len, off);
 		}
 	}
+	if (leak)
+		leak_device_fds(leak);
 	/* Pool memory the helper mapped must be ours to use: write and read back. */
 	memset(nb_pool_va_base(pool), 0x5a, nb_pool_size(pool));
 

@@ -53,10 +53,10 @@ start_holder() {
 # how long that took (flock blocks: no polling delay in the measurement).
 kill_holder() {
   local bdf=$1 t0 t1
-  nb_check "the NIC's lock is held" not_flock "/run/nicbox/$bdf.lock"
+  nb_check "the NIC's lock is held" not_flock "/run/nicbox/state/$bdf.lock"
   t0=$(date +%s%N)
   kill -KILL "$HOLDER_PID"
-  flock -s -w 20 "/run/nicbox/$bdf.lock" true
+  flock -s -w 20 "/run/nicbox/state/$bdf.lock" true
   t1=$(date +%s%N)
   wait "$HOLDER_JOB" 2>/dev/null
   HOLDER_JOB= HOLDER_PID=

@@ -14,8 +14,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # What the guest loads before it can reach the host root (9p), plus the NIC
 # and VFIO drivers the checks use (igb: the igb NICs' own kernel driver, to
-# give them back to). modprobe resolves their dependencies.
-modules=(virtio_pci virtio_net 9pnet_virtio 9p vfio vfio-pci vfio_iommu_type1 igb)
+# give them back to; macvlan and 8021q: the stacked devices of
+# 28-helper-inuse). modprobe resolves their dependencies.
+modules=(virtio_pci virtio_net 9pnet_virtio 9p vfio vfio-pci vfio_iommu_type1 igb
+  macvlan 8021q)
 
 die() { echo "build-image: $*" >&2; exit 1; }
 for tool in dpkg-deb depmod modprobe cpio gzip; do
