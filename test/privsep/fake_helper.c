@@ -28,6 +28,19 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 	return step(FAKE_FAIL_LOCK, "lock");
 }
 
+/* Every fake NIC is alone in its IOMMU group. */
+int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct nbh_ident *who)
+{
+	(void)nic, (void)p, (void)who;
+	return 0;
+}
+
+int nbh_nic_take_peer(const struct nbh_nic *owner, struct nbh_nic *nic)
+{
+	(void)owner, (void)nic;
+	return 0;
+}
+
 int nbh_nic_netdev(struct nbh_nic *nic, bool allow_up, bool restore)
 {
 	(void)nic, (void)allow_up, (void)restore;

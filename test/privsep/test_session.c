@@ -267,9 +267,18 @@ static void fake_nic(const char *bdf, const char *vendor, const char *device)
 	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s/driver", NB_FAKESYS, bdf);
 	snprintf(target, sizeof(target), "%s/sys/bus/pci/drivers/fakedrv", NB_FAKESYS);
 	assert_int_equal(symlink(target, rel), 0);
+	/* Each function alone in its IOMMU group (7 + function number), with
+	 * the devices/ listing the helper reads for the whole-group rule. */
+	snprintf(target, sizeof(target), "%s/sys/kernel/iommu_groups/%d", NB_FAKESYS,
+		 7 + bdf[11] - '0');
+	assert_int_equal(mkdir(target, 0755), 0);
 	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s/iommu_group", NB_FAKESYS, bdf);
-	snprintf(target, sizeof(target), "%s/sys/kernel/iommu_groups/7", NB_FAKESYS);
 	assert_int_equal(symlink(target, rel), 0);
+	strcat(target, "/devices");
+	assert_int_equal(mkdir(target, 0755), 0);
+	snprintf(rel, sizeof(rel), "%s/sys/bus/pci/devices/%s", NB_FAKESYS, bdf);
+	snprintf(target + strlen(target), sizeof(target) - strlen(target), "/%s", bdf);
+	assert_int_equal(symlink(rel, target), 0);
 }
 
 /*
@@ -282,7 +291,8 @@ static void test_unsupported_nic_refused_before_any_write(void **state)
 	static const char *const dirs[] = {
 		"", "/sys", "/sys/bus", "/sys/bus/pci", "/sys/bus/pci/devices",
 		"/sys/bus/pci/drivers", "/sys/bus/pci/drivers/fakedrv",
-		"/sys/bus/pci/drivers/vfio-pci", "/run",
+		"/sys/bus/pci/drivers/vfio-pci", "/sys/kernel", "/sys/kernel/iommu_groups",
+		"/run",
 	};
 	struct fixture *f = *state;
 	struct nb_session *s;
@@ -317,7 +327,7 @@ static void test_unsupported_nic_refused_before_any_write(void **state)
 	assert_string_equal(buf, "");
 	fake_read("sys/bus/pci/drivers_probe", buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	snprintf(buf, sizeof(buf), "%s/run/0000:7f:00.0.lock", NB_FAKESYS);
+	snprintf(buf, sizeof(buf), "%s/run/state/0000:7f:00.0.lock", NB_FAKESYS);
 	assert_false(exists(buf));
 
 	/* The supported function: the helper does write (unbind), then fails
