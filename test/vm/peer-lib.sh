@@ -1,6 +1,8 @@
 # DPDK testpmd and the kernel as outside peers of the nicbox apps (checks
-# 11-13). Source after lib.sh, test/apps/vm-lib.sh, testpmd-lib.sh and
-# traffic-lib.sh (traffic_start_helper, traffic_app, traffic_release_to_kernel).
+# 11-13): `. "$NB_SRC/test/vm/peer-lib.sh"` brings lib.sh,
+# test/apps/vm-lib.sh, testpmd-lib.sh and traffic-lib.sh (traffic_app,
+# traffic_start_helper, traffic_release_to_kernel) too, and skips the
+# check when testpmd is not installed.
 #
 # Accounting on the testbed (docs/testbed.md, "Where frames go"): a NIC's
 # frames reach its hub partner and nothing else. While the receiver's queue
@@ -8,6 +10,12 @@
 # So with every receiver up before its sender starts and stopped only after
 # the sender stopped, each hop balances exactly: frames sent = frames
 # received (+ drops the receiving app counts itself).
+
+. "$NB_SRC/test/vm/lib.sh"
+. "$NB_SRC/test/apps/vm-lib.sh"
+. "$NB_SRC/test/vm/testpmd-lib.sh"
+. "$NB_SRC/test/vm/traffic-lib.sh"
+command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed (apt-get install dpdk-dev)"; exit 77; }
 
 # Two testpmd instances and a nicbox app share the guest's hugepages.
 NB_TESTPMD_MEM=96

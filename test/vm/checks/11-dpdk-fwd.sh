@@ -8,13 +8,8 @@
 # a burst) and every hop balances exactly (peer-lib.sh): sent by testpmd =
 # received by fwd; received by fwd = sent by fwd + dropped by fwd; sent by
 # fwd = received by testpmd; nothing on the way back; no receive drops.
-. "$NB_SRC/test/vm/lib.sh"
-. "$NB_SRC/test/apps/vm-lib.sh"
-. "$NB_SRC/test/vm/testpmd-lib.sh"
-. "$NB_SRC/test/vm/traffic-lib.sh"
 . "$NB_SRC/test/vm/peer-lib.sh"
 
-command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed (apt-get install dpdk-dev)"; exit 77; }
 nics=($NB_NICS)
 src=${nics[0]} in=${nics[1]} out=${nics[2]} dst=${nics[3]}
 rounds=2 seconds=6 min=500

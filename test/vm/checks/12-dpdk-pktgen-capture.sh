@@ -10,13 +10,8 @@
 # NICs, the receiver first. Per round: traffic still flows in the second
 # half (no stall after a burst), and frames sent = frames received, with no
 # receive drops (peer-lib.sh).
-. "$NB_SRC/test/vm/lib.sh"
-. "$NB_SRC/test/apps/vm-lib.sh"
-. "$NB_SRC/test/vm/testpmd-lib.sh"
-. "$NB_SRC/test/vm/traffic-lib.sh"
 . "$NB_SRC/test/vm/peer-lib.sh"
 
-command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed (apt-get install dpdk-dev)"; exit 77; }
 nics=($NB_NICS)
 seconds=6 min=500
 
