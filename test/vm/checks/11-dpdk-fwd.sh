@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 360
 # DPDK testpmd on both sides of nicbox-fwd, several rounds in one boot:
 #   testpmd txonly on 04 -> hub 0 -> nicbox-fwd 05 => 06 -> hub 1 -> testpmd rxonly on 07
 # Each round starts once the previous round's users have released every

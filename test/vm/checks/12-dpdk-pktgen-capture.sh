@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 420
 # DPDK testpmd as the outside sink and source of the nicbox apps on hub 0,
 # in both directions, each NIC taking both roles, four rounds in one boot:
 #   1. nicbox-pktgen on 05 -> testpmd rxonly on 04
