@@ -57,17 +57,24 @@ peer_live() {
 }
 
 # peer_flowing WHAT CMD SECONDS MIN: CMD prints a running total; it must
-# grow by at least MIN during the second half of SECONDS (which this
-# sleeps): traffic still flows, it did not stop after a burst.
+# grow by at least MIN from half-way through SECONDS (which this sleeps).
+# A stall after a burst never recovers; a guest vCPU the loaded host does
+# not run for a few seconds does (seen: nicbox-fwd and testpmd's lcore on
+# vCPU 1 both still for 5.7 s), so a short count gets up to 20 s more.
 peer_flowing() {
-  local what=$1 cmd=$2 secs=$3 min=$4 half mid end
+  local what=$1 cmd=$2 secs=$3 min=$4 half mid end waited=0
   half=$(awk -v s="$secs" 'BEGIN { print s / 2 }')
   sleep "$half"
   mid=$($cmd)
   sleep "$half"
   end=$($cmd)
-  echo "$what: $mid frames after $half s, $end after $secs s"
-  nb_check "$what: at least $min frames in the second half (got $((end - mid)))" \
+  while ((end - mid < min && waited < 20)); do
+    sleep 1
+    waited=$((waited + 1))
+    end=$($cmd)
+  done
+  echo "$what: $mid frames after $half s, $end after $secs s + $waited s"
+  nb_check "$what: at least $min frames after the first $half s (got $((end - mid)))" \
     test $((end - mid)) -ge "$min"
 }
 
