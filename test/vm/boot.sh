@@ -57,7 +57,7 @@ cache=$build/vm-cache
 "$src/test/vm/build-image.sh" "$cache"
 
 rm -rf "$results/checks"
-rm -f "$results"/{boot.env,times,summary,complete,run.log,run.rc,console.log}
+rm -f "$results"/{boot.env,times,summary,complete,run.log,run.rc,console.log,guard}
 
 if [[ $mode == checks ]]; then
   # Every check's own limit, plus room for the runner's cleanup and the boot.
@@ -98,6 +98,10 @@ for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 
 done
 qemu+=(-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+# NB_QEMU_ARGS: extra QEMU options (word-split), e.g. trace events for a
+# diagnosis: NB_QEMU_ARGS="-trace virtio_set_status -D /tmp/trace.log".
+read -ra extra <<<"${NB_QEMU_ARGS:-}"
+qemu+=("${extra[@]}")
 if [[ $mode == run && $quiet == 0 ]]; then
   qemu+=(-chardev "stdio,id=console,signal=off,logfile=$results/console.log")
 else
@@ -137,6 +141,11 @@ fi
 if ((qemu_rc != 0)); then
   echo "boot.sh: QEMU failed with status $qemu_rc" >&2
   tail -n 30 "$results/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/  | /' >&2
+  exit 1
+fi
+
+if [[ -f $results/guard ]]; then
+  cat "$results/guard" >&2
   exit 1
 fi
 

@@ -4,8 +4,8 @@
 # "host") and the writable results directory (tag "results") at the same path
 # it has on the host, then chroots into the host root and runs guest-main.sh.
 # Kernel command line (host paths): nb_src=REPO nb_results=DIR
-# nb_keep=DIR,DIR... (the repo, build tree, checks: kept visible if they lie
-# under /tmp or /run, where the guest mounts its own tmpfs).
+# nb_keep=DIR,DIR... (the repo, build tree, checks: kept visible, and
+# reachable for uid 1000, wherever they lie; see "covers" below).
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -52,29 +52,51 @@ mkdir -p /host/dev/pts /host/dev/shm /host/dev/hugepages
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t hugetlbfs -o mode=1777 hugetlbfs /host/dev/hugepages
-# Host directories under /tmp or /run the guest needs: keep them visible
-# through the guest's fresh tmpfs mounts.
-kept=0
+# The guest mounts fresh tmpfs "covers" over /run and /tmp, and over the
+# highest ancestor of each kept path (repo, build, checks) that others may
+# not traverse (a clone under /root, mode 0700): uid 1000 runs the apps
+# straight from these paths. Kept paths under a cover are bind-mounted away
+# first and moved back onto directories the cover gets (mode 755), so the
+# guest sees them at their host paths; the rest of a covered directory is
+# hidden, in the guest only.
+covers="/run /tmp"
 for dir in $nb_keep; do
-  case $dir in
-    /tmp/*|/run/*)
-      kept=$((kept + 1))
-      mkdir -p "/kept/$kept"
-      mount --bind "/host$dir" "/kept/$kept"
-      ;;
-  esac
+  cur=
+  for comp in $(echo "${dir#/}" | tr / ' '); do
+    case $cur/ in /run/*|/tmp/*) break ;; esac
+    [ "$cur/$comp" = "$dir" ] && break # the kept path itself stays as it is
+    cur=$cur/$comp
+    case $(stat -c %A "/host$cur") in
+      *x|*t) ;;
+      *) echo " $covers " | grep -q " $cur " || covers="$covers $cur"; break ;;
+    esac
+  done
 done
-mount -t tmpfs -o mode=755 tmpfs /host/run
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+under_cover() {
+  for cover in $covers; do
+    case $1 in "$cover"/*) return 0 ;; esac
+  done
+  return 1
+}
 kept=0
 for dir in $nb_keep; do
-  case $dir in
-    /tmp/*|/run/*)
-      kept=$((kept + 1))
-      mkdir -p "/host$dir"
-      mount --move "/kept/$kept" "/host$dir"
-      ;;
-  esac
+  under_cover "$dir" || continue
+  kept=$((kept + 1))
+  mkdir -p "/kept/$kept"
+  mount --bind "/host$dir" "/kept/$kept"
+done
+for cover in $covers; do
+  mode=755
+  [ "$cover" = /tmp ] && mode=1777
+  mount -t tmpfs -o mode=$mode tmpfs "/host$cover" || halt "cannot mount a tmpfs on /host$cover"
+  [ "$cover" = /run ] || [ "$cover" = /tmp ] || say "made $cover traversable in the guest (it hides the rest of $cover)"
+done
+kept=0
+for dir in $nb_keep; do
+  under_cover "$dir" || continue
+  kept=$((kept + 1))
+  mkdir -p "/host$dir"
+  mount --move "/kept/$kept" "/host$dir"
 done
 
 mkdir -p "/host$nb_results" 2>/dev/null

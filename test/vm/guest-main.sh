@@ -23,6 +23,21 @@ hostname nicbox-vm
 ip link set lo up
 
 cd "$NB_SRC" || exit 1
+
+# Checks run the apps as NB_UID straight from these trees (guest-init.sh
+# makes their ancestors traversable); say so plainly if one still is not.
+for dir in "$NB_SRC" "$NB_BUILD" "$NB_CHECKS_DIR"; do
+  setpriv --reuid="$NB_UID" --regid="$NB_GID" --clear-groups test -r "$dir" -a -x "$dir" && continue
+  path=
+  for comp in ${dir//\// }; do
+    path=$path/$comp
+    setpriv --reuid="$NB_UID" --regid="$NB_GID" --clear-groups test -r "$path" -a -x "$path" || break
+  done
+  echo "nb-vm: uid $NB_UID cannot read $dir in the guest: $(stat -c '%A %U:%G %n' "$path")." \
+    "Make that directory readable for others (chmod o+rx), or use a clone or build tree that is." |
+    tee "$results/guard"
+  exit 1
+done
 case $NB_MODE in
   checks)
     "$NB_SRC/test/vm/runner.sh"
