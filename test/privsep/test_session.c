@@ -340,6 +340,45 @@ static void test_unsupported_nic_refused_before_any_write(void **state)
 	assert_string_equal(buf, "0000:7f:00.1");
 }
 
+/*
+ * A SIGTERM that arrives after the helper's quit check but before it blocks
+ * in its wait (term_before_wait.so raises it right there) still stops the
+ * helper: it is not lost.
+ */
+static void test_sigterm_just_before_the_wait_is_not_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	const char *asan = getenv("ASAN_OPTIONS");
+	char asan_opts[256];
+	int status = 0;
+	pid_t done = 0;
+
+	write_policy(f, "allow user:0 id:ffff:ffff\n");
+	/* The shim comes before ASan's runtime in the load order. */
+	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0",
+		 asan ? asan : "", asan ? ":" : "");
+	f->helper = fork();
+	assert_true(f->helper >= 0);
+	if (f->helper == 0) {
+		setenv("LD_PRELOAD", NB_TERM_SHIM, 1);
+		setenv("ASAN_OPTIONS", asan_opts, 1);
+		execl(helper_path, "nicbox-helper", "serve", "--socket", f->sock,
+		      "--policy", f->policy, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && done == 0; i++) { /* 10 s */
+		done = waitpid(f->helper, &status, WNOHANG);
+		if (done == 0)
+			nanosleep(&tick, NULL);
+	}
+	if (done == 0)
+		fail_msg("the helper missed a SIGTERM raised just before its wait: still running after 10 s");
+	f->helper = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* On a machine without an IOMMU the refusal names the kernel option. */
 static void test_claim_without_iommu_names_the_fix(void **state)
 {
@@ -615,6 +654,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unnamed_uid_refused_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_uid_session_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_just_before_the_wait_is_not_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_refuses_a_fifth_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_refuses_a_helper_not_root, setup, teardown),
