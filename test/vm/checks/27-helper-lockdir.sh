@@ -29,12 +29,13 @@ attack() {
     flock -n -s "$fd" && { echo "attacker holds $f"; n=$((n + 1)); }
   done
   echo "attacker holds $n locks"
-  sleep 20
+  echo "attacker pid $$"
+  exec sleep 20 # same pid, same fds (and locks, if any) until killed
 }
 export -f attack
 nb_as_user bash -c attack >"$NB_OUT/attacker.log" 2>&1 &
 attacker=$!
-nb_check "the attacker ran" wait_for grep -q "^attacker holds [0-9]* locks" "$NB_OUT/attacker.log"
+nb_check "the attacker ran" wait_for grep -q "^attacker pid " "$NB_OUT/attacker.log"
 cat "$NB_OUT/attacker.log"
 nb_check "the attacker could open and lock no lock file" grep -q "^attacker holds 0 locks" "$NB_OUT/attacker.log"
 nb_as_user flock -n -s "/run/nicbox/state/$a.lock" true 2>"$NB_OUT/direct.log"
@@ -43,7 +44,10 @@ nb_check "uid $NB_UID cannot open /run/nicbox/state/$a.lock ($(cat "$NB_OUT/dire
 probe_as_user during-attack "$a"
 nb_check "claim of $a succeeds while the attacker runs" test "$probe_rc" -eq 0
 nb_check "$a restored" wait_restored "$a"
-kill "$attacker" 2>/dev/null
+# $attacker is nb_as_user's subshell; the attacker itself runs as uid
+# $NB_UID below it and must go too (the runner fails a check that leaves
+# processes behind).
+kill "$(sed -n 's/^attacker pid //p' "$NB_OUT/attacker.log")" 2>/dev/null
 wait "$attacker" 2>/dev/null
 
 # `status` as root (it may open anything) and as the user, in loops, while
