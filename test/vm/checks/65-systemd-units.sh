@@ -25,7 +25,16 @@ units=$NB_OUT/units shipped=${NB_UNITS_SRC:-$NB_SRC/policy/systemd}
 rm -rf "$units"
 mkdir -p "$units/sockets.target.wants" "$units/nicbox-helper.socket.d" "$units/nicbox-helper.service.d"
 cp "$shipped/nicbox-helper.socket" "$NB_SRC/test/vm/systemd/nicbox-testbed.target" "$units/"
-sed "s|@NB_HELPER_PATH@|$NB_BUILD/privhelper/nicbox-helper|" \
+# What the sandboxed services run and read must be visible under the unit's
+# ProtectHome=yes, and the repo and build may be a clone under /root: they
+# get copies under /run (the guest's tmpfs), as an install would have them
+# under /usr and /etc.
+stage=/run/nb-sd
+rm -rf "$stage"
+mkdir -p -m 755 "$stage/out"
+cp "$NB_BUILD/privhelper/nicbox-helper" "$NB_SRC/test/vm/systemd/sandbox-probe.sh" "$stage/"
+cp "$policy" "$stage/policy.conf"
+sed "s|@NB_HELPER_PATH@|$stage/nicbox-helper|" \
   "$shipped/nicbox-helper.service.in" >"$units/nicbox-helper.service"
 ln -s ../nicbox-helper.socket "$units/sockets.target.wants/"
 for unit in sysinit.target basic.target sockets.target shutdown.target umount.target \
@@ -34,12 +43,12 @@ for unit in sysinit.target basic.target sockets.target shutdown.target umount.ta
 done
 printf '[Socket]\nSocketGroup=%s\n' "$NB_GID" >"$units/nicbox-helper.socket.d/testbed.conf"
 exec_start=$(sed -n 's|^ExecStart=||p' "$units/nicbox-helper.service")
-printf '[Service]\nExecStart=\nExecStart=%s\n' "${exec_start//\/etc\/nicbox\/nicbox.conf/$policy}" \
+printf '[Service]\nExecStart=\nExecStart=%s\n' "${exec_start//\/etc\/nicbox\/nicbox.conf/$stage/policy.conf}" \
   >"$units/nicbox-helper.service.d/testbed.conf"
 cat "$units"/*.d/*
 # A copy of the service (same sandbox, not started by anything) that runs
 # test/vm/systemd/sandbox-probe.sh instead of the helper.
-sed -e "s|^ExecStart=.*|ExecStart=$NB_SRC/test/vm/systemd/sandbox-probe.sh /run/nicbox/probe.txt ${nics[1]} $NB_OUT|" \
+sed -e "s|^ExecStart=.*|ExecStart=$stage/sandbox-probe.sh /run/nicbox/probe.txt ${nics[1]} $stage/out|" \
   -e 's/^Type=simple/Type=oneshot/' -e '/^ExecStartPre=/d' "$units/nicbox-helper.service" \
   >"$units/nicbox-sandbox-probe.service"
 
