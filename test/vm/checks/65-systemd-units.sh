@@ -27,10 +27,13 @@ mkdir -p "$units/sockets.target.wants" "$units/nicbox-helper.socket.d" "$units/n
 cp "$shipped/nicbox-helper.socket" "$NB_SRC/test/vm/systemd/nicbox-testbed.target" "$units/"
 # What the sandboxed services run and read must be visible under the unit's
 # ProtectHome=yes, and the repo and build may be a clone under /root: they
-# get copies under /run (the guest's tmpfs), as an install would have them
+# get copies on a tmpfs at /mnt (not /run or /tmp: sd-init.sh gives systemd
+# a fresh /run, and PrivateTmp hides /tmp), as an install would have them
 # under /usr and /etc.
-stage=/run/nb-sd
-rm -rf "$stage"
+stage=/mnt/nb-sd
+mount -t tmpfs -o mode=755 nb-sd /mnt || { echo "FAIL: cannot mount a tmpfs on /mnt"; exit 1; }
+unmount_stage() { umount /mnt; }
+nb_on_exit unmount_stage
 mkdir -p -m 755 "$stage/out"
 cp "$NB_BUILD/privhelper/nicbox-helper" "$NB_SRC/test/vm/systemd/sandbox-probe.sh" "$stage/"
 cp "$policy" "$stage/policy.conf"
