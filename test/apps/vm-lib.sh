@@ -130,3 +130,27 @@ apps__on_exit() {
   rm -rf "$APPS_TMP"
 }
 nb_on_exit apps__on_exit
+
+# apps_check_threads_sandboxed NAME MIN: read by root while the app runs:
+# it has at least MIN threads and every one of them (/proc/PID/task/*) has
+# no effective capabilities, no_new_privs and a seccomp filter.
+apps_check_threads_sandboxed() {
+  local name=$1 min=$2 pid task status n=0 bad=0
+  if ! pid=$(apps_pid "$name"); then
+    nb_check "$name is running for the thread sandbox check" false
+    return
+  fi
+  for task in /proc/"$pid"/task/*; do
+    status=$(cat "$task/status" 2>/dev/null) || continue
+    n=$((n + 1))
+    if ! grep -Eq '^CapEff:[[:space:]]+0000000000000000$' <<<"$status" ||
+       ! grep -Eq '^NoNewPrivs:[[:space:]]+1$' <<<"$status" ||
+       ! grep -Eq '^Seccomp:[[:space:]]+2$' <<<"$status"; then
+      echo "thread ${task##*/} of $name is not sandboxed:"
+      grep -E '^(CapEff|NoNewPrivs|Seccomp):' <<<"$status"
+      bad=$((bad + 1))
+    fi
+  done
+  nb_check "$name (pid $pid) has at least $min threads (has $n)" test "$n" -ge "$min"
+  nb_check "all $n threads of $name have CapEff 0, NoNewPrivs 1, Seccomp 2" test "$bad" -eq 0
+}
