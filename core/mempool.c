@@ -25,12 +25,14 @@
 #define NB_MAX_BUF_SIZE 65535u
 
 /* The public layout other code (and the ABI) depends on. */
-_Static_assert(sizeof(struct nb_pkt) == 32, "nb_pkt must stay 32 bytes");
+_Static_assert(sizeof(struct nb_pkt) == 40, "nb_pkt must stay 40 bytes");
 _Static_assert(offsetof(struct nb_pkt, data) == 0, "nb_pkt.data offset");
 _Static_assert(offsetof(struct nb_pkt, iova) == 8, "nb_pkt.iova offset");
 _Static_assert(offsetof(struct nb_pkt, pool) == 16, "nb_pkt.pool offset");
 _Static_assert(offsetof(struct nb_pkt, len) == 24, "nb_pkt.len offset");
 _Static_assert(offsetof(struct nb_pkt, idx) == 28, "nb_pkt.idx offset");
+_Static_assert(offsetof(struct nb_pkt, rss_hash) == 32, "nb_pkt.rss_hash offset");
+_Static_assert(offsetof(struct nb_pkt, flags) == 36, "nb_pkt.flags offset");
 _Static_assert(NB_PKT_HEADROOM % NB_CACHE_LINE == 0,
 	       "headroom must keep data[] cache-line aligned");
 

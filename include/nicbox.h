@@ -20,7 +20,30 @@
  *   - Nothing in the library calls exit() or abort(); the caller decides.
  *   - The fast-path calls (nb_rx_batch, nb_tx_batch, nb_pkt_alloc_bulk,
  *     nb_pkt_free_bulk) are not thread-safe per queue/mempool: use one
- *     thread per queue and per mempool.
+ *     thread per queue and per mempool. See "Threads and queues" below.
+ *
+ * Threads and queues (multi-queue devices, nb_dev_conf.rx_queues > 1):
+ *   - Each receive queue q has its own mempool (nb_dev_conf.rx_mempools[q]);
+ *     the driver refills queue q only from it. A buffer goes back to its
+ *     own mempool wherever it is freed (nb_pkt_free, or a transmit queue
+ *     reclaiming it), so a mempool is touched by every thread that frees
+ *     its buffers: keep each mempool to one thread. The apps do it by
+ *     pairing: the thread that receives on queue q of one device is the
+ *     only one that sends on queue q of the other (nicbox-fwd), so queue
+ *     q's buffers never meet another thread.
+ *   - One thread per receive queue and per transmit queue (the same thread
+ *     may drive several). Nothing mutable on the fast path is shared
+ *     between queues: each queue's ring, shadow array and counters are its
+ *     own.
+ *   - One reporting thread at a time, next to the queue threads:
+ *     nb_dev_stats (device counters are clear-on-read and summed in the
+ *     handle; the queues' software counters are read without locks, so a
+ *     report may lag a burst), nb_dev_link, nb_dev_mac, nb_dev_fault.
+ *     nb_rss_* are pure functions: any thread.
+ *   - One thread, with no queue thread running: nb_dev_open, nb_dev_close,
+ *     nb_dev_set_promisc, nb_mempool_create/destroy, nb_session_*.
+ *   - Start every thread before nb_lockdown (it locks down all threads of
+ *     the process and forbids new ones afterwards; see nb_lockdown).
  */
 #ifndef NICBOX_H
 #define NICBOX_H
@@ -49,6 +72,8 @@ extern "C" {
 #define NB_MAX_DEVICES 4
 /* Most DMA pools one session may ask for. */
 #define NB_MAX_POOLS 4
+/* Most receive and most transmit queues one device may be opened with. */
+#define NB_MAX_QUEUES 16
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -140,7 +165,15 @@ struct nb_pkt {
 	struct nb_mempool *pool;  /* owner; where nb_pkt_free returns it */
 	uint32_t len;             /* bytes of packet in data[] */
 	uint32_t idx;             /* index of this buffer in its mempool */
+	uint32_t rss_hash;        /* the device's RSS hash, with NB_PKT_RSS_HASH */
+	uint32_t flags;           /* NB_PKT_* bits, set by the receiving driver */
 };
+
+/*
+ * The device reported an RSS hash for this frame in rss_hash (written by
+ * the device: a value to compare, never an index to trust; see nb_rss_*).
+ */
+#define NB_PKT_RSS_HASH (1u << 0)
 
 /*
  * A mempool of `count` buffers of `buf_size` data bytes each (rounded up to
@@ -244,14 +277,84 @@ NB_API const char *nb_dev_fault(const struct nb_dev *dev);
 NB_API void nb_dev_close(struct nb_dev *dev);
 
 struct nb_dev_conf {
-	uint16_t rx_queues;    /* 0 means 1 */
-	uint16_t tx_queues;    /* 0 means 1 */
+	uint16_t rx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
+	uint16_t tx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
 	uint16_t rx_ring_size; /* 0 means the driver's default */
 	uint16_t tx_ring_size; /* 0 means the driver's default */
-	struct nb_mempool *rx_mempool; /* required: receive buffers */
+	/* Receive buffers of a one-queue device (or set rx_mempools). */
+	struct nb_mempool *rx_mempool;
 	bool promisc;
 	uint32_t link_wait_ms; /* how long open waits for link; 0 = default */
+	/*
+	 * rx_queues mempools, one per receive queue and all distinct (a
+	 * mempool is single-threaded); required with more than one receive
+	 * queue, and then rx_mempool must be NULL. EINVAL otherwise.
+	 */
+	struct nb_mempool *const *rx_mempools;
+	/*
+	 * RSS, used with more than one receive queue: the Toeplitz key
+	 * (NB_RSS_KEY_LEN bytes; NULL: nb_rss_default_key()) and the
+	 * NB_RSS_* hash types (0: NB_RSS_DEFAULT_TYPES). A frame of no
+	 * enabled type goes to queue 0. The driver's redirection table is
+	 * always the one nb_rss_queue() describes.
+	 */
+	const uint8_t *rss_key;
+	uint32_t rss_types;
 };
+
+/* ------------------------------------------------------------------------ */
+/* RSS (receive-side scaling)                                               */
+
+#define NB_RSS_KEY_LEN 40
+/* Entries of the redirection table every nicbox driver programs. */
+#define NB_RSS_RETA_SIZE 128
+
+/* Hash types: which header fields go into the hash (Microsoft's RSS
+ * hashing types; UDP as the Intel NICs and virtio-net define it). */
+#define NB_RSS_IPV4 (1u << 0)     /* source, destination IPv4 address */
+#define NB_RSS_TCP_IPV4 (1u << 1) /* ... and the TCP ports */
+#define NB_RSS_UDP_IPV4 (1u << 2) /* ... and the UDP ports */
+#define NB_RSS_IPV6 (1u << 3)     /* source, destination IPv6 address */
+#define NB_RSS_TCP_IPV6 (1u << 4)
+#define NB_RSS_UDP_IPV6 (1u << 5)
+#define NB_RSS_ALL_TYPES 0x3Fu
+#define NB_RSS_DEFAULT_TYPES NB_RSS_ALL_TYPES
+
+/*
+ * The default key: the 40-byte key of Microsoft's RSS verification suite
+ * (6d 5a 56 da 25 5b 0e c2 ...), also the example key of the 82599 and
+ * 82576 datasheets.
+ */
+NB_API const uint8_t *nb_rss_default_key(void);
+
+/*
+ * Toeplitz hash of `len` bytes of `input` under a key of NB_RSS_KEY_LEN
+ * bytes (input at most NB_RSS_KEY_LEN - 4 bytes: 36, an IPv6 4-tuple).
+ * The software reference, tested against Microsoft's vectors.
+ */
+NB_API uint32_t nb_rss_toeplitz(const uint8_t *key, const uint8_t *input,
+				size_t len);
+
+/*
+ * The hash a NIC computes for an Ethernet frame with hash `types`
+ * enabled: IPv4/IPv6 (no VLAN tag) with TCP or UDP ports when that type is
+ * on and the packet is not a fragment, else the addresses alone when that
+ * type is on. 0 and *hash set, or -1 with errno ENOENT when the frame has
+ * no enabled type (the device then reports no hash and uses queue 0).
+ */
+NB_API int nb_rss_frame_hash(const uint8_t *key, uint32_t types,
+			     const uint8_t *frame, size_t len, uint32_t *hash);
+
+/*
+ * The receive queue of a frame with RSS hash `hash` on a device opened
+ * with n_queues receive queues: every nicbox driver programs redirection
+ * table entry i (of NB_RSS_RETA_SIZE, indexed by the hash's low 7 bits)
+ * with queue i % n_queues.
+ */
+static inline uint16_t nb_rss_queue(uint32_t hash, uint16_t n_queues)
+{
+	return n_queues ? (uint16_t)((hash & (NB_RSS_RETA_SIZE - 1)) % n_queues) : 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Session with nicbox-helper                                                */
