@@ -9,6 +9,15 @@
  * opened before the claim and kept through lockdown (afterwards the process
  * could not open it); an existing file is truncated only once the devices
  * are ours, so a failed claim leaves it as it was.
+ *
+ * --queues N (N > 1): one thread polls the N receive queues in turn and
+ * writes every frame into the one pcap, each queue's frames in the order
+ * they arrived on it. It also checks RSS: each IPv4/IPv6 frame must arrive
+ * on the queue the software reference names (nb_rss_frame_hash with the
+ * default key and all hash types, nb_rss_queue), other frames on queue 0,
+ * and a hash the device reports must equal the reference's (rss_wrong
+ * counts the frames that break either). --verify then counts reordering
+ * per queue (frames of one flow share a queue; queues interleave freely).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +72,11 @@ struct capture {
 	uint64_t captured;
 	uint64_t valid, corrupt, foreign;
 	struct seq_tracker seq;
+	uint16_t n_queues;
+	uint64_t rss_wrong;
+	uint64_t q_reordered;              /* --queues N > 1: within a queue */
+	uint64_t q_last[NB_MAX_QUEUES];    /* one past the last seq on queue */
+	uint64_t q_rx[NB_MAX_QUEUES];
 };
 
 static void handle_option(void *ctx, int opt, const char *arg)
@@ -176,7 +190,7 @@ static int start_pcap(struct app *a, void *ctx)
 	return 0;
 }
 
-static void classify(struct capture *c, const struct nb_pkt *p)
+static void classify(struct capture *c, const struct nb_pkt *p, uint16_t q)
 {
 	uint64_t seq;
 
@@ -184,6 +198,10 @@ static void classify(struct capture *c, const struct nb_pkt *p)
 	case FRAME_OK:
 		c->valid++;
 		seq_record(&c->seq, seq);
+		if (seq + 1 <= c->q_last[q])
+			c->q_reordered++;
+		else
+			c->q_last[q] = seq + 1;
 		break;
 	case FRAME_CORRUPT:
 		c->corrupt++;
@@ -192,6 +210,20 @@ static void classify(struct capture *c, const struct nb_pkt *p)
 		c->foreign++;
 		break;
 	}
+}
+
+/* Did frame p arrive on the queue (and with the hash) RSS says? */
+static bool rss_as_predicted(const struct capture *c, const struct nb_pkt *p,
+			     uint16_t q)
+{
+	uint32_t hash;
+
+	if (nb_rss_frame_hash(nb_rss_default_key(), NB_RSS_DEFAULT_TYPES, p->data,
+			      p->len, &hash) < 0)
+		return q == 0;
+	if ((p->flags & NB_PKT_RSS_HASH) && p->rss_hash != hash)
+		return false;
+	return nb_rss_queue(hash, c->n_queues) == q;
 }
 
 /*
@@ -211,8 +243,8 @@ static int64_t realtime_offset_ns(void)
  * Receive one batch, stamped with `now` (CLOCK_MONOTONIC, read just before);
  * false when the pcap file could not be written.
  */
-static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
-			  int64_t offset)
+static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
+			  uint64_t now, int64_t offset)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t want = APP_BATCH;
@@ -224,12 +256,16 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
-	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
+	n = nb_rx_batch(a->port[0].dev, q, pkts, want);
 	if (!n)
 		return true;
+	c->q_rx[q] += n;
+	app_count(&a->port[0].q[q].rx, n);
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nb_pkt *p = pkts[i];
 
+		if (c->n_queues > 1 && !rss_as_predicted(c, p, q))
+			c->rss_wrong++;
 		if (!cap_filter_match(&c->filter, p->data, p->len, p->len))
 			continue;
 		kept++;
@@ -237,12 +273,18 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 		    cap_writer_write(&c->pcap, &ts, p->data, p->len) < 0)
 			ok = false;
 		if (c->o.verify)
-			classify(c, p);
+			classify(c, p, q);
 	}
 	nb_pkt_free_bulk(pkts, n);
 	c->filtered += n - kept;
 	c->captured += kept;
 	return ok;
+}
+
+/* One queue: the stream's order. Several: the order within each queue. */
+static uint64_t reordered(const struct capture *c)
+{
+	return c->n_queues > 1 ? c->q_reordered : c->seq.reordered;
 }
 
 static unsigned counters(const struct capture *c, struct app_counter *out)
@@ -252,12 +294,14 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 	out[n++] = (struct app_counter){ "captured", c->captured };
 	if (c->filter.set)
 		out[n++] = (struct app_counter){ "filtered", c->filtered };
+	if (c->n_queues > 1)
+		out[n++] = (struct app_counter){ "rss_wrong", c->rss_wrong };
 	if (!c->o.verify)
 		return n;
 	out[n++] = (struct app_counter){ "valid", c->valid };
 	out[n++] = (struct app_counter){ "lost", seq_lost(&c->seq) };
 	out[n++] = (struct app_counter){ "duplicated", c->seq.duplicated };
-	out[n++] = (struct app_counter){ "reordered", c->seq.reordered };
+	out[n++] = (struct app_counter){ "reordered", reordered(c) };
 	out[n++] = (struct app_counter){ "corrupt", c->corrupt };
 	out[n++] = (struct app_counter){ "foreign", c->foreign };
 	return n;
@@ -265,7 +309,7 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 
 static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 {
-	struct app_counter extra[9];
+	struct app_counter extra[10];
 
 	if (c->writing && cap_writer_flush(&c->pcap) < 0) {
 		app_error("cannot write %s: %s", c->o.out, strerror(errno));
@@ -278,14 +322,17 @@ static void run(struct app *a, struct capture *c)
 {
 	int64_t offset = realtime_offset_ns();
 	uint64_t now = app_now_ns();
+	uint16_t q = 0;
 
+	c->n_queues = a->n_queues;
 	while (app_running(a, now)) {
-		if (!capture_batch(a, c, now, offset)) {
+		if (!capture_batch(a, c, q, now, offset)) {
 			app_error("cannot write %s: %s", c->o.out,
 				  strerror(errno));
 			a->failed = true;
 			break;
 		}
+		q = (uint16_t)((q + 1) % c->n_queues);
 		if (c->o.count && c->captured == c->o.count)
 			break;
 		now = app_now_ns();
@@ -300,7 +347,7 @@ static void run(struct app *a, struct capture *c)
 static bool verify_clean(const struct capture *c)
 {
 	return seq_lost(&c->seq) == 0 && c->seq.duplicated == 0 &&
-	       c->seq.reordered == 0 && c->corrupt == 0;
+	       reordered(c) == 0 && c->corrupt == 0 && c->rss_wrong == 0;
 }
 
 int main(int argc, char **argv)
@@ -309,7 +356,7 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N]"
+			    " [--expect N] [--nsec] [--snaplen N] [--queues N]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
@@ -331,7 +378,9 @@ int main(int argc, char **argv)
 			"  --verify            check pktgen's sequence numbers and"
 			" payload; exit 3 if any\n"
 			"                      frame was lost, duplicated,"
-			" reordered or corrupt\n"
+			" reordered or corrupt (or, with\n"
+			"                      --queues, arrived on another queue"
+			" than RSS names)\n"
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
 			"                      count as lost (needs --verify)\n",

@@ -38,6 +38,7 @@ static const struct option common_options[] = {
 	{ "dev", required_argument, NULL, APP_OPT_DEV },
 	{ "help", no_argument, NULL, APP_OPT_HELP },
 	{ "version", no_argument, NULL, APP_OPT_VERSION },
+	{ "queues", required_argument, NULL, APP_OPT_QUEUES },
 };
 
 /* "prog: message" on stderr, without the newline. */
@@ -115,13 +116,16 @@ static void print_usage(const struct app_cli *cli)
 	       "  --duration SECONDS  stop after this long (default: until"
 	       " SIGINT/SIGTERM)\n"
 	       "  --json              one JSON object per stats line\n"
+	       "  --queues N          receive/transmit queues per NIC, 1..%d"
+	       " (default 1; RSS\n"
+	       "                      spreads flows over them)\n"
 	       "  -h, --help          print this help and exit\n"
 	       "  --version           print the version and exit\n\n"
 	       "DEV is a PCI address (0000:03:00.0) or an interface name"
 	       " (eth1).\n"
 	       "Exit status: 0 success, 1 failure (helper, device, file),"
 	       " 2 bad command line.\n",
-	       cli->prog, cli->synopsis, cli->help);
+	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES);
 }
 
 static void add_dev(struct app_cli *cli, const char *dev)
@@ -177,6 +181,10 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 		case APP_OPT_JSON:
 			cli->json = true;
 			break;
+		case APP_OPT_QUEUES:
+			cli->queues = (unsigned)app_parse_u64("--queues", optarg, 1,
+							      NB_MAX_QUEUES);
+			break;
 		case APP_OPT_DEV:
 			add_dev(cli, optarg);
 			break;
@@ -203,6 +211,8 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 			cli->handle(cli->ctx, opt, optarg);
 		}
 	}
+	if (cli->queues == 0)
+		cli->queues = 1;
 	if (optind < argc && !cli->args_name)
 		app_usage_error("unexpected argument '%s'", argv[optind]);
 	cli->args = argv + optind;
@@ -237,9 +247,9 @@ static int install_signal_handlers(void)
 	return 0;
 }
 
-static size_t pool_bytes(unsigned n_ports, uint32_t tx_bufs)
+static size_t pool_bytes(unsigned n_ports, unsigned n_queues, uint32_t tx_bufs)
 {
-	size_t bufs = (size_t)n_ports * APP_MEMPOOL_BUFS + tx_bufs;
+	size_t bufs = (size_t)n_ports * n_queues * APP_MEMPOOL_BUFS + tx_bufs;
 	size_t bytes = bufs * (APP_BUF_SIZE + NB_PKT_HEADROOM) +
 		       (size_t)n_ports * RING_ROOM_PER_PORT;
 
@@ -267,6 +277,63 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 		 mac[3], mac[4], mac[5], link.up ? "up" : "down", speed);
 }
 
+void app_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_S),
+			       .tv_nsec = (long)(ns % NS_PER_S) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A worker waits (sleeping; nb_lockdown's signal may wake it) until the
+ * lockdown is done, then runs the app's loop. */
+static void *worker_main(void *arg)
+{
+	struct app_worker *w = arg;
+	int go;
+
+	while ((go = __atomic_load_n(&w->a->go, __ATOMIC_ACQUIRE)) == 0)
+		app_sleep_ns(1000000);
+	if (go > 0)
+		w->a->worker(w);
+	return NULL;
+}
+
+/* One thread per port and queue, created before lockdown. */
+static int start_workers(struct app *a, void (*worker)(struct app_worker *w))
+{
+	a->worker = worker;
+	for (unsigned i = 0; i < a->n_ports; i++) {
+		for (uint16_t q = 0; q < a->n_queues; q++) {
+			struct app_worker *w = &a->workers[a->n_workers];
+			int err;
+
+			*w = (struct app_worker){ .a = a, .port = i, .queue = q };
+			err = pthread_create(&w->tid, NULL, worker_main, w);
+			if (err) {
+				app_error("cannot start a thread for %s queue %u: %s",
+					  nb_dev_name(a->port[i].dev), q, strerror(err));
+				return -1;
+			}
+			w->started = true;
+			a->n_workers++;
+		}
+	}
+	return 0;
+}
+
+void app_stop_workers(struct app *a)
+{
+	if (__atomic_load_n(&a->go, __ATOMIC_ACQUIRE) == 0)
+		__atomic_store_n(&a->go, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < a->n_workers; i++) {
+		if (a->workers[i].started)
+			pthread_join(a->workers[i].tid, NULL);
+		a->workers[i].started = false;
+	}
+}
+
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
@@ -291,7 +358,8 @@ int app_start(struct app *a, const struct app_cli *cli,
 			return -1;
 		}
 	}
-	bytes = pool_bytes(cli->n_devs, setup->tx_bufs);
+	a->n_queues = setup->one_queue ? 1 : (uint16_t)cli->queues;
+	bytes = pool_bytes(cli->n_devs, a->n_queues, setup->tx_bufs);
 	if (nb_session_pool(a->session, bytes, NB_PAGE_DEFAULT, &a->pool, note,
 			    sizeof(note)) < 0) {
 		app_error("cannot get a %zu MiB DMA pool: %s", bytes >> 20,
@@ -314,15 +382,22 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	for (unsigned i = 0; i < cli->n_devs; i++) {
 		struct app_port *p = &a->port[i];
-		struct nb_dev_conf conf = { .promisc = setup->promisc };
+		struct nb_dev_conf conf = { .promisc = setup->promisc,
+					    .rx_queues = a->n_queues,
+					    .tx_queues = a->n_queues };
 
-		if (nb_mempool_create(a->pool, APP_MEMPOOL_BUFS, APP_BUF_SIZE,
-				      &p->rx_mp) < 0) {
-			app_error("cannot create the receive mempool for %s: %s",
-				  cli->devs[i], nb_last_error());
-			return -1;
-		}
-		conf.rx_mempool = p->rx_mp;
+		for (unsigned q = 0; q < a->n_queues; q++)
+			if (nb_mempool_create(a->pool, APP_MEMPOOL_BUFS, APP_BUF_SIZE,
+					      &p->rx_mp[q]) < 0) {
+				app_error("cannot create the receive mempool for %s: %s",
+					  cli->devs[i], nb_last_error());
+				return -1;
+			}
+		/* One queue: the single-mempool form every driver takes. */
+		if (a->n_queues == 1)
+			conf.rx_mempool = p->rx_mp[0];
+		else
+			conf.rx_mempools = p->rx_mp;
 		if (nb_dev_open(a->session, index[i], a->pool, &conf,
 				&p->dev) < 0) {
 			app_error("cannot open %s: %s", cli->devs[i],
@@ -334,10 +409,12 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (setup->prepare && setup->prepare(a, setup->prepare_ctx) < 0)
 		return -1;
+	if (setup->worker && start_workers(a, setup->worker) < 0)
+		return -1;
 	if (nb_lockdown(a->session, setup->keep_fds, setup->n_keep_fds, note,
 			sizeof(note)) < 0) {
 		app_error("lockdown failed: %s", nb_last_error());
-		return -1;
+		return -1; /* app_finish ends the workers (go stays 0: -1) */
 	}
 	if (note[0])
 		app_error("notice: %s", note);
@@ -348,11 +425,13 @@ int app_start(struct app *a, const struct app_cli *cli,
 	a->last_report_ns = a->start_ns;
 	if (cli->duration > 0)
 		a->end_ns = a->start_ns + (uint64_t)(cli->duration * NS_PER_S);
+	__atomic_store_n(&a->go, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
 void app_finish(struct app *a)
 {
+	app_stop_workers(a);
 	/*
 	 * Every device first: closing one frees the buffers on its rings, and
 	 * in fwd those belong to the other device's mempool.
@@ -361,8 +440,9 @@ void app_finish(struct app *a)
 		if (a->port[i].dev)
 			nb_dev_close(a->port[i].dev);
 	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
-		if (a->port[i].rx_mp)
-			nb_mempool_destroy(a->port[i].rx_mp);
+		for (unsigned q = 0; q < NB_MAX_QUEUES; q++)
+			if (a->port[i].rx_mp[q])
+				nb_mempool_destroy(a->port[i].rx_mp[q]);
 	if (a->tx_mp)
 		nb_mempool_destroy(a->tx_mp);
 	if (a->pool)
@@ -385,7 +465,8 @@ uint64_t app_now_ns(void)
 
 bool app_running(const struct app *a, uint64_t now_ns)
 {
-	return !stop_requested && !a->failed &&
+	return !stop_requested && !__atomic_load_n(&a->failed, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&a->stop, __ATOMIC_RELAXED) &&
 	       (a->end_ns == 0 || now_ns < a->end_ns);
 }
 
@@ -406,6 +487,25 @@ static void figure(const struct nb_stats *now, const struct nb_stats *base,
 	f->faults = now->dev_faults;
 }
 
+/* With more than one queue: each queue's rx, tx and drop counts. */
+static void print_queues(const struct app *a, const struct app_port *p, bool json)
+{
+	static const char *const names[] = { "rx", "tx", "drops" };
+
+	if (a->n_queues < 2)
+		return;
+	for (unsigned k = 0; k < 3; k++) {
+		printf(json ? ",\"queue_%s\":[" : " queue_%s ", names[k]);
+		for (unsigned q = 0; q < a->n_queues; q++) {
+			const uint64_t *c = k == 0 ? &p->q[q].rx : k == 1 ? &p->q[q].tx : &p->q[q].drops;
+
+			printf("%s%" PRIu64, q ? (json ? "," : "/") : "", app_counted(c));
+		}
+		if (json)
+			printf("]");
+	}
+}
+
 static void print_json(const struct app *a, const struct app_port *p,
 		       double t, bool final, const struct nb_stats *s,
 		       const struct port_figures *f,
@@ -423,10 +523,11 @@ static void print_json(const struct app *a, const struct app_port *p,
 	       f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
 		printf(",\"%s\":%" PRIu64, extra[i].name, extra[i].value);
+	print_queues(a, p, true);
 	printf("}\n");
 }
 
-static void print_text(const struct app_port *p, double t, bool final,
+static void print_text(const struct app *a, const struct app_port *p, double t, bool final,
 		       const struct nb_stats *s, const struct port_figures *f,
 		       const struct app_counter *extra, unsigned n_extra)
 {
@@ -446,6 +547,7 @@ static void print_text(const struct app_port *p, double t, bool final,
 	       f->tx_mbps, f->drops, f->errors, f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
 		printf(" %s %" PRIu64, extra[i].name, extra[i].value);
+	print_queues(a, p, false);
 	printf("\n");
 }
 
@@ -462,6 +564,7 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 	for (unsigned i = 0; i < a->n_ports; i++) {
 		struct app_port *p = &a->port[i];
 		const char *fault = nb_dev_fault(p->dev);
+		uint64_t drops = p->app_drops;
 		struct port_figures f;
 		struct nb_stats s;
 
@@ -471,17 +574,19 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 			a->failed = true;
 			continue;
 		}
-		figure(&s, final ? &zero : &p->last, p->app_drops, secs, &f);
+		for (unsigned q = 0; q < a->n_queues; q++)
+			drops += app_counted(&p->q[q].drops);
+		figure(&s, final ? &zero : &p->last, drops, secs, &f);
 		if (a->cli->json)
 			print_json(a, p, t, final, &s, &f, extra, n_extra);
 		else
-			print_text(p, t, final, &s, &f, extra, n_extra);
+			print_text(a, p, t, final, &s, &f, extra, n_extra);
 		p->last = s;
 		if (fault && !p->fault_reported) {
 			app_error("%s: device fault: %s", nb_dev_name(p->dev),
 				  fault);
 			p->fault_reported = true;
-			a->failed = true;
+			__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
 		}
 	}
 	a->last_report_ns = now_ns;

@@ -8,6 +8,7 @@
 #define NB_APPS_COMMON_H
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
@@ -37,6 +38,7 @@ enum {
 	APP_OPT_DEV,
 	APP_OPT_HELP,
 	APP_OPT_VERSION,
+	APP_OPT_QUEUES,
 	APP_OPT_APP_FIRST,
 };
 
@@ -57,6 +59,7 @@ struct app_cli {
 	const char *socket; /* NULL: $NICBOX_SOCKET, then the default */
 	double duration;    /* seconds; 0: until SIGINT/SIGTERM */
 	bool json;
+	unsigned queues;    /* --queues N: 1..NB_MAX_QUEUES; 1 when not given */
 	const char *devs[APP_MAX_PORTS];
 	unsigned n_devs;
 	char **args; /* the words after the options (args_name) */
@@ -82,16 +85,47 @@ double app_parse_seconds(const char *opt, const char *arg);
 /* Runtime failure: "prog: <message>" on stderr. */
 void app_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * One queue's counters. Each field has one writer (the thread that drives
+ * that queue: app_count), the reporter reads them (app_counted).
+ */
+struct app_qstats {
+	uint64_t rx, tx, drops;
+};
+
+static inline void app_count(uint64_t *ctr, uint64_t n)
+{
+	__atomic_store_n(ctr, *ctr + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t app_counted(const uint64_t *ctr)
+{
+	return __atomic_load_n(ctr, __ATOMIC_RELAXED);
+}
+
 struct app_port {
 	struct nb_dev *dev;
-	struct nb_mempool *rx_mp;
+	struct nb_mempool *rx_mp[NB_MAX_QUEUES]; /* one per receive queue */
+	struct app_qstats q[NB_MAX_QUEUES];
 	uint64_t app_drops; /* packets the app freed because tx did not take them */
 	struct nb_stats last; /* at the previous report */
 	bool fault_reported;
 };
 
+struct app;
+
+/* A thread that drives one queue of one port (see app_setup.worker). */
+struct app_worker {
+	struct app *a;
+	unsigned port;
+	uint16_t queue;
+	pthread_t tid;
+	bool started;
+};
+
 struct app {
 	const struct app_cli *cli;
+	uint16_t n_queues; /* rx and tx queues per device (cli->queues) */
 	struct nb_session *session;
 	struct nb_pool *pool;
 	unsigned n_ports;
@@ -101,16 +135,29 @@ struct app {
 	uint64_t last_report_ns;
 	uint64_t end_ns; /* 0: no --duration */
 	bool failed;     /* a device faulted or a report could not be read */
+	/* Worker threads: started before lockdown, running once go is 1. */
+	void (*worker)(struct app_worker *w);
+	unsigned n_workers;
+	struct app_worker workers[APP_MAX_PORTS * NB_MAX_QUEUES];
+	int go;   /* atomic: 0 wait, 1 run, -1 lockdown failed: end */
+	int stop; /* atomic: workers end */
 };
 
 struct app_setup {
 	bool promisc;
+	bool one_queue;        /* one queue pair per device, whatever --queues */
 	uint32_t tx_bufs;      /* a separate transmit mempool of this many */
 	const int *keep_fds;   /* fds to keep open through lockdown */
 	unsigned n_keep_fds;
 	/* Called with the devices open, before lockdown; 0 or -1 (reported). */
 	int (*prepare)(struct app *a, void *ctx);
 	void *prepare_ctx;
+	/*
+	 * Optional: one thread per port and queue (n_ports * cli->queues),
+	 * created before lockdown (so nb_lockdown locks them down too) and
+	 * running `worker` once it succeeded, until app_running() is false.
+	 */
+	void (*worker)(struct app_worker *w);
 };
 
 /*
@@ -124,10 +171,17 @@ int app_start(struct app *a, const struct app_cli *cli,
 /* Close devices, mempools, pool and session. Safe after a failed start. */
 void app_finish(struct app *a);
 
+/* Tell the worker threads to end and wait for them (idempotent). */
+void app_stop_workers(struct app *a);
+
+/* Sleep `ns` nanoseconds (a reporting thread between reports). */
+void app_sleep_ns(uint64_t ns);
+
 /* CLOCK_MONOTONIC in ns (vDSO: no system call). */
 uint64_t app_now_ns(void);
 
-/* False once SIGINT/SIGTERM came, --duration passed or a device faulted. */
+/* False once SIGINT/SIGTERM came, --duration passed, a device faulted or
+ * the workers were told to stop. */
 bool app_running(const struct app *a, uint64_t now_ns);
 
 /* A one-second report is due. */

@@ -107,6 +107,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 		pkt->iova = iova + data_off;
 		pkt->pool = mp;
 		pkt->len = 0;
+		pkt->flags = 0;
 		pkt->idx = i;
 	}
 	/* Push in reverse so the first allocations come out in index order. */
@@ -166,6 +167,7 @@ NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
 
 		mp->on_stack[pkt->idx] = 0;
 		pkt->len = 0;
+		pkt->flags = 0;
 		pkts[i] = pkt;
 	}
 	return n;

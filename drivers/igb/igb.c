@@ -16,8 +16,9 @@
 #include "igb_regs.h"
 #include "nb_mmio.h"
 
-/* One queue pair until RSS and per-queue mempools exist (docs/igb.md). */
-#define IGB_MAX_QUEUES 1
+/* The 82576 has 16 queues per direction (8.10, 8.12); RSS spreads over
+ * all of them (RETA entries name queues 0-15; docs/igb.md). */
+#define IGB_MAX_QUEUES 16
 #define IGB_DEFAULT_RING_SIZE 512
 #define IGB_DEFAULT_LINK_WAIT_MS 10000
 #define IGB_RESET_TIMEOUT_MS 1000
@@ -163,12 +164,27 @@ static void write_promisc(struct igb_dev *d, bool on)
 	wr(d, IGB_RCTL, rctl);
 }
 
-/* 4.5.9: receive initialization; the queues are enabled in start_queues. */
-static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
-		   struct nb_mempool *mp)
+/*
+ * 7.1.1.7 (RSS) with more than one receive queue: the key (8.10 RSSRK),
+ * redirection table entry i -> queue i % n (8.10 RETA), the hash fields and
+ * MRQE "RSS only" (8.10 MRQC; its layout is not the 82599's: MRQE is 2:0
+ * and 010b), and RXCSUM.PCSD so the write-back's second dword is the RSS
+ * hash (7.1.5.2). One queue: MRQC keeps its reset value 0.
+ */
+static void init_rss(struct igb_dev *d, const struct adv_conf *c)
 {
-	uint32_t bsize = adv_rx_bsize_kb(nb_mempool_buf_size(mp),
-					 IGB_SRRCTL_BSIZEPKT_MAX_KB);
+	if (c->n_rxq < 2)
+		return;
+	adv_rss_program(d->regs, IGB_RETA(0), IGB_RSSRK(0), c->n_rxq, c->rss_key);
+	wr(d, IGB_MRQC, (rd(d, IGB_MRQC) & ~(IGB_MRQC_MRQE_MASK | IGB_MRQC_FIELDS_MASK)) |
+				IGB_MRQC_MRQE_RSS | adv_mrqc_fields(c->rss_types));
+	wr(d, IGB_RXCSUM, rd(d, IGB_RXCSUM) | IGB_RXCSUM_PCSD); /* 8.10 RXCSUM */
+}
+
+/* 4.5.9: receive initialization; the queues are enabled in start_queues. */
+static int init_rx(struct igb_dev *d, struct nb_pool *dma, const struct adv_conf *c)
+{
+	const uint16_t size = c->rx_size;
 
 	/* 8.10.1: receiver off while set up; CRC stripped, broadcasts in,
 	 * no long packets (frames up to 1522 bytes). */
@@ -185,7 +201,7 @@ static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
 		if (adv_alloc_ring("igb", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
 		adv_rxq_init(&d->rxq[q], &d->nb, "igb", d->regs, IGB_RDT(q), ring,
-			     slot, size, mp, bsize, IGB_RXD_ERR_RXE);
+			     slot, size, c->rx_mp[q], c->bsize_kb[q], IGB_RXD_ERR_RXE);
 		/* 8.10 RXDCTL: queue off while its ring is programmed. */
 		wr(d, IGB_RXDCTL(q), rd(d, IGB_RXDCTL(q)) & ~IGB_RXDCTL_ENABLE);
 		wr(d, IGB_RDBAL(q), (uint32_t)iova);          /* 8.10 RDBAL */
@@ -196,10 +212,12 @@ static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
 		wr(d, IGB_SRRCTL(q),
 		   (rd(d, IGB_SRRCTL(q)) & ~(IGB_SRRCTL_DESCTYPE_MASK |
 					     IGB_SRRCTL_BSIZEPKT_MASK)) |
-			   IGB_SRRCTL_DESCTYPE_ADV_ONEBUF | bsize | IGB_SRRCTL_DROP_EN);
+			   IGB_SRRCTL_DESCTYPE_ADV_ONEBUF | c->bsize_kb[q] |
+			   IGB_SRRCTL_DROP_EN);
 		wr(d, IGB_RDH(q), 0);                          /* 8.10 RDH */
 		wr(d, IGB_RDT(q), 0);                          /* 8.10 RDT */
 	}
+	init_rss(d, c);
 	return 0;
 }
 
@@ -354,8 +372,8 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	struct igb_dev *d;
 	volatile uint8_t *regs;
 
-	if (adv_check_conf("igb", pci, conf,
-			   IGB_DEFAULT_RING_SIZE, &c) < 0)
+	if (adv_check_conf("igb", pci, conf, IGB_DEFAULT_RING_SIZE,
+			   IGB_MAX_QUEUES, IGB_SRRCTL_BSIZEPKT_MAX_KB, &c) < 0)
 		return -1;
 	if (adv_map_bar0("igb", pci, IGB_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
@@ -373,7 +391,7 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	if (reset_device(d) < 0 || nb_pci_enable_dma(pci) < 0 || setup_link(d) < 0)
 		goto fail;
 	reset_stats(d);
-	if (init_rx(d, dma, c.rx_size, conf->rx_mempool) < 0 ||
+	if (init_rx(d, dma, &c) < 0 ||
 	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);

@@ -52,6 +52,13 @@
 #define IGB_RXCSUM 0x05000          /* 8.10 Receive Checksum Control */
 #define IGB_RXCSUM_IPOFL (1u << 8)
 #define IGB_RXCSUM_TUOFL (1u << 9)
+#define IGB_RXCSUM_PCSD (1u << 13)  /* write-back carries the RSS hash */
+#define IGB_MRQC 0x05818            /* 8.10 Multiple Receive Queues Command */
+#define IGB_MRQC_MRQE_MASK 0x7u     /* 2:0 multiple receive queues enable */
+#define IGB_MRQC_MRQE_RSS 0x2u      /* 010b: RSS only (no VMDq) */
+#define IGB_MRQC_FIELDS_MASK (0x1FFu << 16) /* 24:16 hash field enables */
+#define IGB_RETA(n) (0x05C00u + 4u * (n))  /* 8.10 redirection table, n < 32 */
+#define IGB_RSSRK(n) (0x05C80u + 4u * (n)) /* 8.10 RSS random key, n < 10 */
 #define IGB_RDBAL(n) (0x0C000u + 0x40u * (n))  /* 8.10 */
 #define IGB_RDBAH(n) (0x0C004u + 0x40u * (n))  /* 8.10 */
 #define IGB_RDLEN(n) (0x0C008u + 0x40u * (n))  /* 8.10 */

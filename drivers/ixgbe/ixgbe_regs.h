@@ -83,6 +83,14 @@
 #define IXGBE_RAL(n) (0x0A200u + 8u * (n)) /* 8.2.3.7.9 Receive Address Low */
 #define IXGBE_RAH(n) (0x0A204u + 8u * (n)) /* 8.2.3.7.10 Receive Address High */
 #define IXGBE_RAH_AV (1u << 31)     /* address valid */
+#define IXGBE_RXCSUM 0x05000        /* 8.2.3.7.5 Receive Checksum Control */
+#define IXGBE_RXCSUM_PCSD (1u << 13) /* write-back carries the RSS hash */
+#define IXGBE_MRQC 0x0EC80          /* 8.2.3.7.12 Multiple Receive Queues Command */
+#define IXGBE_MRQC_MRQE_MASK 0xFu   /* 3:0 multiple receive queues enable */
+#define IXGBE_MRQC_MRQE_RSS 0x1u    /* 0001b: RSS only, up to 16 queues */
+#define IXGBE_MRQC_FIELDS_MASK (0x1FFu << 16) /* 24:16 hash field enables */
+#define IXGBE_RSSRK(n) (0x0EB80u + 4u * (n)) /* 8.2.3.7.14 RSS key, n < 10 */
+#define IXGBE_RETA(n) (0x0EB00u + 4u * (n))  /* 8.2.3.7.15 redirection, n < 32 */
 
 /* ---- MAC (8.2.3.22) ---------------------------------------------------- */
 #define IXGBE_HLREG0 0x04240        /* 8.2.3.22.8 MAC Core Control 0 */

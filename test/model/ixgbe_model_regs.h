@@ -108,6 +108,31 @@
 #define M_RXD_DD 0x00000001u        /* status bit 0 */
 #define M_RXD_EOP 0x00000002u       /* status bit 1 */
 #define M_RXD_RXE 0x20000000u       /* error bit 29 */
+/* Write-back dword 0: RSS type in bits 3:0 (0: no hash); dword 1: the RSS
+ * hash when RXCSUM.PCSD is set, else fragment checksum and IP id. */
+#define M_RXD_INFO 0
+#define M_RXD_RSS 4
+#define M_RSS_TYPE_TCPIPV4 0x1u
+#define M_RSS_TYPE_IPV4 0x2u
+#define M_RSS_TYPE_TCPIPV6 0x3u
+#define M_RSS_TYPE_IPV6 0x5u
+#define M_RSS_TYPE_UDPIPV4 0x7u
+#define M_RSS_TYPE_UDPIPV6 0x8u
+
+/* 7.1.2.8 RSS: the registers that steer a frame to a queue. */
+#define M_RXCSUM 0x05000            /* 8.2.3.7.5 */
+#define M_RXCSUM_PCSD 0x00002000u   /* bit 13: write-back carries the hash */
+#define M_MRQC 0x0EC80              /* 8.2.3.7.12 */
+#define M_MRQC_MRQE 0x0000000Fu     /* bits 3:0 */
+#define M_MRQC_MRQE_RSS 0x00000001u /* 0001b: RSS only */
+#define M_MRQC_TCPIPV4 0x00010000u  /* field enables: bit 16 */
+#define M_MRQC_IPV4 0x00020000u     /* bit 17 */
+#define M_MRQC_IPV6 0x00100000u     /* bit 20 */
+#define M_MRQC_TCPIPV6 0x00200000u  /* bit 21 */
+#define M_MRQC_UDPIPV4 0x00400000u  /* bit 22 */
+#define M_MRQC_UDPIPV6 0x00800000u  /* bit 23 */
+#define M_RSSRK(n) (0x0EB80u + 4u * (n)) /* 8.2.3.7.14, n < 10 */
+#define M_RETA(n) (0x0EB00u + 4u * (n))  /* 8.2.3.7.15, n < 32 */
 
 /* 7.2.3.2.4 advanced transmit data descriptor: address at 0; the dword at
  * 8 holds DTALEN 15:0, DTYP 23:20 (0011b data), DCMD 31:24 (EOP 24, IFCS
