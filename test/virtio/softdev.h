@@ -24,12 +24,19 @@ struct softdev {
 	unsigned kicks;      /* kick callbacks seen */
 	unsigned faults;     /* fault callbacks seen */
 	char fault[NB_FAULT_LEN];
+	/* Optional: the device's answer, run inside the driver's kick. */
+	void (*on_kick)(struct softdev *d);
+	void *priv; /* for on_kick */
 };
 
 /* vq_init callbacks; ctx is the struct softdev. */
 static inline void softdev_kick(struct virtqueue *vq)
 {
-	((struct softdev *)vq->ctx)->kicks++;
+	struct softdev *d = vq->ctx;
+
+	d->kicks++;
+	if (d->on_kick)
+		d->on_kick(d);
 }
 
 static inline void softdev_fault(struct virtqueue *vq, const char *why)
@@ -82,6 +89,36 @@ static inline uint8_t *softdev_buf(struct softdev *d, uint16_t id,
 	*len = desc->len;
 	*writable = (desc->flags & VIRTQ_DESC_F_WRITE) != 0;
 	return nb_pool_iova_to_va(d->dma, desc->addr, desc->len);
+}
+
+/* One descriptor of a chain as the device sees it (2.7.5). */
+struct softdev_seg {
+	uint8_t *buf; /* NULL: the address is outside the pool */
+	uint32_t len;
+	bool writable;
+};
+
+/*
+ * Follow the chain at `head` through NEXT flags (2.7.5), at most `max`
+ * descriptors; returns how many it read.
+ */
+static inline unsigned softdev_chain(struct softdev *d, uint16_t head,
+				     struct softdev_seg *segs, unsigned max)
+{
+	uint16_t id = head;
+	unsigned n = 0;
+
+	while (n < max) {
+		volatile struct virtq_desc *desc = &d->vq->desc[id & d->vq->mask];
+
+		segs[n].buf = softdev_buf(d, id & d->vq->mask, &segs[n].len,
+					  &segs[n].writable);
+		n++;
+		if (!(desc->flags & VIRTQ_DESC_F_NEXT))
+			break;
+		id = desc->next;
+	}
+	return n;
 }
 
 /*

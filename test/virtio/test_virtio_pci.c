@@ -404,8 +404,8 @@ static void test_bad_configuration(void **state)
 	struct fixture *f = *state;
 	struct nb_mempool *small;
 
-	f->conf.rx_queues = 2;
-	assert_open_fails(f, ENOTSUP, "one receive and one transmit queue");
+	f->conf.rx_queues = 2; /* one mempool for two queues */
+	assert_open_fails(f, EINVAL, "one mempool each");
 	f->conf.rx_queues = 1;
 	assert_int_equal(nb_mempool_create(f->dma, 16, 1024, &small), 0);
 	f->conf.rx_mempool = small;
@@ -413,6 +413,121 @@ static void test_bad_configuration(void **state)
 	f->conf.rx_mempool = NULL;
 	assert_open_fails(f, EINVAL, "rx_mempool");
 	nb_mempool_destroy(small);
+}
+
+/* Multi-queue: the features and configuration fields of 5.1.4. */
+#define MQ_FEATURES (GOOD_FEATURES | 1u << VIRTIO_NET_F_CTRL_VQ | \
+		     1u << VIRTIO_NET_F_MQ)
+#define RSS_FEATURES (MQ_FEATURES | 1u << (VIRTIO_NET_F_RSS - 32) | \
+		      1u << (VIRTIO_NET_F_HASH_REPORT - 32))
+
+static void set_mq_config(struct fixture *f, uint16_t max_pairs,
+			  uint8_t key_size, uint16_t table_len, uint32_t types)
+{
+	nb_reg_write16(devcfg(f), VIRTIO_NET_CFG_MAX_PAIRS, max_pairs);
+	nb_reg_write8(devcfg(f), VIRTIO_NET_CFG_RSS_KEY, key_size);
+	nb_reg_write16(devcfg(f), VIRTIO_NET_CFG_RSS_TABLE, table_len);
+	nb_reg_write32(devcfg(f), VIRTIO_NET_CFG_HASH_TYPES, types);
+}
+
+/* Two receive queues with a mempool each (the second freed by the test). */
+static struct nb_mempool *two_queues(struct fixture *f,
+				     struct nb_mempool *pools[2])
+{
+	assert_int_equal(nb_mempool_create(f->dma, MP_COUNT, 2048, &pools[1]), 0);
+	pools[0] = f->mp;
+	f->conf.rx_mempool = NULL;
+	f->conf.rx_mempools = pools;
+	f->conf.rx_queues = 2;
+	f->conf.tx_queues = 2;
+	return pools[1];
+}
+
+static void test_mq_needs_the_features(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	/* GOOD_FEATURES: no MQ, no RSS. */
+	assert_open_fails(f, ENOTSUP, "neither VIRTIO_NET_F_MQ nor");
+	assert_non_null(strstr(nb_last_error(), "tap,queues=N"));
+	/* MQ without the control queue it depends on (5.1.3.1). */
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       MQ_FEATURES & ~(1u << VIRTIO_NET_F_CTRL_VQ));
+	set_mq_config(f, 4, 0, 0, 0);
+	assert_open_fails(f, ENOTSUP, "neither VIRTIO_NET_F_MQ nor");
+	/* Automatic steering could use receive queues nobody drives. */
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, MQ_FEATURES);
+	f->conf.rx_queues = 1;
+	f->conf.rx_mempools = NULL;
+	f->conf.rx_mempool = f->mp;
+	assert_open_fails(f, ENOTSUP, "at least as many receive");
+	nb_mempool_destroy(mp2);
+}
+
+/* max_virtqueue_pairs is the device's word: checked (5.1.4.1). */
+static void test_mq_wrong_queue_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, MQ_FEATURES);
+	set_mq_config(f, 0, 0, 0, 0);
+	assert_open_fails(f, EIO, "max_virtqueue_pairs 0");
+	set_mq_config(f, 0x8001, 0, 0, 0);
+	assert_open_fails(f, EIO, "5.1.4.1");
+	set_mq_config(f, 1, 0, 0, 0);
+	assert_open_fails(f, ENOTSUP, "2 queue pairs asked, the device has 1");
+	f->conf.rx_queues = NB_MAX_QUEUES + 1;
+	assert_open_fails(f, EINVAL, "NB_MAX_QUEUES");
+	f->conf.rx_queues = 2;
+	pools[1] = f->mp; /* one mempool on two queues */
+	assert_open_fails(f, EINVAL, "share a mempool");
+	f->conf.rx_mempool = f->mp;
+	assert_open_fails(f, EINVAL, "not both");
+	nb_mempool_destroy(mp2);
+}
+
+/* RSS limits of the device against what nicbox programs (5.1.4.1). */
+static void test_rss_device_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, RSS_FEATURES);
+	set_mq_config(f, 4, 20, 128, 0x1ff);
+	assert_open_fails(f, ENOTSUP, "RSS keys of at most 20 bytes");
+	set_mq_config(f, 4, 40, 64, 0x1ff);
+	assert_open_fails(f, ENOTSUP, "tables of at most 64 entries");
+	set_mq_config(f, 4, 40, 128, VIRTIO_NET_HASH_TYPE_IPv4);
+	assert_open_fails(f, ENOTSUP, "hash types 0x3e");
+	f->conf.rss_types = NB_RSS_IPV4; /* what it has: accepted */
+	f->conf.link_wait_ms = 1;
+	/* ... up to the first control command, which nobody answers. */
+	assert_open_fails(f, ETIMEDOUT, "no answer on the control queue");
+	nb_mempool_destroy(mp2);
+}
+
+/*
+ * The control queue comes after the device's last pair, not ours (5.1.2):
+ * 2 pairs used of 4, so the RSS command kicks queue 8. The fake device
+ * never answers: open fails after the bounded wait and gives every buffer
+ * of both receive queues back (teardown checks the first, we the second).
+ */
+static void test_ctrl_queue_after_last_device_pair(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, RSS_FEATURES);
+	set_mq_config(f, 4, 40, 128, 0x1ff);
+	assert_open_fails(f, ETIMEDOUT, "no answer on the control queue");
+	assert_int_equal(nb_reg_read16(f->dev->bar, NOTIFY_OFF), 8);
+	/* HASH_REPORT negotiated: VERSION_1 ... and bits 57, 60 (high half). */
+	assert_true(nb_reg_read32(common(f), VIRTIO_COMMON_GF) &
+		    1u << (VIRTIO_NET_F_RSS - 32));
+	assert_int_equal(nb_mempool_available(mp2), MP_COUNT);
+	nb_mempool_destroy(mp2);
 }
 
 static void test_ring_size_choice(void **state)
@@ -503,6 +618,10 @@ int main(void)
 		T(test_short_cap_at_end_of_config_space),
 		T(test_accepts_order_platform),
 		T(test_bad_configuration),
+		T(test_mq_needs_the_features),
+		T(test_mq_wrong_queue_counts),
+		T(test_rss_device_limits),
+		T(test_ctrl_queue_after_last_device_pair),
 		T(test_ring_size_choice),
 		T(test_ring_size_errors),
 		T(test_device_needs_reset_is_a_fault),

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot the testbed guest once (QEMU/TCG, emulated intel-iommu, 4 virtio-net
-# NICs) and run either every check or one script inside it.
+# NICs on hubs, 2 multi-queue virtio-net NICs on taps, 4 igb NICs) and run
+# either every check or one script inside it.
 #
 #   boot.sh [--build DIR] [--results DIR] [--checks-dir DIR] --checks
 #   boot.sh [--build DIR] [--results DIR] [--timeout S] [--quiet] --run CMD [ARG...]
@@ -51,6 +52,8 @@ results=$(cd "$results" && pwd)
 for path in "$src" "$build" "$results" "$checks_dir"; do
   [[ $path != *[[:space:]]* ]] || die "paths with spaces cannot be passed to the guest: '$path'"
 done
+((EUID == 0)) || die "run me as root: the multi-queue virtio-net NICs (0e, 0f) sit on taps in a network namespace of QEMU's own (unshare --net)"
+[[ -c /dev/net/tun ]] || die "/dev/net/tun is missing: the multi-queue virtio-net NICs (0e, 0f) need a tap backend; load the tun driver (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
 cache=$build/vm-cache
@@ -96,6 +99,18 @@ for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 
     qemu+=(-device "igb,netdev=port$slot,mac=$mac,addr=$addr")
   fi
 done
+# Multi-queue virtio-net 0e and 0f (NB_MQ_NICS): each on a tap with
+# NB_MQ_QUEUES queue pairs, the two taps joined by a bridge in a network
+# namespace of QEMU's own (tapnet.sh). mq=on and rss=on make the device
+# offer VIRTIO_NET_F_MQ and VIRTIO_NET_F_RSS (software RSS in QEMU: vhost is
+# off), hash=on VIRTIO_NET_F_HASH_REPORT; one MSI-X vector per queue plus
+# control and config (vectors=2N+2).
+mq_queues=4
+for slot in 14 15; do
+  mac=52:54:00:00:00:$(printf %02x "$slot") addr=$(printf 0x%02x "$slot")
+  qemu+=(-netdev "tap,id=mq$slot,ifname=nbtap$(printf %02x "$slot"),script=no,downscript=no,queues=$mq_queues,vhost=off"
+    -device "virtio-net-pci,netdev=mq$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr,mq=on,rss=on,hash=on,vectors=$((2 * mq_queues + 2))")
+done
 qemu+=(-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
 # NB_QEMU_ARGS: extra QEMU options (word-split), e.g. trace events for a
@@ -115,7 +130,7 @@ echo "qemu_start $start" >>"$results/times"
 # QEMU gets no input (the guest needs none), so the terminal stays as it
 # is. timeout puts QEMU in its own process group: stop it ourselves when we
 # are interrupted or killed (ctest's timeout, Ctrl-C).
-timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
+timeout -k 10 "$timeout_s" unshare --net -- "$src/test/vm/tapnet.sh" "${qemu[@]}" </dev/null &
 qemu_pid=$!
 stop_qemu() {
   trap - INT TERM HUP
