@@ -212,7 +212,7 @@ static int64_t realtime_offset_ns(void)
  * false when the pcap file could not be written.
  */
 static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
-			  int64_t offset)
+			  int64_t offset, uint16_t *received)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t want = APP_BATCH;
@@ -225,6 +225,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
 	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
+	*received = n;
 	if (!n)
 		return true;
 	for (uint16_t i = 0; i < n; i++) {
@@ -278,9 +279,13 @@ static void run(struct app *a, struct capture *c)
 {
 	int64_t offset = realtime_offset_ns();
 	uint64_t now = app_now_ns();
+	struct nb_rx_idle idle;
+	uint16_t got;
 
+	if (app_idle_init(a, &idle) < 0)
+		return;
 	while (app_running(a, now)) {
-		if (!capture_batch(a, c, now, offset)) {
+		if (!capture_batch(a, c, now, offset, &got)) {
 			app_error("cannot write %s: %s", c->o.out,
 				  strerror(errno));
 			a->failed = true;
@@ -288,6 +293,7 @@ static void run(struct app *a, struct capture *c)
 		}
 		if (c->o.count && c->captured == c->o.count)
 			break;
+		app_idle(a, &idle, got); /* before the clock: stamps stay fresh */
 		now = app_now_ns();
 		if (app_report_due(a, now))
 			report(a, c, now, false);
@@ -309,7 +315,7 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N]"
+			     " [--expect N] [--nsec] [--snaplen N] [--rx-mode MODE]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
@@ -334,12 +340,14 @@ int main(int argc, char **argv)
 			" reordered or corrupt\n"
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
-			"                      count as lost (needs --verify)\n",
+			"                      count as lost (needs --verify)\n"
+			APP_RX_MODE_HELP,
 		.n_devs_required = 1,
 		.options = capture_options,
 		.handle = handle_option,
 		.ctx = &c.o,
 		.args_name = "FILTER",
+		.rx_mode_option = true,
 	};
 	struct app_setup setup = { .promisc = true, .prepare = start_pcap,
 				   .prepare_ctx = &c };

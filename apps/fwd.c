@@ -22,44 +22,51 @@ static void touch(struct nb_pkt **pkts, uint16_t n)
 	}
 }
 
-static void forward(struct app_port *in, struct app_port *out)
+/* One batch from `in` to `out`; returns how many frames came in. */
+static uint16_t forward(struct app_port *in, struct app_port *out)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t n = nb_rx_batch(in->dev, 0, pkts, APP_BATCH);
 	uint16_t sent;
 
 	if (!n)
-		return;
+		return 0;
 	touch(pkts, n);
 	sent = nb_tx_batch(out->dev, 0, pkts, n);
 	if (sent < n) {
 		nb_pkt_free_bulk(pkts + sent, n - sent);
 		out->app_drops += n - sent;
 	}
+	return n;
 }
 
 int main(int argc, char **argv)
 {
 	struct app_cli cli = {
 		.prog = "nicbox-fwd",
-		.synopsis = "--dev DEV --dev DEV [--duration SECONDS]"
-			    " [--socket PATH] [--json]",
+		.synopsis = "--dev DEV --dev DEV [--rx-mode MODE]"
+			    " [--duration SECONDS] [--socket PATH] [--json]",
 		.help = "Forward frames between two NICs in both directions.\n\n"
 			"  --dev DEV           a NIC to forward between (give"
-			" two)\n",
+			" two)\n"
+			APP_RX_MODE_HELP,
 		.n_devs_required = 2,
+		.rx_mode_option = true,
 	};
 	struct app_setup setup = { .promisc = true };
+	struct nb_rx_idle idle;
 	struct app a;
 	int status = APP_EXIT_FAILURE;
 
 	app_parse(&cli, argc, argv);
-	if (app_start(&a, &cli, &setup) == 0) {
+	if (app_start(&a, &cli, &setup) == 0 && app_idle_init(&a, &idle) == 0) {
 		uint64_t now = app_now_ns();
 
 		while (app_running(&a, now)) {
-			forward(&a.port[0], &a.port[1]);
-			forward(&a.port[1], &a.port[0]);
+			unsigned got = forward(&a.port[0], &a.port[1]);
+
+			got += forward(&a.port[1], &a.port[0]);
+			app_idle(&a, &idle, got);
 			now = app_now_ns();
 			if (app_report_due(&a, now))
 				app_report(&a, now, false, NULL, 0);

@@ -137,6 +137,26 @@ static uint16_t vnet_tx_batch(struct nb_dev *dev, uint16_t queue,
 	return vnet_tx_burst(&vn->txq, pkts, n);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Interrupts (nb_rx_wait): receive queue q raises MSI-X vector q            */
+
+static bool vnet_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	(void)queue; /* one receive queue: core/irq.c checked queue < 1 */
+	return vq_intr_enable(&to_vnet(dev)->rxq.vq);
+}
+
+static void vnet_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	(void)queue;
+	vq_intr_disable(&to_vnet(dev)->rxq.vq);
+}
+
+static const struct nb_irq_ops vnet_irq_ops = {
+	.arm = vnet_irq_arm,
+	.disarm = vnet_irq_disarm,
+};
+
 static int vnet_read_stats(struct nb_dev *dev, struct nb_stats *out)
 {
 	struct virtio_net *vn = to_vnet(dev);
@@ -257,6 +277,7 @@ static int vnet_mac(struct nb_dev *dev, uint8_t mac[6])
 /* Reset first so the device stops using the rings, then free buffers. */
 static void vnet_teardown(struct virtio_net *vn)
 {
+	nb_dev_irq_teardown(&vn->dev);
 	if (vn->vp.common.va)
 		vpci_reset(&vn->vp); /* on failure Bus Master off still holds */
 	nb_pci_disable_dma(vn->dev.pci);
@@ -322,13 +343,14 @@ static int pick_ring_size(struct virtio_net *vn, uint16_t index,
 }
 
 static int setup_queue(struct virtio_net *vn, struct nb_pool *dma,
-		       struct virtqueue *vq, uint16_t index, uint16_t wanted)
+		       struct virtqueue *vq, uint16_t index, uint16_t wanted,
+		       uint16_t msix_vector)
 {
 	uint16_t size = 0;
 
 	if (pick_ring_size(vn, index, wanted, &size) < 0 ||
 	    vq_init(vq, dma, index, size, vq_kick, vq_fault, vn) < 0 ||
-	    vpci_queue_enable(&vn->vp, vq, &vn->doorbell[index]) < 0)
+	    vpci_queue_enable(&vn->vp, vq, msix_vector, &vn->doorbell[index]) < 0)
 		return -1;
 	return 0;
 }
@@ -342,15 +364,16 @@ static int setup_queues(struct virtio_net *vn, struct nb_pool *dma,
 	vn->rxq.buf_size = nb_mempool_buf_size(conf->rx_mempool);
 	vn->rxq.stats = &vn->stats;
 	vn->txq.stats = &vn->stats;
-	if (setup_queue(vn, dma, &vn->rxq.vq, VIRTIO_NET_RXQ,
-			conf->rx_ring_size) < 0 ||
-	    setup_queue(vn, dma, &vn->txq.vq, VIRTIO_NET_TXQ,
-			conf->tx_ring_size) < 0)
+	/* Only receive interrupts: vector 0 when waiting is asked for. */
+	if (setup_queue(vn, dma, &vn->rxq.vq, VIRTIO_NET_RXQ, conf->rx_ring_size,
+			vn->dev.irq.n ? 0 : VIRTIO_MSI_NO_VECTOR) < 0 ||
+	    setup_queue(vn, dma, &vn->txq.vq, VIRTIO_NET_TXQ, conf->tx_ring_size,
+			VIRTIO_MSI_NO_VECTOR) < 0)
 		return -1;
 	if (!has_feature(vn, VIRTIO_NET_F_CTRL_VQ))
 		return 0;
-	if (setup_queue(vn, dma, &vn->ctrlq, VIRTIO_NET_CTRLQ,
-			VNET_CTRL_RING) < 0 ||
+	if (setup_queue(vn, dma, &vn->ctrlq, VIRTIO_NET_CTRLQ, VNET_CTRL_RING,
+			VIRTIO_MSI_NO_VECTOR) < 0 ||
 	    nb_pool_carve(dma, VNET_CTRL_BUF_LEN, 64, &ctrl_va,
 			  &vn->ctrl_iova) < 0)
 		return -1;
@@ -401,11 +424,12 @@ static int bring_up(struct virtio_net *vn, struct nb_pool *dma,
 		    const struct nb_dev_conf *conf)
 {
 	if (vpci_map(&vn->vp, vn->dev.pci) < 0 ||
-	    nb_pci_enable_dma(vn->dev.pci) < 0 || vpci_reset(&vn->vp) < 0)
+	    nb_pci_enable_dma(vn->dev.pci) < 0 || vpci_reset(&vn->vp) < 0 ||
+	    nb_dev_irq_setup(&vn->dev, conf, 1, &vnet_irq_ops) < 0)
 		return -1;
 	vpci_add_status(&vn->vp, VIRTIO_STATUS_ACKNOWLEDGE);
 	vpci_add_status(&vn->vp, VIRTIO_STATUS_DRIVER);
-	/* We poll; no config-change MSI-X vector either (4.1.4.3). */
+	/* No config-change MSI-X vector: link state is polled (4.1.4.3). */
 	nb_reg_write16(vn->vp.common.va, VIRTIO_COMMON_MSIX,
 		       VIRTIO_MSI_NO_VECTOR);
 	if (negotiate_features(vn) < 0 || setup_queues(vn, dma, conf) < 0) {
