@@ -324,7 +324,8 @@ static int start_queues(struct igb_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct igb_dev *d)
 {
-	disable_interrupts(d);
+	if (d->nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+		disable_interrupts(d);
 	nb_dev_irq_teardown(&d->nb);
 	wr(d, IGB_RCTL, rd(d, IGB_RCTL) & ~IGB_RCTL_EN); /* 8.10.1 */
 	wr(d, IGB_TCTL, rd(d, IGB_TCTL) & ~IGB_TCTL_EN); /* 8.12.1 */
