@@ -19,8 +19,9 @@
  *     thread-local and valid until the next failing nb_ call on that thread.
  *   - Nothing in the library calls exit() or abort(); the caller decides.
  *   - The fast-path calls (nb_rx_batch, nb_tx_batch, nb_pkt_alloc_bulk,
- *     nb_pkt_free_bulk) are not thread-safe per queue/mempool: use one
- *     thread per queue and per mempool.
+ *     nb_pkt_free_bulk, and nb_rx_wait/nb_rx_idle for a queue) are not
+ *     thread-safe per queue/mempool: use one thread per queue and per
+ *     mempool.
  */
 #ifndef NICBOX_H
 #define NICBOX_H
@@ -254,9 +255,11 @@ NB_API void nb_dev_close(struct nb_dev *dev);
  *                    after NB_RX_IDLE_POLLS empty polls spanning at least
  *                    NB_RX_IDLE_US microseconds without a frame.
  * The two waiting modes need one MSI-X vector per receive queue: nb_dev_open
- * routes each to an eventfd of the library's (VFIO_DEVICE_SET_IRQS) before
- * nb_lockdown, which keeps those fds open; nb_dev_close tears them down.
- * A device with too few vectors fails nb_dev_open with ENOTSUP.
+ * routes each to an eventfd of the library's (VFIO_DEVICE_SET_IRQS), so
+ * open such a device before nb_lockdown (which keeps those fds open and
+ * allows no new eventfd); nb_dev_close tears them down. A device with too
+ * few vectors, or a PCI backend without interrupts, fails nb_dev_open with
+ * ENOTSUP.
  */
 enum nb_rx_mode {
 	NB_RX_POLL = 0,
