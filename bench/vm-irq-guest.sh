@@ -11,15 +11,8 @@
 #         200 ms of idle, received on 05 per --rx-mode; median and 90th
 #         percentile latency from send to receive.
 # Writes RESULTS/irq/irq.tsv: metric  mode  run  value
-set -u
-. "$NB_SRC/test/vm/lib.sh"
-export NB_OUT=$NB_RESULTS/irq
-rm -rf "$NB_OUT"
-mkdir -p "$NB_OUT"
-chmod 1777 "$NB_OUT"
-. "$NB_SRC/test/apps/vm-lib.sh"
-. "$NB_SRC/test/vm/testpmd-lib.sh"
-. "$NB_SRC/test/vm/traffic-lib.sh"
+bench_name=irq
+. "$NB_SRC/bench/guest-setup.sh"
 
 runs=${NB_BENCH_RUNS:-3}
 seconds=${NB_BENCH_SECONDS:-10}
