@@ -84,8 +84,10 @@ forwarder at that load still polls almost all the time (it sleeps only after
 1 ms without a frame); where it beats polling, the likely reason is that a
 spinning vCPU takes host CPU from the emulation of the other vCPU and of
 the NICs (two host cores, shared with other guests), not a faster receive
-path. What the row shows is that adaptive costs nothing at full load; a
-bare-metal run would tell whether the two are equal there. The latency rows
+path. What the row shows is that adaptive costs nothing at full load
+(target: adaptive / poll >= 0.95), which is why nicbox-fwd and
+nicbox-capture default to \`--rx-mode adaptive\`; a bare-metal run would
+tell whether the two are equal there. The latency rows
 are dominated by TCG scheduling (p90); the medians show no measurable cost
 of sleeping on the interrupt.
 
