@@ -244,7 +244,7 @@ static int64_t realtime_offset_ns(void)
  * false when the pcap file could not be written.
  */
 static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
-			  uint64_t now, int64_t offset)
+			  uint64_t now, int64_t offset, uint16_t *received)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t want = APP_BATCH;
@@ -257,6 +257,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
 	n = nb_rx_batch(a->port[0].dev, q, pkts, want);
+	*received = n;
 	if (!n)
 		return true;
 	c->q_rx[q] += n;
@@ -322,11 +323,14 @@ static void run(struct app *a, struct capture *c)
 {
 	int64_t offset = realtime_offset_ns();
 	uint64_t now = app_now_ns();
-	uint16_t q = 0;
+	struct nb_rx_idle idle;
+	uint16_t q = 0, got;
 
 	c->n_queues = a->n_queues;
+	if (app_idle_init(a, &idle, 0, -1) < 0)
+		return;
 	while (app_running(a, now)) {
-		if (!capture_batch(a, c, q, now, offset)) {
+		if (!capture_batch(a, c, q, now, offset, &got)) {
 			app_error("cannot write %s: %s", c->o.out,
 				  strerror(errno));
 			a->failed = true;
@@ -335,6 +339,7 @@ static void run(struct app *a, struct capture *c)
 		q = (uint16_t)((q + 1) % c->n_queues);
 		if (c->o.count && c->captured == c->o.count)
 			break;
+		app_idle(a, &idle, got); /* before the clock: stamps stay fresh */
 		now = app_now_ns();
 		if (app_report_due(a, now))
 			report(a, c, now, false);
@@ -357,6 +362,7 @@ int main(int argc, char **argv)
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
 			    " [--expect N] [--nsec] [--snaplen N] [--queues N]"
+			    " [--rx-mode MODE]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
@@ -383,12 +389,14 @@ int main(int argc, char **argv)
 			" than RSS names)\n"
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
-			"                      count as lost (needs --verify)\n",
+			"                      count as lost (needs --verify)\n"
+			APP_RX_MODE_HELP,
 		.n_devs_required = 1,
 		.options = capture_options,
 		.handle = handle_option,
 		.ctx = &c.o,
 		.args_name = "FILTER",
+		.rx_mode_option = true,
 	};
 	struct app_setup setup = { .promisc = true, .prepare = start_pcap,
 				   .prepare_ctx = &c };

@@ -144,6 +144,20 @@ static void add_dev(struct app_cli *cli, const char *dev)
 	cli->devs[cli->n_devs++] = dev;
 }
 
+static enum nb_rx_mode parse_rx_mode(const char *arg)
+{
+	static const char *const names[] = {
+		[NB_RX_POLL] = "poll",
+		[NB_RX_INTERRUPT] = "interrupt",
+		[NB_RX_ADAPTIVE] = "adaptive",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(arg, names[i]) == 0)
+			return (enum nb_rx_mode)i;
+	app_usage_error("--rx-mode: '%s' is not poll, interrupt or adaptive", arg);
+}
+
 /* The common options, then the app's, then the zero entry getopt needs. */
 static void build_options(const struct app_cli *cli,
 			  struct option all[MAX_OPTIONS])
@@ -152,6 +166,9 @@ static void build_options(const struct app_cli *cli,
 
 	for (unsigned i = 0; i < sizeof(common_options) / sizeof(*common_options); i++)
 		all[n++] = common_options[i];
+	if (cli->rx_mode_option)
+		all[n++] = (struct option){ "rx-mode", required_argument, NULL,
+					    APP_OPT_RX_MODE };
 	for (const struct option *o = cli->options;
 	     o && o->name && n < MAX_OPTIONS - 1; o++)
 		all[n++] = *o;
@@ -166,6 +183,8 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 	setvbuf(stdout, stdout_buf, _IOLBF, sizeof(stdout_buf));
 	app_prog = cli->prog;
 	build_options(cli, all);
+	/* docs/performance.md: adaptive costs nothing measurable at full load. */
+	cli->rx_mode = cli->rx_mode_option ? NB_RX_ADAPTIVE : NB_RX_POLL;
 	opterr = 0; /* we word the messages ourselves */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
@@ -187,6 +206,9 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 			break;
 		case APP_OPT_DEV:
 			add_dev(cli, optarg);
+			break;
+		case APP_OPT_RX_MODE:
+			cli->rx_mode = parse_rx_mode(optarg);
 			break;
 		case 'h':
 		case APP_OPT_HELP:
@@ -384,7 +406,8 @@ int app_start(struct app *a, const struct app_cli *cli,
 		struct app_port *p = &a->port[i];
 		struct nb_dev_conf conf = { .promisc = setup->promisc,
 					    .rx_queues = a->n_queues,
-					    .tx_queues = a->n_queues };
+					    .tx_queues = a->n_queues,
+					    .rx_mode = cli->rx_mode };
 
 		for (unsigned q = 0; q < a->n_queues; q++)
 			if (nb_mempool_create(a->pool, APP_MEMPOOL_BUFS, APP_BUF_SIZE,
@@ -468,6 +491,34 @@ bool app_running(const struct app *a, uint64_t now_ns)
 	return !stop_requested && !__atomic_load_n(&a->failed, __ATOMIC_RELAXED) &&
 	       !__atomic_load_n(&a->stop, __ATOMIC_RELAXED) &&
 	       (a->end_ns == 0 || now_ns < a->end_ns);
+}
+
+int app_idle_init(struct app *a, struct nb_rx_idle *idle, int port,
+		  int queue)
+{
+	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_ports; i++)
+		for (uint16_t q = 0; q < a->n_queues; q++)
+			if ((port < 0 || (unsigned)port == i) &&
+			    (queue < 0 || queue == q) && n < NB_RX_WAIT_MAX)
+				qs[n++] = (struct nb_rxq_ref){
+					.dev = a->port[i].dev, .queue = q };
+	if (nb_rx_idle_init(idle, qs, n, APP_IDLE_TIMEOUT_MS) < 0) {
+		app_error("%s", nb_last_error());
+		__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
+}
+
+void app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received)
+{
+	if (nb_rx_idle(idle, received) < 0) {
+		app_error("waiting for frames: %s", nb_last_error());
+		__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
+	}
 }
 
 struct port_figures {

@@ -30,6 +30,13 @@ enum app_exit {
 	APP_EXIT_VERIFY = 3,  /* capture --verify: lost/dup/reordered/corrupt */
 };
 
+/* The --rx-mode line of an app's help (apps with rx_mode_option). */
+#define APP_RX_MODE_HELP                                                      \
+	"  --rx-mode MODE      poll (spin), interrupt (sleep when the ring is"  \
+	" empty) or\n"                                                         \
+	"                      adaptive (poll while busy, sleep after ~1 ms"    \
+	" idle; default)\n"
+
 /* Long-option ids; each app numbers its own from APP_OPT_APP_FIRST. */
 enum {
 	APP_OPT_SOCKET = 256,
@@ -39,6 +46,7 @@ enum {
 	APP_OPT_HELP,
 	APP_OPT_VERSION,
 	APP_OPT_QUEUES,
+	APP_OPT_RX_MODE,
 	APP_OPT_APP_FIRST,
 };
 
@@ -54,6 +62,8 @@ struct app_cli {
 	void *ctx;
 	/* Non-NULL: words after the options are allowed (shown as this). */
 	const char *args_name;
+	/* The app waits for frames: it takes --rx-mode (default adaptive). */
+	bool rx_mode_option;
 
 	/* Parsed. */
 	const char *socket; /* NULL: $NICBOX_SOCKET, then the default */
@@ -64,6 +74,7 @@ struct app_cli {
 	unsigned n_devs;
 	char **args; /* the words after the options (args_name) */
 	int n_args;
+	enum nb_rx_mode rx_mode; /* NB_RX_POLL without rx_mode_option */
 };
 
 /*
@@ -189,6 +200,18 @@ static inline bool app_report_due(const struct app *a, uint64_t now_ns)
 {
 	return now_ns - a->last_report_ns >= 1000000000ull;
 }
+
+/*
+ * The receive loop's idle handling (nb_rx_idle over receive queue `queue`
+ * of port `port`; -1: every queue / every port, up to NB_RX_WAIT_MAX): app_idle_init once after app_start (or
+ * in a worker), app_idle after each round with the frames it received.
+ * Sleeps at most APP_IDLE_TIMEOUT_MS, so reports and --duration still run;
+ * marks the app failed on an error.
+ */
+#define APP_IDLE_TIMEOUT_MS 100
+int app_idle_init(struct app *a, struct nb_rx_idle *idle, int port,
+		  int queue);
+void app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received);
 
 /* Extra counters an app appends to its stats lines. */
 struct app_counter {

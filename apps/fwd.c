@@ -29,14 +29,15 @@ static void touch(struct nb_pkt **pkts, uint16_t n)
 	}
 }
 
-static void forward(struct app_port *in, struct app_port *out, uint16_t q)
+/* One batch from `in` to `out` on queue q; returns how many frames came in. */
+static uint16_t forward(struct app_port *in, struct app_port *out, uint16_t q)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t n = nb_rx_batch(in->dev, q, pkts, APP_BATCH);
 	uint16_t sent;
 
 	if (!n)
-		return;
+		return 0;
 	touch(pkts, n);
 	sent = nb_tx_batch(out->dev, q, pkts, n);
 	app_count(&in->q[q].rx, n);
@@ -45,44 +46,55 @@ static void forward(struct app_port *in, struct app_port *out, uint16_t q)
 		nb_pkt_free_bulk(pkts + sent, n - sent);
 		app_count(&out->q[q].drops, n - sent);
 	}
+	return n;
 }
 
-/* One direction of one queue pair (--queues N > 1). */
+/* One direction of one queue pair (--queues N > 1), waiting per --rx-mode. */
 static void forward_queue(struct app_worker *w)
 {
 	struct app *a = w->a;
+	struct nb_rx_idle idle;
 
+	if (app_idle_init(a, &idle, (int)w->port, w->queue) < 0)
+		return;
 	while (app_running(a, app_now_ns()))
-		forward(&a->port[w->port], &a->port[1 - w->port], w->queue);
+		app_idle(a, &idle, forward(&a->port[w->port],
+					   &a->port[1 - w->port], w->queue));
 }
 
 int main(int argc, char **argv)
 {
 	struct app_cli cli = {
 		.prog = "nicbox-fwd",
-		.synopsis = "--dev DEV --dev DEV [--queues N] [--duration SECONDS]"
-			    " [--socket PATH] [--json]",
+		.synopsis = "--dev DEV --dev DEV [--queues N] [--rx-mode MODE]"
+			    " [--duration SECONDS] [--socket PATH] [--json]",
 		.help = "Forward frames between two NICs in both directions.\n\n"
 			"  --dev DEV           a NIC to forward between (give"
-			" two)\n",
+			" two)\n"
+			APP_RX_MODE_HELP,
 		.n_devs_required = 2,
+		.rx_mode_option = true,
 	};
 	struct app_setup setup = { .promisc = true };
+	struct nb_rx_idle idle;
 	struct app a;
 	int status = APP_EXIT_FAILURE;
 
 	app_parse(&cli, argc, argv);
 	if (cli.queues > 1)
 		setup.worker = forward_queue;
-	if (app_start(&a, &cli, &setup) == 0) {
+	if (app_start(&a, &cli, &setup) == 0 &&
+	    (setup.worker || app_idle_init(&a, &idle, -1, 0) == 0)) {
 		uint64_t now = app_now_ns();
 
 		while (app_running(&a, now)) {
 			if (setup.worker) {
 				app_sleep_ns(10000000); /* the workers forward */
 			} else {
-				forward(&a.port[0], &a.port[1], 0);
-				forward(&a.port[1], &a.port[0], 0);
+				unsigned got = forward(&a.port[0], &a.port[1], 0);
+
+				got += forward(&a.port[1], &a.port[0], 0);
+				app_idle(&a, &idle, got);
 			}
 			now = app_now_ns();
 			if (app_report_due(&a, now))

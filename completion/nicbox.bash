@@ -21,6 +21,9 @@ _nicbox_app()
 	--out | --socket)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
+	--rx-mode)
+		mapfile -t COMPREPLY < <(compgen -W "poll interrupt adaptive" -- "$cur")
+		return ;;
 	--size | --rate | --count | --port | --duration | --expect | --snaplen)
 		return ;;
 	esac

@@ -45,6 +45,12 @@ struct nb_pci_ops {
 			 size_t len);
 	/* Function-level reset; may be NULL (then -1/ENOTSUP). */
 	int (*reset)(struct nb_pci *pci);
+	/*
+	 * Route MSI-X vectors 0..n-1 to the eventfds fds[0..n-1]; n = 0 turns
+	 * them off. ENOTSUP when the function has fewer than n vectors. May be
+	 * NULL: a backend without interrupts (then nb_dev_irq_setup says so).
+	 */
+	int (*msix_set)(struct nb_pci *pci, const int *fds, unsigned n);
 	/* Unmap BARs, close the fd, free. */
 	void (*close)(struct nb_pci *pci);
 };
@@ -85,10 +91,33 @@ int nb_pci_disable_dma(struct nb_pci *pci);
  * buffers and its struct, but leaves `pci` open), then clears Bus Master
  * Enable and closes `pci` itself.
  */
+/*
+ * A driver's interrupt arming for one receive queue (core/irq.c calls them
+ * from nb_rx_wait_any, in the queue's thread). arm unmasks the queue's
+ * vector and then returns true if the ring already holds a frame (so the
+ * caller does not sleep); disarm masks it again. Both only hint: the next
+ * rx burst checks the ring as always.
+ */
+struct nb_irq_ops {
+	bool (*arm)(struct nb_dev *dev, uint16_t queue);
+	void (*disarm)(struct nb_dev *dev, uint16_t queue);
+};
+
+/* Receive queues that may have a vector each (vector q = rx queue q). */
+#define NB_IRQ_MAX_QUEUES NB_RX_WAIT_MAX
+
+struct nb_dev_irq {
+	enum nb_rx_mode mode;
+	uint16_t n;                    /* vectors set up; 0 in NB_RX_POLL */
+	int fd[NB_IRQ_MAX_QUEUES];     /* eventfd of vector q */
+	const struct nb_irq_ops *ops;
+};
+
 struct nb_dev {
 	struct nb_dev_head head; /* must stay first: the inline wrappers */
 	struct nb_pci *pci;      /* owned: closed by nb_dev_close */
 	char fault[NB_FAULT_LEN]; /* last device fault, "" if none */
+	struct nb_dev_irq irq;   /* core/irq.c */
 };
 
 struct nb_driver {
@@ -116,6 +145,25 @@ int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,
  */
 void nb_dev_set_fault(struct nb_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* Interrupts (core/irq.c)                                                   */
+
+/*
+ * In conf->rx_mode NB_RX_INTERRUPT or NB_RX_ADAPTIVE: one eventfd per
+ * receive queue, MSI-X vector q onto queue q's (pci->ops->msix_set). The
+ * driver calls it after its reset and before it enables receive, then
+ * programs its own vector mapping. NB_RX_POLL records the mode and sets up
+ * nothing. EINVAL for an unknown mode or too many queues, ENOTSUP for a
+ * function without enough vectors.
+ */
+int nb_dev_irq_setup(struct nb_dev *dev, const struct nb_dev_conf *conf,
+		     uint16_t n_rxq, const struct nb_irq_ops *ops);
+/* MSI-X off, eventfds closed. Safe to call twice and after a failed setup. */
+void nb_dev_irq_teardown(struct nb_dev *dev);
+/* The eventfds of every open device, for nb_lockdown's keep list. */
+unsigned nb_irq_fds(int *fds, unsigned max);
+#define NB_IRQ_MAX_FDS (NB_MAX_DEVICES * NB_IRQ_MAX_QUEUES)
 
 /* ------------------------------------------------------------------------ */
 /* Mempool                                                                   */

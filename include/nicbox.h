@@ -19,8 +19,9 @@
  *     thread-local and valid until the next failing nb_ call on that thread.
  *   - Nothing in the library calls exit() or abort(); the caller decides.
  *   - The fast-path calls (nb_rx_batch, nb_tx_batch, nb_pkt_alloc_bulk,
- *     nb_pkt_free_bulk) are not thread-safe per queue/mempool: use one
- *     thread per queue and per mempool. See "Threads and queues" below.
+ *     nb_pkt_free_bulk, and nb_rx_wait/nb_rx_idle for a queue) are not
+ *     thread-safe per queue/mempool: use one thread per queue and per
+ *     mempool. See "Threads and queues" below.
  *
  * Threads and queues (multi-queue devices, nb_dev_conf.rx_queues > 1):
  *   - Each receive queue q has its own mempool (nb_dev_conf.rx_mempools[q]);
@@ -276,6 +277,29 @@ NB_API const char *nb_dev_fault(const struct nb_dev *dev);
 /* Stops the device (DMA off), frees its rings' buffers, frees the handle. */
 NB_API void nb_dev_close(struct nb_dev *dev);
 
+/*
+ * How the application waits for received frames (per device, for all its
+ * receive queues):
+ *   NB_RX_POLL       it never waits: nb_rx_batch in a loop, 100% of a CPU;
+ *                    no interrupt is set up (the default, the value 0);
+ *   NB_RX_INTERRUPT  nb_rx_idle sleeps on the queue's interrupt after every
+ *                    empty poll;
+ *   NB_RX_ADAPTIVE   nb_rx_idle polls while frames come and sleeps only
+ *                    after NB_RX_IDLE_POLLS empty polls spanning at least
+ *                    NB_RX_IDLE_US microseconds without a frame.
+ * The two waiting modes need one MSI-X vector per receive queue: nb_dev_open
+ * routes each to an eventfd of the library's (VFIO_DEVICE_SET_IRQS), so
+ * open such a device before nb_lockdown (which keeps those fds open and
+ * allows no new eventfd); nb_dev_close tears them down. A device with too
+ * few vectors, or a PCI backend without interrupts, fails nb_dev_open with
+ * ENOTSUP.
+ */
+enum nb_rx_mode {
+	NB_RX_POLL = 0,
+	NB_RX_INTERRUPT = 1,
+	NB_RX_ADAPTIVE = 2,
+};
+
 struct nb_dev_conf {
 	uint16_t rx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
 	uint16_t tx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
@@ -300,7 +324,80 @@ struct nb_dev_conf {
 	 */
 	const uint8_t *rss_key;
 	uint32_t rss_types;
+	enum nb_rx_mode rx_mode; /* NB_RX_POLL (0) unless set */
 };
+
+/* The receive mode the device was opened with. */
+NB_API enum nb_rx_mode nb_dev_rx_mode(const struct nb_dev *dev);
+
+/* ------------------------------------------------------------------------ */
+/* Waiting for frames (NB_RX_INTERRUPT, NB_RX_ADAPTIVE)                      */
+
+/* One receive queue of one device. */
+struct nb_rxq_ref {
+	struct nb_dev *dev;
+	uint16_t queue;
+};
+
+/*
+ * Sleep until one of the n queues may hold a frame, or timeout_ms pass
+ * (-1: no limit; use one: the device is untrusted and may never interrupt).
+ * For each queue: unmask its interrupt, then look at the ring again (a
+ * frame that came before the unmask is not lost: no sleep then); sleep in
+ * ppoll on the eventfds; mask every interrupt again. Returns 0 when a
+ * queue may have frames (an interrupt came or the ring was not empty; a
+ * spurious interrupt also returns 0, so call nb_rx_batch and expect 0),
+ * -1 with errno ETIMEDOUT when the time passed, EINTR when a signal came,
+ * ENOTSUP for a device opened with NB_RX_POLL, EINVAL for a bad queue or n
+ * of 0 or above NB_RX_WAIT_MAX.
+ *
+ * Threads: a queue is waited on only by the thread that receives on it
+ * (the fast-path rule); different threads may wait on different queues of
+ * one device at the same time. Allowed after nb_lockdown (it needs only
+ * read, ppoll and MMIO).
+ */
+#define NB_RX_WAIT_MAX 16
+NB_API int nb_rx_wait_any(const struct nb_rxq_ref *qs, unsigned n,
+			  int timeout_ms);
+/* nb_rx_wait_any on one queue. */
+NB_API int nb_rx_wait(struct nb_dev *dev, uint16_t queue, int timeout_ms);
+
+/*
+ * The adaptive loop, so applications do not each write it. One struct per
+ * thread, for the queues that thread receives on (all of one rx mode):
+ *
+ *	struct nb_rx_idle idle;
+ *	nb_rx_idle_init(&idle, qs, n_qs, 100);
+ *	while (running) {
+ *		unsigned got = ...nb_rx_batch on each queue of qs...;
+ *		nb_rx_idle(&idle, got);
+ *	}
+ *
+ * nb_rx_idle counts empty rounds: with frames it returns at once; in
+ * NB_RX_POLL it never sleeps; in NB_RX_INTERRUPT it sleeps (nb_rx_wait_any,
+ * at most timeout_ms, so the loop still runs its timers) after each empty
+ * round; in NB_RX_ADAPTIVE only after NB_RX_IDLE_POLLS empty rounds that
+ * span NB_RX_IDLE_US without a frame (hysteresis: a busy queue is never
+ * put to sleep by a short gap, and one frame brings back polling).
+ * Returns 1 if it slept, 0 if not, -1 with errno from nb_rx_wait_any
+ * (ETIMEDOUT and EINTR are not errors here: they return 1).
+ */
+#define NB_RX_IDLE_POLLS 64
+#define NB_RX_IDLE_US 1000
+struct nb_rx_idle {
+	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
+	unsigned n;
+	enum nb_rx_mode mode;
+	int timeout_ms;
+	uint32_t empty_rounds;
+	uint64_t idle_since_ns;  /* CLOCK_MONOTONIC of the first empty round */
+	uint64_t sleeps;         /* times it slept */
+	uint64_t wakeups;        /* of those, ended by an interrupt or a frame */
+};
+/* EINVAL for n 0 or above NB_RX_WAIT_MAX or devices of different modes. */
+NB_API int nb_rx_idle_init(struct nb_rx_idle *st, const struct nb_rxq_ref *qs,
+			   unsigned n, int timeout_ms);
+NB_API int nb_rx_idle(struct nb_rx_idle *st, unsigned received);
 
 /* ------------------------------------------------------------------------ */
 /* RSS (receive-side scaling)                                               */

@@ -81,6 +81,66 @@ static void disable_interrupts(struct igb_dev *d)
 	wr(d, IGB_EIMC, IGB_INT_ALL); /* 8.8 EIMC */
 }
 
+/* ------------------------------------------------------------------------ */
+/* Receive interrupts (7.3): rx queue q raises MSI-X vector q               */
+
+/* Minimum gap between two interrupts of one vector (EITR); we mask after
+ * the first anyway, so this only bounds a storm. */
+#define IGB_EITR_US 20
+
+static bool igb_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	struct igb_dev *d = to_igb(dev);
+
+	wr(d, IGB_EIMS, 1u << queue); /* 8.8 EIMS: unmask vector `queue` */
+	(void)rd(d, IGB_STATUS);      /* flush the posted write before we look */
+	return adv_rxq_ready(&d->rxq[queue]);
+}
+
+static void igb_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	wr(to_igb(dev), IGB_EIMC, 1u << queue); /* 8.8 EIMC: mask it again */
+}
+
+static const struct nb_irq_ops igb_irq_ops = {
+	.arm = igb_irq_arm,
+	.disarm = igb_irq_disarm,
+};
+
+/*
+ * 7.3.1.2 / 7.3.2: MSI-X mode with one vector per receive queue. After the
+ * reset, before receive is enabled; every vector stays masked (EIMC from
+ * disable_interrupts) until nb_rx_wait unmasks it.
+ */
+static int setup_rx_interrupts(struct igb_dev *d, const struct nb_dev_conf *conf)
+{
+	uint32_t vectors = 0;
+
+	if (nb_dev_irq_setup(&d->nb, conf, d->n_rxq, &igb_irq_ops) < 0)
+		return -1;
+	if (d->nb.irq.n == 0)
+		return 0; /* poll mode: interrupts stay masked */
+	/* 8.8 GPIE: MSI-X mode, auto-mask on EIAM, pending bits in the PBA. */
+	wr(d, IGB_GPIE, IGB_GPIE_MULTIPLE_MSIX | IGB_GPIE_EIAME |
+				IGB_GPIE_PBA_SUPPORT | IGB_GPIE_NSICR);
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		uint32_t reg = IGB_IVAR(q % 8u), shift = q < 8 ? 0 : 16;
+		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
+
+		/* 8.8 IVAR: rx queue q -> vector q, valid. */
+		wr(d, reg, ivar | ((IGB_IVAR_VALID | q) << shift));
+		/* 8.8 EITR: at most one interrupt per IGB_EITR_US. */
+		wr(d, IGB_EITR(q), IGB_EITR_INTERVAL_US(IGB_EITR_US));
+		vectors |= 1u << q;
+	}
+	/* 8.8 EIAC: sending the message clears its EICR bit; 8.8 EIAM (with
+	 * GPIE.EIAME): and masks the vector, so each arm yields one message. */
+	wr(d, IGB_EIAC, vectors);
+	wr(d, IGB_EIAM, vectors);
+	wr(d, IGB_EICR, vectors); /* 8.8 EICR: no stale cause from before */
+	return 0;
+}
+
 /* 4.5.2: global reset, then the NVM auto-read. */
 static int reset_device(struct igb_dev *d)
 {
@@ -282,6 +342,9 @@ static int start_queues(struct igb_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct igb_dev *d)
 {
+	if (d->nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+		disable_interrupts(d);
+	nb_dev_irq_teardown(&d->nb);
 	wr(d, IGB_RCTL, rd(d, IGB_RCTL) & ~IGB_RCTL_EN); /* 8.10.1 */
 	wr(d, IGB_TCTL, rd(d, IGB_TCTL) & ~IGB_TCTL_EN); /* 8.12.1 */
 	for (uint16_t q = 0; q < d->n_rxq; q++)
@@ -391,7 +454,8 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	if (reset_device(d) < 0 || nb_pci_enable_dma(pci) < 0 || setup_link(d) < 0)
 		goto fail;
 	reset_stats(d);
-	if (init_rx(d, dma, &c) < 0 ||
+	if (setup_rx_interrupts(d, conf) < 0 ||
+	    init_rx(d, dma, &c) < 0 ||
 	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);

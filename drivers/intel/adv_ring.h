@@ -224,6 +224,17 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
 /* Reclaim transmitted buffers (called by the burst; exposed for the fuzzer). */
 void adv_txq_clean(struct adv_txq *q);
 
+/*
+ * True if the next descriptor the burst waits for has DD set (or the queue
+ * stopped): interrupt arming looks here after unmasking. A hint read once;
+ * adv_rxq_burst reads and checks the descriptor again.
+ */
+static inline bool adv_rxq_ready(const struct adv_rxq *q)
+{
+	return q->stopped ||
+	       (q->ring[q->next].wb.status_error & ADV_RXD_STAT_DD) != 0;
+}
+
 /* Give every buffer still posted in the ring back to its mempool. */
 void adv_rxq_release(struct adv_rxq *q);
 void adv_txq_release(struct adv_txq *q);

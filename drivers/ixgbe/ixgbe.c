@@ -97,6 +97,66 @@ static void disable_interrupts(struct ixgbe_dev *d)
 	wr(d, IXGBE_EIMC, IXGBE_EIMC_ALL); /* 8.2.3.5.4 */
 }
 
+/* ------------------------------------------------------------------------ */
+/* Receive interrupts (7.3): rx queue q raises MSI-X vector q               */
+
+/* Minimum gap between two interrupts of one vector (EITR); each arm yields
+ * one message (EIAM), so this only bounds a storm. */
+#define IXGBE_EITR_US 20
+
+static bool ixgbe_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+
+	wr(d, IXGBE_EIMS, 1u << queue); /* 8.2.3.5.3: unmask vector `queue` */
+	(void)rd(d, IXGBE_STATUS);      /* flush the posted write before we look */
+	return adv_rxq_ready(&d->rxq[queue]);
+}
+
+static void ixgbe_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	wr(to_ixgbe(dev), IXGBE_EIMC, 1u << queue); /* 8.2.3.5.4: mask again */
+}
+
+static const struct nb_irq_ops ixgbe_irq_ops = {
+	.arm = ixgbe_irq_arm,
+	.disarm = ixgbe_irq_disarm,
+};
+
+/*
+ * 7.3.1 / 4.6.3.1: MSI-X mode, rx queue q on vector q. After the reset,
+ * before receive is enabled; every vector stays masked (EIMC) until
+ * nb_rx_wait unmasks it.
+ */
+static int setup_rx_interrupts(struct ixgbe_dev *d, const struct nb_dev_conf *conf)
+{
+	uint32_t vectors = 0;
+
+	if (nb_dev_irq_setup(&d->nb, conf, d->n_rxq, &ixgbe_irq_ops) < 0)
+		return -1;
+	if (d->nb.irq.n == 0)
+		return 0; /* poll mode: interrupts stay masked */
+	/* 8.2.3.5.18 GPIE: MSI-X mode, EIAM auto-mask, pending bits in PBA. */
+	wr(d, IXGBE_GPIE, IXGBE_GPIE_MULTIPLE_MSIX | IXGBE_GPIE_EIAME |
+				  IXGBE_GPIE_PBA_SUPPORT);
+	for (uint16_t q = 0; q < d->n_rxq; q++) {
+		uint32_t reg = IXGBE_IVAR(q / 2u), shift = (q % 2u) * 16u;
+		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
+
+		/* 8.2.3.5.13 IVAR: rx queue q -> vector q, valid. */
+		wr(d, reg, ivar | ((IXGBE_IVAR_VALID | q) << shift));
+		/* 8.2.3.5.12 EITR: at most one interrupt per IXGBE_EITR_US. */
+		wr(d, IXGBE_EITR(q), IXGBE_EITR_INTERVAL_US(IXGBE_EITR_US));
+		vectors |= 1u << q;
+	}
+	/* 8.2.3.5.5 EIAC: the message clears its EICR bit; 8.2.3.5.6 EIAM
+	 * (with GPIE.EIAME): and masks the vector: one message per arm. */
+	wr(d, IXGBE_EIAC, vectors);
+	wr(d, IXGBE_EIAM, vectors);
+	wr(d, IXGBE_EICR, vectors); /* 8.2.3.5.1: no stale cause */
+	return 0;
+}
+
 /*
  * SU 2.1 clarification 9 and 5.2.5.3.2 (master disable): stop the device's
  * DMA before the reset. Queues and receive off, CTRL.GIO master disable,
@@ -485,6 +545,9 @@ static int start_queues(struct ixgbe_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct ixgbe_dev *d)
 {
+	if (d->nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+		disable_interrupts(d);
+	nb_dev_irq_teardown(&d->nb);
 	for (uint16_t q = 0; q < d->n_rxq; q++)
 		clear_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
 	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);               /* 8.2.3.8.10 */
@@ -609,7 +672,8 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 		goto fail;
 	setup_link(d, link_wait);
 	reset_stats(d);
-	if (init_rx(d, dma, &c) < 0 ||
+	if (setup_rx_interrupts(d, conf) < 0 ||
+	    init_rx(d, dma, &c) < 0 ||
 	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);

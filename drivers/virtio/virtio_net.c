@@ -174,6 +174,25 @@ static uint16_t vnet_tx_batch(struct nb_dev *dev, uint16_t queue,
 	return vnet_tx_burst(&vn->tx[queue].q, pkts, n);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Interrupts (nb_rx_wait): receive queue q raises MSI-X vector q            */
+
+static bool vnet_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	/* core/irq.c checked queue < the queues it was set up with */
+	return vq_intr_enable(&to_vnet(dev)->rx[queue].q.vq);
+}
+
+static void vnet_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	vq_intr_disable(&to_vnet(dev)->rx[queue].q.vq);
+}
+
+static const struct nb_irq_ops vnet_irq_ops = {
+	.arm = vnet_irq_arm,
+	.disarm = vnet_irq_disarm,
+};
+
 /* The queues' own counters, summed (read while their threads run). */
 static int vnet_read_stats(struct nb_dev *dev, struct nb_stats *out)
 {
@@ -325,6 +344,7 @@ static int vnet_mac(struct nb_dev *dev, uint8_t mac[6])
 /* Reset first so the device stops using the rings, then free buffers. */
 static void vnet_teardown(struct virtio_net *vn)
 {
+	nb_dev_irq_teardown(&vn->dev);
 	if (vn->vp.common.va)
 		vpci_reset(&vn->vp); /* on failure Bus Master off still holds */
 	nb_pci_disable_dma(vn->dev.pci);
@@ -476,13 +496,13 @@ static int pick_ring_size(struct virtio_net *vn, uint16_t index,
 
 static int setup_queue(struct virtio_net *vn, struct nb_pool *dma,
 		       struct virtqueue *vq, uint16_t index, unsigned slot,
-		       uint16_t wanted)
+		       uint16_t wanted, uint16_t msix_vector)
 {
 	uint16_t size = 0;
 
 	if (pick_ring_size(vn, index, wanted, &size) < 0 ||
 	    vq_init(vq, dma, index, size, vq_kick, vq_fault, vn) < 0 ||
-	    vpci_queue_enable(&vn->vp, vq, &vn->doorbell[slot]) < 0)
+	    vpci_queue_enable(&vn->vp, vq, msix_vector, &vn->doorbell[slot]) < 0)
 		return -1;
 	return 0;
 }
@@ -510,8 +530,11 @@ static int setup_queues(struct virtio_net *vn, struct nb_pool *dma,
 		rx->q.buf_size = nb_mempool_buf_size(rx->q.mp);
 		rx->q.stats = &rx->stats;
 		rx->q.hash_hdr = hash_hdr;
+		/* Receive queue q raises MSI-X vector q when waiting is asked
+		 * for; transmit and control queues never interrupt. */
 		if (setup_queue(vn, dma, &rx->q.vq, 2 * q, 2 * q,
-				conf->rx_ring_size) < 0)
+				conf->rx_ring_size,
+				vn->dev.irq.n ? q : VIRTIO_MSI_NO_VECTOR) < 0)
 			return -1;
 	}
 	for (uint16_t q = 0; q < vn->n_tx; q++) {
@@ -520,14 +543,14 @@ static int setup_queues(struct virtio_net *vn, struct nb_pool *dma,
 		tx->q.stats = &tx->stats;
 		tx->q.hash_hdr = hash_hdr;
 		if (setup_queue(vn, dma, &tx->q.vq, 2 * q + 1, 2 * q + 1,
-				conf->tx_ring_size) < 0)
+				conf->tx_ring_size, VIRTIO_MSI_NO_VECTOR) < 0)
 			return -1;
 	}
 	if (!has_feature(vn, VIRTIO_NET_F_CTRL_VQ))
 		return 0;
 	vn->ctrl.wait_ms = VNET_CTRL_DEFAULT_WAIT_MS;
 	if (setup_queue(vn, dma, &vn->ctrl.vq, ctrl_index, VNET_CTRL_SLOT,
-			VNET_CTRL_RING) < 0 ||
+			VNET_CTRL_RING, VIRTIO_MSI_NO_VECTOR) < 0 ||
 	    vnet_ctrl_init(&vn->ctrl, dma, vn->dev.pci->name) < 0)
 		return -1;
 	vn->have_ctrlq = true;
@@ -605,10 +628,11 @@ static int bring_up(struct virtio_net *vn, struct nb_pool *dma,
 		return -1;
 	vpci_add_status(&vn->vp, VIRTIO_STATUS_ACKNOWLEDGE);
 	vpci_add_status(&vn->vp, VIRTIO_STATUS_DRIVER);
-	/* We poll; no config-change MSI-X vector either (4.1.4.3). */
+	/* No config-change MSI-X vector: link state is polled (4.1.4.3). */
 	nb_reg_write16(vn->vp.common.va, VIRTIO_COMMON_MSIX,
 		       VIRTIO_MSI_NO_VECTOR);
 	if (negotiate_features(vn) < 0 || read_mq_config(vn, conf) < 0 ||
+	    nb_dev_irq_setup(&vn->dev, conf, vn->n_rx, &vnet_irq_ops) < 0 ||
 	    setup_queues(vn, dma, conf) < 0) {
 		vpci_add_status(&vn->vp, VIRTIO_STATUS_FAILED);
 		return -1;

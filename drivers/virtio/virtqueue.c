@@ -177,6 +177,31 @@ bool vq_publish(struct virtqueue *vq)
 	return true;
 }
 
+/*
+ * 2.7.7 Used Buffer Notification Suppression, without VIRTIO_F_EVENT_IDX:
+ * clearing VIRTQ_AVAIL_F_NO_INTERRUPT lets the device interrupt for the
+ * next used buffer. The flag store must be visible before we read used->idx
+ * again (store then load: a full barrier), else a buffer used in between
+ * neither interrupts (the device saw the old flag) nor is seen here. With
+ * EVENT_IDX the same two functions would write used_event instead.
+ */
+bool vq_intr_enable(struct virtqueue *vq)
+{
+	if (vq->broken)
+		return true; /* nothing will come; let the caller see the fault */
+	vq->avail->flags = 0;
+	nb_full_barrier();
+	/* A hint only: vq_reap reads and checks used->idx itself. */
+	return nb_dma_read16(&vq->used->idx) != vq->last_used;
+}
+
+/* 2.7.7: back to no interrupts (we poll); the device may still send one it
+ * had decided on before it saw the flag, which costs one wasted poll. */
+void vq_intr_disable(struct virtqueue *vq)
+{
+	vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+}
+
 void vq_break(struct virtqueue *vq, const char *fmt, ...)
 {
 	char why[NB_FAULT_LEN];

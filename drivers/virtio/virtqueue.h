@@ -108,6 +108,14 @@ bool vq_publish(struct virtqueue *vq);
 uint16_t vq_reap(struct virtqueue *vq, void **tokens, uint32_t *lens,
 		 uint16_t n, uint32_t min_len);
 
+/*
+ * Interrupt arming (2.7.7): vq_intr_enable lets the device interrupt for
+ * the next used buffer and returns true if one is already there (or the
+ * queue is broken): then do not sleep. vq_intr_disable suppresses again.
+ */
+bool vq_intr_enable(struct virtqueue *vq);
+void vq_intr_disable(struct virtqueue *vq);
+
 /* Break the queue for a reason found outside the rings (device status). */
 void vq_break(struct virtqueue *vq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -22,9 +22,17 @@
  *    ring order, or last-first with the rest held back to the next pass
  *    while DCA_TXCTRL's write-back relaxed ordering is on (its reset value);
  *    with rx data relaxed ordering on, a frame's bytes land after its DD;
- *  - statistics GPRC, GPTC, GORC, GOTC (CRC included), MPC, clear on read.
- * Not emulated: interrupts, filtering (all frames accepted), VMDq/DCB
- * queue steering, offloads, VLAN, flow control, split frames in
+ *  - statistics GPRC, GPTC, GORC, GOTC (CRC included), MPC, clear on read;
+ *  - MSI-X receive interrupts (7.3.1): with GPIE's MSI-X mode, a frame
+ *    written back on queue q sets the EICR bit of the vector queue q's IVAR
+ *    entry names (if valid); an unmasked (EIMS) pending cause sends its
+ *    message, which is a write to the eventfd the PCI handle's msix_set
+ *    gave for that vector, then EIAC clears the cause and EIAM
+ *    (GPIE.EIAME) masks the vector. EIMS is write-1-to-set, EIMC clears
+ *    EIMS bits, EICR is write-1-to-clear (trapped writes only; vectors 0-15).
+ * Not emulated: legacy and MSI interrupts, EITR throttling, other causes,
+ * filtering (all frames accepted), VMDq/DCB queue steering, offloads,
+ * VLAN, flow control, split frames in
  * honest mode (longer frames are missed), X540/X550.
  *
  * Rules checked (first one broken is kept; see ixgbe_model_violation()):
@@ -66,6 +74,7 @@
 #define MODEL_IDLE_SPINS 64
 #define MODEL_IDLE_SLEEP_NS 20000
 #define MODEL_MAX_MODELS 32
+#define MODEL_MSIX_VECTORS 16u /* the model's MSI-X table (82599: 64) */
 #define PAGE 4096u
 #define PCI_CMD_OFF 0x04
 #define PCI_CMD_BUS_MASTER (1u << 2)
@@ -136,6 +145,11 @@ struct ixgbe_model {
 	bool gorch_latched, gotch_latched;
 	uint32_t garbage;           /* what CORRUPT_HEADS writes next */
 	struct ixgbe_model_counts counts;
+	/* MSI-X: vector v's message is a write to irq_fd[v] (v < n_irq),
+	 * under irq_lock (model threads, the trap handler, msix_set). */
+	int irq_lock;
+	unsigned n_irq;
+	int irq_fd[MODEL_MSIX_VECTORS];
 };
 
 static struct ixgbe_model *models[MODEL_MAX_MODELS]; /* for the handlers */
@@ -192,6 +206,65 @@ static void stats_lock(struct ixgbe_model *m)
 static void stats_unlock(struct ixgbe_model *m)
 {
 	__atomic_store_n(&m->stats_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- MSI-X (7.3.1) ------------------------------------------------------ */
+
+static void irq_lock(struct ixgbe_model *m)
+{
+	while (__atomic_exchange_n(&m->irq_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void irq_unlock(struct ixgbe_model *m)
+{
+	__atomic_store_n(&m->irq_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* One MSI-X message for vector v: its eventfd counts up. */
+static void send_msix(struct ixgbe_model *m, unsigned v)
+{
+	uint64_t one = 1;
+
+	irq_lock(m);
+	if (v < m->n_irq && m->irq_fd[v] >= 0 &&
+	    write(m->irq_fd[v], &one, sizeof(one)) == sizeof(one))
+		count(&m->counts.interrupts);
+	irq_unlock(m);
+}
+
+/* Every pending, unmasked cause sends its message (8.2.3.5.1-6). */
+static void send_pending(struct ixgbe_model *m)
+{
+	uint32_t due = reg_get(m, M_EICR) & reg_get(m, M_EIMS) & 0xFFFFu;
+
+	if (!(reg_get(m, M_GPIE) & M_GPIE_MULTIPLE_MSIX))
+		return;
+	for (unsigned v = 0; due != 0; v++, due >>= 1) {
+		uint32_t bit = 1u << v;
+
+		if (!(due & 1u))
+			continue;
+		/* EIAC: the message clears its cause; whoever clears it sends. */
+		if ((reg_get(m, M_EIAC) & bit) &&
+		    !(__atomic_fetch_and(&m->bar[M_EICR / 4], ~bit, __ATOMIC_SEQ_CST) & bit))
+			continue;
+		if ((reg_get(m, M_GPIE) & M_GPIE_EIAME) && (reg_get(m, M_EIAM) & bit))
+			reg_clear(m, M_EIMS, bit);
+		send_msix(m, v);
+	}
+}
+
+/* Receive queue q wrote a descriptor back: raise the cause IVAR names. */
+static void raise_rx_cause(struct ixgbe_model *m, unsigned q)
+{
+	uint32_t entry = (reg_get(m, M_IVAR(q / 2)) >> M_IVAR_RX_SHIFT(q)) & 0xFFu;
+	unsigned v = entry & M_IVAR_VECTOR;
+
+	if (!(entry & M_IVAR_VALID) || v >= MODEL_MSIX_VECTORS)
+		return;
+	__atomic_fetch_or(&m->bar[M_EICR / 4], 1u << v, __ATOMIC_SEQ_CST);
+	send_pending(m);
 }
 
 static void violate(struct ixgbe_model *m, const char *rule)
@@ -441,6 +514,16 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 	case M_RXCTRL:
 		if ((v ^ before) & M_RXCTRL_RXEN)
 			rx_enable_checks(m);
+		break;
+	case M_EIMS: /* write 1 to set */
+		__atomic_fetch_or(&m->bar[M_EIMS / 4], before, __ATOMIC_SEQ_CST);
+		send_pending(m); /* a cause pending while masked fires now */
+		break;
+	case M_EIMC:
+		reg_clear(m, M_EIMS, v);
+		break;
+	case M_EICR: /* write 1 to clear */
+		reg_set(m, M_EICR, before & ~v);
 		break;
 	case M_DMATXCTL:
 		if ((v & M_DMATXCTL_TE) && !(before & M_DMATXCTL_TE))
@@ -892,6 +975,7 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 	rx_write_back(last, wb_len, status, rss.type,
 		      (reg_get(m, M_RXCSUM) & M_RXCSUM_PCSD) ? rss.hash : 0);
 	publish_head(m, M_RDH(q), m->rx_head[q]);
+	raise_rx_cause(m, q);
 }
 
 static void set_dd(uint8_t *ring, uint32_t i)
@@ -1052,11 +1136,29 @@ static void model_pci_close(struct nb_pci *pci)
 	__atomic_store_n(&from_pci(pci)->pci_open, 0, __ATOMIC_RELEASE);
 }
 
+/* What VFIO_DEVICE_SET_IRQS does for a real function: vectors 0..n-1 onto
+ * the caller's eventfds (n = 0: none). */
+static int model_msix_set(struct nb_pci *pci, const int *fds, unsigned n)
+{
+	struct ixgbe_model *m = from_pci(pci);
+
+	if (n > MODEL_MSIX_VECTORS)
+		return nb_fail(ENOTSUP, "ixgbe model: %u MSI-X vectors, %u asked",
+			       MODEL_MSIX_VECTORS, n);
+	irq_lock(m);
+	for (unsigned v = 0; v < n; v++)
+		m->irq_fd[v] = fds[v];
+	m->n_irq = n;
+	irq_unlock(m);
+	return 0;
+}
+
 static const struct nb_pci_ops model_pci_ops = {
 	.map_bar = model_map_bar,
 	.cfg_read = model_cfg_read,
 	.cfg_write = model_cfg_write,
 	.reset = NULL,
+	.msix_set = model_msix_set,
 	.close = model_pci_close,
 };
 
@@ -1200,6 +1302,7 @@ void ixgbe_model_counts(const struct ixgbe_model *m,
 	out->frames_sent = __atomic_load_n(&m->counts.frames_sent, __ATOMIC_RELAXED);
 	out->frames_delivered =
 		__atomic_load_n(&m->counts.frames_delivered, __ATOMIC_RELAXED);
+	out->interrupts = __atomic_load_n(&m->counts.interrupts, __ATOMIC_RELAXED);
 	out->dma_refused = __atomic_load_n(&m->counts.dma_refused, __ATOMIC_RELAXED);
 	out->resets = __atomic_load_n(&m->counts.resets, __ATOMIC_RELAXED);
 	out->missed_traps = __atomic_load_n(&m->counts.missed_traps, __ATOMIC_RELAXED);

@@ -25,7 +25,18 @@
 #define M_I2C_CLK_OUT 0x2u          /* bit 1 */
 #define M_I2C_DATA_IN 0x4u          /* bit 2 */
 #define M_I2C_DATA_OUT 0x8u         /* bit 3 */
+#define M_EICR 0x00800              /* 8.2.3.5.1: cause, write 1 to clear */
+#define M_EIAC 0x00810              /* 8.2.3.5.5: auto-clear on MSI-X message */
+#define M_EIMS 0x00880              /* 8.2.3.5.3: mask set, write 1 to set */
 #define M_EIMC 0x00888              /* 8.2.3.5.4 */
+#define M_EIAM 0x00890              /* 8.2.3.5.6: auto-mask (GPIE.EIAME) */
+#define M_GPIE 0x00898              /* 8.2.3.5.18 */
+#define M_GPIE_MULTIPLE_MSIX 0x00000010u /* bit 4: MSI-X mode */
+#define M_GPIE_EIAME 0x40000000u    /* bit 30 */
+#define M_IVAR(n) (0x00900u + 4u * (n)) /* 8.2.3.5.13, n < 64 */
+#define M_IVAR_RX_SHIFT(q) (16u * ((q) & 1u)) /* rx 2n: 7:0, rx 2n+1: 23:16 */
+#define M_IVAR_VECTOR 0x3Fu         /* bits 5:0 of an entry */
+#define M_IVAR_VALID 0x80u          /* bit 7 of an entry */
 #define M_EEC 0x10010               /* 8.2.3.2.1 */
 #define M_EEC_ARD 0x00000200u       /* bit 9: EEPROM auto-read done */
 

@@ -6,6 +6,7 @@
  * Every wait is bounded; checks are on counts and contents, never timing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -46,9 +48,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Set: rig_setup opens the devices in this receive mode. */
+static enum nb_rx_mode rig_rx_mode;
+
 static void open_dev(struct rig *r, int i)
 {
 	struct nb_dev_conf conf = {
+		.rx_mode = rig_rx_mode,
 		.rx_ring_size = r->ring,
 		.tx_ring_size = r->ring,
 		.rx_mempool = r->rx_mp[i],
@@ -177,6 +183,107 @@ static void receive_frames(struct nb_dev *dev, uint32_t seq, uint32_t n)
 		if (k == 0 && now_ms() > deadline)
 			fail_msg("received %u of %u frames", got, n);
 	}
+}
+
+/* ---- receive interrupts (MSI-X through the model's eventfds) ------------ */
+
+struct late_send {
+	struct nb_dev *dev;
+	struct nb_mempool *mp;
+	unsigned delay_ms;
+	uint16_t sent;
+};
+
+/* Another thread's transmit on the peer (no cmocka asserts off the main
+ * thread): one frame after delay_ms. */
+static void *send_later(void *arg)
+{
+	struct late_send *l = arg;
+	struct timespec ts = { 0, (long)l->delay_ms * 1000000L };
+	struct nb_pkt *p;
+
+	nanosleep(&ts, NULL);
+	p = nb_pkt_alloc(l->mp);
+	if (p == NULL)
+		return NULL;
+	make_frame(p, 0);
+	l->sent = nb_tx_batch(l->dev, 0, &p, 1);
+	if (l->sent == 0)
+		nb_pkt_free(p);
+	return NULL;
+}
+
+static uint64_t model_interrupts(struct ixgbe_model *m)
+{
+	struct ixgbe_model_counts mc;
+
+	ixgbe_model_counts(m, &mc);
+	return mc.interrupts;
+}
+
+/* A sleeping receiver: the frame arrives, the model's MSI-X message hits
+ * the eventfd, nb_rx_wait returns and the frame is there. */
+static void test_interrupt_wakes_the_waiter(void **state)
+{
+	struct late_send l;
+	struct rig r;
+	pthread_t t;
+	uint64_t t0;
+
+	(void)state;
+	rig_rx_mode = NB_RX_INTERRUPT;
+	rig_setup(&r, 2);
+	rig_rx_mode = NB_RX_POLL;
+	assert_int_equal(nb_dev_rx_mode(r.dev[1]), NB_RX_INTERRUPT);
+	/* Nothing sent: no interrupt, the timeout ends the wait. */
+	assert_int_equal(nb_rx_wait(r.dev[1], 0, 50), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(model_interrupts(r.model[1]), 0);
+
+	l = (struct late_send){ r.dev[0], r.tx_mp, 200, 0 };
+	assert_int_equal(pthread_create(&t, NULL, send_later, &l), 0);
+	t0 = now_ms();
+	if (nb_rx_wait(r.dev[1], 0, WAIT_MS) < 0)
+		fail_msg("nb_rx_wait: %s", nb_last_error());
+	assert_true(now_ms() - t0 < WAIT_MS);
+	pthread_join(t, NULL);
+	assert_int_equal(l.sent, 1);
+	assert_true(model_interrupts(r.model[1]) >= 1);
+	receive_frames(r.dev[1], 0, 1);
+	rig_teardown(&r);
+}
+
+/* Frames while nobody waits: the vector is masked, the model sends nothing;
+ * the next wait finds them without sleeping. */
+static void test_masked_vector_stays_silent(void **state)
+{
+	struct ixgbe_model_counts mc;
+	uint64_t deadline, count;
+	struct rig r;
+
+	(void)state;
+	rig_rx_mode = NB_RX_ADAPTIVE;
+	rig_setup(&r, 2);
+	rig_rx_mode = NB_RX_POLL;
+	send_frames(r.dev[0], r.tx_mp, 0, 32);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		ixgbe_model_counts(r.model[1], &mc);
+		assert_true(now_ms() < deadline);
+	} while (mc.frames_delivered < 32);
+	assert_int_equal(mc.interrupts, 0);
+	assert_int_equal(read(r.dev[1]->irq.fd[0], &count, sizeof(count)), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Unmasking with frames in the ring: no sleep, at most one message. */
+	assert_int_equal(nb_rx_wait(r.dev[1], 0, WAIT_MS), 0);
+	assert_true(model_interrupts(r.model[1]) <= 1);
+	receive_frames(r.dev[1], 0, 32);
+	/* Masked again after the wait: more frames, no more messages. */
+	count = model_interrupts(r.model[1]);
+	send_frames(r.dev[0], r.tx_mp, 32, 32);
+	receive_frames(r.dev[1], 32, 32);
+	assert_int_equal(model_interrupts(r.model[1]), count);
+	rig_teardown(&r);
 }
 
 static void test_init(void **state)
@@ -888,6 +995,8 @@ int main(void)
 		cmocka_unit_test(test_tx_bad_length),
 		cmocka_unit_test(test_forward_pair),
 		cmocka_unit_test(test_rss_queues),
+		cmocka_unit_test(test_interrupt_wakes_the_waiter),
+		cmocka_unit_test(test_masked_vector_stays_silent),
 		cmocka_unit_test(test_hostile_rx_len_too_big),
 		cmocka_unit_test(test_hostile_rx_len_zero),
 		cmocka_unit_test(test_hostile_rx_no_eop),

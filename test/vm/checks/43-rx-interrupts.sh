@@ -1,0 +1,142 @@
+#!/bin/bash
+# timeout: 420
+# Interrupt-driven receive (nicbox.h nb_rx_wait, --rx-mode) on virtio and
+# igb, as the unprivileged user, sandboxed:
+#  1. every frame through a forwarder and into nicbox-capture --verify in
+#     interrupt mode, then in adaptive mode; a virtio chain (pktgen 04 ->
+#     fwd 05/06 -> capture 07) and an igb chain (pktgen 0c -> fwd 0a/02 ->
+#     capture 08) run side by side;
+#  2. an idle forwarder in interrupt/adaptive mode sleeps: its CPU time
+#     over a few seconds is well below a polling forwarder's on the same
+#     NICs (a functional check with a generous bound, not a timing claim:
+#     bench/vm-irq.sh has the numbers).
+# The forwarders' threads are checked sandboxed while they wait.
+. "$NB_SRC/test/vm/lib.sh"
+. "$NB_SRC/test/apps/vm-lib.sh"
+
+nics=($NB_NICS)
+igbs=($NB_IGB_NICS)
+count=2000 rate=200 idle_s=4
+
+apps_policy "$NB_OUT/policy.conf" "${nics[@]}" "${igbs[@]}"
+NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
+
+# cpu_ticks NAME: utime + stime of the app so far (clock ticks).
+cpu_ticks() {
+  local pid
+  pid=$(apps_pid "$1") || { echo -1; return; }
+  awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
+}
+
+# measure_idle KEY=NAME...: idle[KEY] = CPU ticks app NAME burns in idle_s
+# seconds without traffic (all measured over the same seconds).
+measure_idle() {
+  local pair
+  declare -A before=()
+  for pair; do before[$pair]=$(cpu_ticks "${pair#*=}"); done
+  sleep "$idle_s"
+  for pair; do idle[${pair%%=*}]=$(($(cpu_ticks "${pair#*=}") - before[$pair])); done
+}
+
+# every thread of the app: CapEff 0, NoNewPrivs 1, Seccomp 2.
+check_threads_sandboxed() {
+  local name=$1 pid task bad=0
+  pid=$(apps_pid "$name") || { nb_check "$name runs" false; return; }
+  for task in /proc/"$pid"/task/*; do
+    grep -Eq '^CapEff:[[:space:]]+0+$' "$task/status" &&
+      grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$task/status" &&
+      grep -Eq '^Seccomp:[[:space:]]+2$' "$task/status" || bad=1
+  done
+  nb_check "$name: every thread sandboxed" test "$bad" -eq 0
+}
+
+# chain_start TAG MODE GEN FWD_IN FWD_OUT CAP / chain_finish ...: the apps of
+# one chain (receivers first: QEMU holds back a sender whose peer is deaf).
+chain_start() {
+  local tag=$1 mode=$2 gen=$3 fwd_in=$4 fwd_out=$5 cap=$6
+  apps_start "$tag-capture" capture --dev "$cap" --verify --expect "$count" \
+    --count "$count" --duration 120 --rx-mode "$mode"
+  apps_wait_ready "$tag-capture" || return 1
+  apps_start "$tag-fwd" fwd --dev "$fwd_in" --dev "$fwd_out" --duration 200 \
+    --rx-mode "$mode"
+  apps_wait_ready "$tag-fwd" || return 1
+  check_threads_sandboxed "$tag-fwd"
+  apps_check_sandboxed "$tag-capture"
+}
+
+chain_send() {
+  local tag=$1 gen=$2
+  apps_start "$tag-pktgen" pktgen --dev "$gen" --count "$count" --rate "$rate" \
+    --size 256 --duration 120
+  apps_wait_ready "$tag-pktgen"
+}
+
+chain_finish() {
+  local tag=$1 fwd_in=$2 fwd_out=$3 cap=$4 gen=$5 dev field
+  apps_wait "$tag-pktgen"
+  apps_wait "$tag-capture"
+  apps_show "$tag-pktgen" "$tag-fwd" "$tag-capture"
+  nb_check "$tag: nicbox-pktgen exits 0" test "${APP_RC[$tag-pktgen]}" -eq 0
+  apps_expect_final "$tag-pktgen" "$gen" sent "$count"
+  nb_check "$tag: nicbox-capture --verify exits 0" test "${APP_RC[$tag-capture]}" -eq 0
+  apps_expect_final "$tag-capture" "$cap" valid "$count"
+  for field in lost duplicated reordered corrupt foreign drops errors faults; do
+    apps_expect_final "$tag-capture" "$cap" "$field" 0
+  done
+}
+
+fwd_finish() {
+  local tag=$1 fwd_in=$2 fwd_out=$3 dev field
+  apps_stop "$tag-fwd"
+  nb_check "$tag: nicbox-fwd exits 0 on SIGTERM" test "${APP_RC[$tag-fwd]}" -eq 0
+  for dev in "$fwd_in" "$fwd_out"; do
+    for field in drops errors faults; do
+      apps_expect_final "$tag-fwd" "$dev" "$field" 0
+    done
+  done
+  apps_expect_final "$tag-fwd" "$fwd_in" rx_packets "$count"
+  apps_expect_final "$tag-fwd" "$fwd_out" tx_packets "$count"
+}
+
+declare -A idle=()
+round() {
+  local vmode=$1 imode=$2
+  echo "== virtio chain in $vmode mode, igb chain in $imode mode"
+  chain_start "v-$vmode" "$vmode" "${nics[0]}" "${nics[1]}" "${nics[2]}" "${nics[3]}" || return 1
+  chain_start "i-$imode" "$imode" "${igbs[3]}" "${igbs[2]}" "${igbs[0]}" "${igbs[1]}" || return 1
+  # Idle before any traffic: the forwarders have nothing to do.
+  measure_idle "virtio-$vmode=v-$vmode-fwd" "igb-$imode=i-$imode-fwd"
+  chain_send "v-$vmode" "${nics[0]}" || return 1
+  chain_send "i-$imode" "${igbs[3]}" || return 1
+  chain_finish "v-$vmode" "${nics[1]}" "${nics[2]}" "${nics[3]}" "${nics[0]}"
+  chain_finish "i-$imode" "${igbs[2]}" "${igbs[0]}" "${igbs[1]}" "${igbs[3]}"
+  # Idle again after traffic: back to sleep.
+  measure_idle "virtio-$vmode-after-traffic=v-$vmode-fwd" "igb-$imode-after-traffic=i-$imode-fwd"
+  fwd_finish "v-$vmode" "${nics[1]}" "${nics[2]}"
+  fwd_finish "i-$imode" "${igbs[2]}" "${igbs[0]}"
+}
+
+round interrupt adaptive
+round adaptive interrupt
+
+echo "== reference: an idle polling forwarder on the virtio pair"
+apps_start v-poll-fwd fwd --dev "${nics[1]}" --dev "${nics[2]}" --duration 60 \
+  --rx-mode poll
+apps_wait_ready v-poll-fwd || exit 1
+measure_idle poll=v-poll-fwd
+apps_stop v-poll-fwd
+nb_check "nicbox-fwd --rx-mode poll exits 0" test "${APP_RC[v-poll-fwd]}" -eq 0
+
+for key in "${!idle[@]}"; do
+  echo "idle CPU ticks over ${idle_s} s: $key ${idle[$key]}"
+done
+# Polling spins for the whole time (idle_s * 100 ticks of one vCPU, less
+# what other guests take); a sleeping forwarder wakes 10 times a second.
+nb_check "the polling forwarder burns CPU while idle (${idle[poll]} ticks)" \
+  test "${idle[poll]}" -ge $((idle_s * 100 / 4))
+for key in "${!idle[@]}"; do
+  [[ $key == poll ]] && continue
+  nb_check "idle $key forwarder sleeps: ${idle[$key]} ticks, under a quarter of polling's ${idle[poll]}" \
+    test "${idle[$key]}" -ge 0 -a "$((idle[$key] * 4))" -lt "${idle[poll]}"
+done
+nb_check "the helper stops cleanly" nb_helper_stop
