@@ -56,7 +56,7 @@ static inline void fuzz_fixture_open(struct fuzz_fixture *f, bool rx)
 	*f = (struct fuzz_fixture){ 0 };
 	if (nb_pool_create_unmapped(FUZZ_POOL_BYTES, FUZZ_IOVA, &f->dma) ||
 	    nb_mempool_create(f->dma, FUZZ_MP_COUNT, FUZZ_BUF_SIZE, &f->mp) ||
-	    vq_init(vq, f->dma, rx ? VIRTIO_NET_RXQ : VIRTIO_NET_TXQ, FUZZ_RING,
+	    vq_init(vq, f->dma, rx ? VIRTIO_NET_RXQ : VIRTIO_NET_TXQ, FUZZ_RING, 0,
 		    softdev_kick, softdev_fault, &f->dev))
 		abort();
 	f->rxq.mp = f->mp;
