@@ -151,10 +151,11 @@ static uint16_t packed_fill(struct virtqueue *vq, uint16_t id, uint64_t iova,
 
 /* Packed: book a posted buffer of n descriptors under buffer id `id`. */
 static void packed_book(struct virtqueue *vq, uint16_t id, void *token,
-			uint32_t buf_len, uint16_t n_desc)
+			uint32_t buf_len, uint16_t n_desc, bool writable)
 {
 	vq->slots[id] = (struct vq_slot){ .token = token, .buf_len = buf_len,
-					  .n_desc = n_desc };
+					  .n_desc = n_desc,
+					  .writable = writable };
 	vq->n_free -= n_desc;
 	vq->added += n_desc;
 	vq->in_flight++;
@@ -177,7 +178,7 @@ static void packed_post_one(struct virtqueue *vq, void *token, uint64_t iova,
 	/* 2.8.6 / 2.8.2: the flags last, after addr, len and id. */
 	nb_compiler_barrier();
 	*flags = f;
-	packed_book(vq, id, token, len, 1);
+	packed_book(vq, id, token, len, 1, device_writes);
 }
 
 void vq_post_one(struct virtqueue *vq, void *token, uint64_t iova,
@@ -212,6 +213,7 @@ static void packed_post_chain(struct virtqueue *vq, void *token,
 	volatile uint16_t *head_flags = &vq->pdesc[vq->avail_idx].flags;
 	uint16_t first = 0;
 	uint32_t total = 0;
+	bool writable = false;
 
 	for (uint16_t i = 0; i < n; i++) {
 		volatile uint16_t *flags = &vq->pdesc[vq->avail_idx].flags;
@@ -225,10 +227,11 @@ static void packed_post_chain(struct virtqueue *vq, void *token,
 		else
 			*flags = f;
 		total += segs[i].len;
+		writable |= segs[i].device_writes;
 	}
 	nb_compiler_barrier();
 	*head_flags = first;
-	packed_book(vq, id, token, total, n);
+	packed_book(vq, id, token, total, n, writable);
 }
 
 int vq_post_chain(struct virtqueue *vq, void *token, const struct vq_seg *segs,
@@ -457,43 +460,52 @@ static bool take_used(struct virtqueue *vq, uint32_t id, uint32_t len,
 static uint16_t packed_reap(struct virtqueue *vq, void **tokens,
 			    uint32_t *lens, uint16_t n, uint32_t min_len)
 {
+	const uint16_t both = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	volatile struct pvirtq_desc *ring = vq->pdesc;
+	uint16_t pos = vq->last_used;
+	/* AVAIL and USED of a used descriptor in this lap (2.8.1). */
+	uint16_t used_bits = vq->used_wrap ? both : 0;
 	uint16_t got;
 
 	for (got = 0; got < n && vq->in_flight > 0; got++) {
-		volatile struct pvirtq_desc *d = &vq->pdesc[vq->last_used];
-		uint16_t flags = nb_dma_read16(&d->flags);
+		uint16_t flags = nb_dma_read16(&ring[pos].flags);
 		uint32_t id, len;
-		uint16_t n_desc;
 
-		if ((bool)(flags & VIRTQ_DESC_F_AVAIL) != vq->used_wrap) {
+		if ((flags & both) != used_bits) {
+			/* Available (USED still the inverse): not done yet. */
+			if ((flags & both) == (used_bits ^ VIRTQ_DESC_F_USED))
+				break;
 			vq_break(vq, "queue %u: descriptor %u has flags 0x%04x: "
 				 "its AVAIL bit does not match ring wrap "
-				 "counter %u (2.8.1)", vq->index,
-				 vq->last_used, flags, vq->used_wrap);
+				 "counter %u (2.8.1)", vq->index, pos, flags,
+				 used_bits != 0);
 			break;
 		}
-		if (!packed_is_used(flags, vq->used_wrap))
-			break; /* still available: the device is not done */
 		/*
 		 * x86 does not reorder loads with loads and the reads are
 		 * volatile: id and len are read after flags (2.8.21's read
-		 * barrier). 2.8.4: len means something only with WRITE.
+		 * barrier). 2.8.4: len is what the device wrote; for a buffer
+		 * it may only read, len is reserved and counts as 0. Whether
+		 * it may write is what we posted, not the used descriptor's
+		 * WRITE flag (2.8.3), which QEMU 10 never sets.
 		 */
-		id = nb_dma_read16(&d->id);
-		len = (flags & VIRTQ_DESC_F_WRITE) ? nb_dma_read32(&d->len) : 0;
+		id = nb_dma_read16(&ring[pos].id);
+		len = id < vq->size && vq->slots[id].writable
+			      ? nb_dma_read32(&ring[pos].len) : 0;
 		if (!take_used(vq, id, len, min_len, &tokens[got], "2.8.1"))
 			break;
 		lens[got] = len;
 		/* 2.8.6: skip the rest of its chain; our count, not theirs. */
-		n_desc = vq->slots[id].n_desc;
 		vq->free_ids[vq->size - vq->in_flight - 1] = (uint16_t)id;
-		vq->n_free += n_desc;
-		vq->last_used += n_desc;
-		if (vq->last_used >= vq->size) {
-			vq->last_used -= vq->size;
-			vq->used_wrap = !vq->used_wrap;
+		vq->n_free += vq->slots[id].n_desc;
+		pos += vq->slots[id].n_desc;
+		if (pos >= vq->size) {
+			pos -= vq->size;
+			used_bits ^= both;
 		}
 	}
+	vq->last_used = pos;
+	vq->used_wrap = used_bits != 0;
 	return got;
 }
 

@@ -31,6 +31,7 @@ struct vq_slot {
 	void *token;      /* the caller's buffer (an nb_pkt); NULL: not posted */
 	uint32_t buf_len; /* bytes posted in the chain: the most len may be */
 	uint16_t n_desc;  /* descriptors in the chain */
+	bool writable;    /* packed: a device-writable part was posted */
 };
 
 /* One buffer of a chain (2.7.5). */
