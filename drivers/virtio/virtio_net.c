@@ -37,7 +37,8 @@
 	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |                                \
 	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |                           \
-	 VIRTIO_BIT(VIRTIO_F_ORDER_PLATFORM))
+	 VIRTIO_BIT(VIRTIO_F_ORDER_PLATFORM) |                             \
+	 VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_RING_PACKED))
 /*
  * Taken when offered and more than one queue pair is asked for (a
  * one-queue open negotiates what it always did). MQ and RSS need CTRL_VQ,
@@ -180,12 +181,12 @@ static uint16_t vnet_tx_batch(struct nb_dev *dev, uint16_t queue,
 static bool vnet_irq_arm(struct nb_dev *dev, uint16_t queue)
 {
 	/* core/irq.c checked queue < the queues it was set up with */
-	return vq_intr_enable(&to_vnet(dev)->rx[queue].q.vq);
+	return vq_used_notify(&to_vnet(dev)->rx[queue].q.vq, true);
 }
 
 static void vnet_irq_disarm(struct nb_dev *dev, uint16_t queue)
 {
-	vq_intr_disable(&to_vnet(dev)->rx[queue].q.vq);
+	vq_used_notify(&to_vnet(dev)->rx[queue].q.vq, false);
 }
 
 static const struct nb_irq_ops vnet_irq_ops = {
@@ -361,12 +362,38 @@ static uint16_t pairs_asked(const struct virtio_net *vn)
 	return vn->n_rx > vn->n_tx ? vn->n_rx : vn->n_tx;
 }
 
+/*
+ * The ring switches, for comparisons (bench/, docs/virtio.md):
+ * NICBOX_VIRTIO_RING=split keeps a device that offers packed rings on
+ * split ones, NICBOX_VIRTIO_EVENT_IDX=off declines VIRTIO_F_EVENT_IDX.
+ * Unset (or "auto", "on") takes what the device offers.
+ */
+static int ring_switches(const struct virtio_net *vn, uint64_t *declined)
+{
+	const char *ring = getenv("NICBOX_VIRTIO_RING");
+	const char *event = getenv("NICBOX_VIRTIO_EVENT_IDX");
+
+	*declined = 0;
+	if (ring && strcmp(ring, "split") == 0)
+		*declined |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	else if (ring && *ring && strcmp(ring, "auto") != 0)
+		return nb_fail(EINVAL, "%s: NICBOX_VIRTIO_RING=%s: want "
+			       "\"split\" or \"auto\"", vn->dev.pci->name, ring);
+	if (event && strcmp(event, "off") == 0)
+		*declined |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	else if (event && *event && strcmp(event, "on") != 0)
+		return nb_fail(EINVAL, "%s: NICBOX_VIRTIO_EVENT_IDX=%s: want "
+			       "\"off\" or \"on\"", vn->dev.pci->name, event);
+	return 0;
+}
+
 /* 3.1.1 steps 4-6: negotiate, then confirm with FEATURES_OK. */
 static int negotiate_features(struct virtio_net *vn)
 {
 	uint64_t offered = vpci_device_features(&vn->vp);
 	uint64_t missing = VNET_REQUIRED_FEATURES & ~offered;
 	uint64_t wanted = VNET_WANTED_FEATURES;
+	uint64_t declined;
 
 	if (missing & VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM))
 		return nb_fail(ENOTSUP, "%s: virtio device does not offer "
@@ -378,9 +405,11 @@ static int negotiate_features(struct virtio_net *vn)
 			       "VIRTIO_F_VERSION_1: legacy devices are not "
 			       "supported (QEMU: disable-legacy=on)",
 			       vn->dev.pci->name);
+	if (ring_switches(vn, &declined) < 0)
+		return -1;
 	if (pairs_asked(vn) > 1)
 		wanted |= VNET_MQ_FEATURES;
-	vn->features = offered & wanted;
+	vn->features = offered & wanted & ~declined;
 	/* 5.1.3.1: CTRL_RX, MQ, RSS, HASH_REPORT depend on CTRL_VQ. */
 	if (!has_feature(vn, VIRTIO_NET_F_CTRL_VQ))
 		vn->features &= ~(VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
@@ -499,9 +528,11 @@ static int setup_queue(struct virtio_net *vn, struct nb_pool *dma,
 		       uint16_t wanted, uint16_t msix_vector)
 {
 	uint16_t size = 0;
+	unsigned flags = (has_feature(vn, VIRTIO_F_RING_PACKED) ? VQ_PACKED : 0) |
+			 (has_feature(vn, VIRTIO_F_EVENT_IDX) ? VQ_EVENT_IDX : 0);
 
 	if (pick_ring_size(vn, index, wanted, &size) < 0 ||
-	    vq_init(vq, dma, index, size, vq_kick, vq_fault, vn) < 0 ||
+	    vq_init(vq, dma, index, size, flags, vq_kick, vq_fault, vn) < 0 ||
 	    vpci_queue_enable(&vn->vp, vq, msix_vector, &vn->doorbell[slot]) < 0)
 		return -1;
 	return 0;

@@ -198,7 +198,50 @@ struct virtq_used {
 /* 2.7.10 Available Buffer Notification Suppression: no kick needed. */
 #define VIRTQ_USED_F_NO_NOTIFY 1
 
-/* 2.7: split virtqueues hold at most 32768 entries, a power of two. */
+/*
+ * 2.7.7 / 2.7.10 with VIRTIO_F_EVENT_IDX: used_event follows the avail
+ * ring's entries (driver writes), avail_event the used ring's (device
+ * writes). The offsets depend on the queue size.
+ */
+#define VIRTQ_USED_EVENT(avail, size) (&(avail)->ring[(size)])
+#define VIRTQ_AVAIL_EVENT(used, size) \
+	((volatile uint16_t *)&(used)->ring[(size)])
+
+/*
+ * 2.7.7.2 / 2.7.10.1: with EVENT_IDX, a notification is due when the index
+ * moved from `old` to `new` passed `event` (event in [old, new), 16-bit
+ * wrapping arithmetic). Any `event` value gives a yes or a no, nothing else.
+ */
+static inline int virtq_need_event(uint16_t event, uint16_t new_idx,
+				   uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/* 2.8.13 Packed Virtqueue Descriptor Format (struct pvirtq_desc). */
+struct pvirtq_desc {
+	uint64_t addr; /* buffer IOVA (available); unused when used */
+	uint32_t len;  /* buffer length (available); bytes written (used) */
+	uint16_t id;   /* buffer id, in the last descriptor of a chain */
+	uint16_t flags;
+};
+/* 2.8.1: available when AVAIL != USED, used when they are equal. */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+
+/* 2.8.14 Event Suppression Structure Format (pvirtq_event_suppress). */
+struct pvirtq_event_suppress {
+	uint16_t off_wrap; /* bits 0-14 offset, bit 15 wrap counter */
+	uint16_t flags;    /* RING_EVENT_FLAGS_*, bits 2-15 reserved */
+};
+#define RING_EVENT_FLAGS_ENABLE 0x0
+#define RING_EVENT_FLAGS_DISABLE 0x1
+#define RING_EVENT_FLAGS_DESC 0x2 /* only with VIRTIO_F_EVENT_IDX */
+#define RING_EVENT_FLAGS_MASK 0x3
+#define RING_EVENT_WRAP_SHIFT 15
+#define RING_EVENT_OFF_MASK 0x7fff
+
+/* 2.7 and 2.8: at most 32768 entries; we use powers of two only. */
 #define VIRTQ_MAX_SIZE 32768
 
 /* 2.7.5, 2.7.6, 2.7.8: alignment the device requires of each part. */

@@ -77,7 +77,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &f->dma), 0);
-	assert_int_equal(vq_init(&f->c.vq, f->dma, CTRL_INDEX, 16, softdev_kick,
+	assert_int_equal(vq_init(&f->c.vq, f->dma, CTRL_INDEX, 16, 0, softdev_kick,
 				 softdev_fault, &f->dev), 0);
 	f->c.wait_ms = 20; /* the no-answer tests wait this long */
 	assert_int_equal(vnet_ctrl_init(&f->c, f->dma, "0000:00:0e.0"), 0);

@@ -88,13 +88,16 @@ qemu=(qemu-system-x86_64
 # more ports per hub). An igb reserves slots 0x10 and 0x11 past its own for
 # its SR-IOV VFs, and 0x1f is the LPC bridge: hence 02, 08, 0a, 0c, placed
 # before the 9p devices, which take whatever slots are left.
-# MAC 52:54:00:00:00:NN for the NIC in slot 0xNN.
-for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 12:3:igb; do
+# MAC 52:54:00:00:00:NN for the NIC in slot 0xNN. virtio-net 03+09 on hub 4
+# offer packed virtqueues and event idx (NB_PACKED_NICS).
+for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 12:3:igb 3:4:packed 9:4:packed; do
   IFS=: read -r slot hub model <<<"$nic"
   mac=52:54:00:00:00:$(printf %02x "$slot") addr=$(printf 0x%02x "$slot")
   qemu+=(-netdev "hubport,id=port$slot,hubid=$hub")
   if [[ $model == virtio ]]; then
     qemu+=(-device "virtio-net-pci,netdev=port$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr")
+  elif [[ $model == packed ]]; then
+    qemu+=(-device "virtio-net-pci,netdev=port$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr,packed=on,event_idx=on")
   else
     qemu+=(-device "igb,netdev=port$slot,mac=$mac,addr=$addr")
   fi
