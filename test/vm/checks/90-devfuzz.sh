@@ -3,7 +3,8 @@
 # nicbox-devfuzz (docs/devfuzz.md) against QEMU's virtio-net (05, partner
 # 04) and igb (08, partner 02) models, as the unprivileged user:
 #  1. the same seed twice for each model (tx and rx cases): the same
-#     outcome for every case both times;
+#     outcome for every case both times; the rx cases printed to a case
+#     file (--print) and run again from it (--replay): the same outcomes;
 #  2. 60 s of fuzzing, virtio and igb at once, transmit then receive rings:
 #     no dead NIC, no stray write, the worker exits 0 (never crashes);
 #  3. afterwards each fuzzed NIC still carries a clean pktgen -> capture
@@ -46,6 +47,22 @@ for m in virtio igb; do
     nb_check "$m $mode: the same outcomes twice" \
       cmp "$APPS_TMP/outcomes-$mode-a-$m" "$APPS_TMP/outcomes-$mode-b-$m"
   done
+done
+
+for kind in virtio-split igb; do
+  m=${kind%-split}
+  "$APPS/nicbox-devfuzz" --print --kind "$kind" --mode rx --seed 9090 --case 100 \
+    --count 6 >"$APPS_TMP/replay-$m.case"
+  chmod a+r "$APPS_TMP/replay-$m.case"
+done
+df_run replay-virtio 300 DF_VIRTIO --json --replay "$APPS_TMP/replay-virtio.case"
+df_run replay-igb 300 DF_IGB --json --replay "$APPS_TMP/replay-igb.case"
+for m in virtio igb; do
+  apps_wait "replay-$m"
+  nb_check "replay-$m: nicbox-devfuzz --replay exits 0" test "${APP_RC[replay-$m]}" -eq 0
+  df_outcomes "replay-$m" >"$APPS_TMP/outcomes-replay-$m"
+  nb_check "$m: the replayed case file gives the seed's outcomes" \
+    cmp "$APPS_TMP/outcomes-rx-a-$m" "$APPS_TMP/outcomes-replay-$m"
 done
 
 echo "== 2: 60 s of fuzzing, both models at once"
