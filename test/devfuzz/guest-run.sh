@@ -6,28 +6,29 @@
 # NIC. Writes into $NB_RESULTS/guest: each run's JSON lines and stderr, the
 # findings files, the kernel log and summary.env.
 #
-#   guest-run.sh SECONDS [SEED]
+#   guest-run.sh SECONDS [SEED [MODES [MODELS]]]
+# MODES: "tx rx" (default; SECONDS split between them), MODELS: "virtio igb".
 set -u
-secs=${1:?usage: guest-run.sh SECONDS [SEED]}
+secs=${1:?usage: guest-run.sh SECONDS [SEED [MODES [MODELS]]]}
 seed=${2:-$(date +%s)}
+modes=(${3:-tx rx})
+models=(${4:-virtio igb})
 export NB_OUT=$NB_RESULTS/guest
 mkdir -p "$NB_OUT"
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
 . "$NB_SRC/test/devfuzz/vm-devfuzz.sh"
 
-apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}"
-NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
-read -r dmar0 irq0 < <(df_dmar_faults)
-half=$((secs / 2))
-for mode in tx rx; do
+df_begin || exit 1
+half=$((secs / ${#modes[@]}))
+for mode in "${modes[@]}"; do
   echo "== $mode rings, $half s, seed $seed"
-  for m in virtio igb; do
+  for m in "${models[@]}"; do
     pair=DF_${m^^}
     df_run "$mode-$m" "$half" "$pair" --json --mode "$mode" --seed "$seed" \
       --findings "$APPS_TMP/findings-$m.case"
   done
-  for m in virtio igb; do
+  for m in "${models[@]}"; do
     apps_wait "$mode-$m"
     echo "$mode-$m: exit ${APP_RC[$mode-$m]}"
     echo "rc_${mode}_$m=${APP_RC[$mode-$m]}" >>"$NB_OUT/summary.env"
@@ -35,11 +36,11 @@ for mode in tx rx; do
     cat "$APPS_TMP/$mode-$m.err"
   done
 done
-read -r dmar1 irq1 < <(df_dmar_faults)
+read -r dmar irqs < <(df_dmar_since)
 dmesg >"$APPS_TMP/dmesg.txt"
 {
   echo "seed=$seed seconds=$secs"
-  echo "dmar_lines=$((dmar1 - dmar0)) dmar_irqs=$((irq1 - irq0))"
+  echo "dmar_lines=$dmar dmar_irqs=$irqs"
   for bdf in "${DF_VIRTIO[0]}" "${DF_IGB[0]}"; do
     echo "dmar_lines_${bdf//[:.]/_}=$(grep -c "DMAR: \[DMA.*Request device \[${bdf#0000:}\]" "$APPS_TMP/dmesg.txt")"
   done

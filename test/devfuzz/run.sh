@@ -6,7 +6,8 @@
 #   findings/       one case file per finding (replay: nicbox-devfuzz --replay)
 #   vm/             the boot's results: console.log, guest/ (JSON lines,
 #                   stderr, dmesg.txt, summary.env)
-# Environment: DURATION, SEED, BUILD (release tree, default build), RESULTS.
+# Environment: DURATION, SEED, BUILD (release tree, default build), RESULTS,
+# MODES ("tx rx": the rings, DURATION split between them), MODELS ("virtio igb").
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 dur=${DURATION:-1800}
@@ -18,9 +19,11 @@ seed=${SEED:-$(date +%s)}
 mkdir -p "$results/findings"
 results=$(cd "$results" && pwd)
 echo "devfuzz: $dur s, seed $seed, results in $results"
+# QEMU's own complaints (virtio_error and the IOMMU's) go to its stderr.
 test/vm/boot.sh --build "$build" --results "$results/vm" --timeout $((dur + 900)) \
-  --quiet --run test/devfuzz/guest-run.sh "$dur" "$seed"
-boot_rc=$?
+  --quiet --run test/devfuzz/guest-run.sh "$dur" "$seed" "${MODES:-tx rx}" \
+  "${MODELS:-virtio igb}" 2>&1 | tee "$results/boot.log"
+boot_rc=${PIPESTATUS[0]}
 
 guest=$results/vm/guest
 qemu="exited normally (the guest powered off)"
@@ -56,5 +59,8 @@ table() {
   echo "QEMU: $qemu"
   echo "findings: $(ls "$results/findings" | wc -l) case files"
   echo "guest run status: $(cat "$results/vm/run.rc" 2>/dev/null || echo none)"
+  echo
+  echo "QEMU's messages (numbers replaced by N), by count:"
+  grep '^qemu-system' "$results/boot.log" | sed 's/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn
 } | tee "$results/summary.txt"
 [[ $boot_rc -eq 0 ]]

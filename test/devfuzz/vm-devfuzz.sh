@@ -20,17 +20,47 @@ df_dmar_faults() {
   echo "$lines $irqs"
 }
 
+# df_begin: a policy for both pairs, the helper, and the DMAR counts so far
+# (DF_DMAR0, DF_IRQ0) for df_dmar_since.
+df_begin() {
+  apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}"
+  NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || return 1
+  read -r DF_DMAR0 DF_IRQ0 < <(df_dmar_faults)
+}
+
+# df_dmar_since: "LINES IRQS" of DMAR faults since df_begin.
+df_dmar_since() {
+  local lines irqs
+  read -r lines irqs < <(df_dmar_faults)
+  echo "$((lines - DF_DMAR0)) $((irqs - DF_IRQ0))"
+}
+
 # df_guest_unhealthy: kernel log lines that mean the guest is not well.
 df_guest_unhealthy() {
   dmesg | grep -E 'BUG:|Oops|Kernel panic|general protection|rcu.*stall|hung_task|Call Trace' || true
 }
 
+# df_wait_released BDF...: wait up to 60 s until the helper gave each NIC
+# back to its kernel driver (a claim right after the previous run's exit
+# would find the NIC still held: "busy").
+df_wait_released() {
+  local bdf tenths
+  for bdf; do
+    for ((tenths = 0; tenths < 600; tenths++)); do
+      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] && break
+      sleep 0.1
+    done
+  done
+}
+
 # df_run NAME SECONDS PAIR-VAR ARGS...: nicbox-devfuzz as NB_UID in the
-# background on the pair named by PAIR-VAR (DF_VIRTIO or DF_IGB).
+# background on the pair named by PAIR-VAR (DF_VIRTIO or DF_IGB), once the
+# pair is free.
 df_run() {
   local name=$1 secs=$2 pair=$3
   local -n p=$pair
   shift 3
+  df_wait_released "${p[@]}"
   apps_start "$name" devfuzz --dev "${p[0]}" --dev "${p[1]}" --duration "$secs" "$@"
 }
 
@@ -48,6 +78,7 @@ df_outcomes() {
 # frame must arrive once, in order, intact.
 df_traffic() {
   local name=$1 tx=$2 rx=$3 count=$4 field
+  df_wait_released "$tx" "$rx"
   apps_start "$name-capture" capture --dev "$rx" --verify --expect "$count" \
     --count "$count" --duration 120
   apps_wait_ready "$name-capture" || return 1

@@ -15,9 +15,7 @@
 . "$NB_SRC/test/apps/vm-lib.sh"
 . "$NB_SRC/test/devfuzz/vm-devfuzz.sh"
 
-apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}"
-NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
-read -r dmar0 irq0 < <(df_dmar_faults)
+df_begin || exit 1
 
 # run_pair NAME ARGS...: virtio and igb at once with the same arguments.
 run_pair() {
@@ -79,8 +77,8 @@ for mode in tx rx; do
     nb_check "fuzz-$mode-$m: no stray write" test "$(df_final "fuzz-$mode-$m" stray_writes)" == 0
   done
 done
-read -r dmar1 irq1 < <(df_dmar_faults)
-echo "DMAR fault lines in the kernel log: $((dmar1 - dmar0)); DMAR fault interrupts: $((irq1 - irq0))"
+read -r dmar irqs < <(df_dmar_since)
+echo "DMAR fault lines in the kernel log: $dmar; DMAR fault interrupts: $irqs"
 
 echo "== 3: the fuzzed NICs still work; the guest is healthy"
 df_traffic after-virtio "${DF_VIRTIO[1]}" "${DF_VIRTIO[0]}" 1000
