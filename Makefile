@@ -6,6 +6,8 @@
 #   make demo    the end-to-end demo in the QEMU testbed
 #   make fuzz    every libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench   benchmarks (tables; never part of `make test`)
+#   make devfuzz nicbox-devfuzz on QEMU's NIC models for DURATION seconds
+#                (default 1800; docs/devfuzz.md)
 #   make deb     Debian packages into build-deb/ (and lintian on them)
 #   make clean
 #
@@ -29,9 +31,10 @@ DEB_PACKAGES := cmake make gcc pkg-config \
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
+DURATION ?= 1800
 
 .PHONY: all build build-release build-asan build-fuzz build-testbed deps \
-	test demo fuzz bench deb clean
+	test demo fuzz bench deb clean devfuzz
 
 all: build
 
@@ -70,6 +73,11 @@ build-fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_FUZZ=ON -DNB_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS)
+
+# Findings (case files, the guest's kernel log, QEMU's fate) go to
+# build/devfuzz-results/TIMESTAMP/ (test/devfuzz/run.sh).
+devfuzz: build-release
+	DURATION=$(DURATION) test/devfuzz/run.sh
 
 # What the QEMU testbed runs: the release tree and the .debs (check 81).
 build-testbed: build-release deb

@@ -239,7 +239,7 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 		app_usage_error("unexpected argument '%s'", argv[optind]);
 	cli->args = argv + optind;
 	cli->n_args = argc - optind;
-	if (cli->n_devs < cli->n_devs_required) {
+	if (cli->n_devs < cli->n_devs_required && !cli->devs_optional) {
 		if (cli->n_devs_required == 1)
 			app_usage_error("missing --dev DEV");
 		app_usage_error("%s needs %u --dev options, got %u", cli->prog,
@@ -256,7 +256,7 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-static int install_signal_handlers(void)
+int app_install_signal_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
@@ -366,7 +366,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
-	if (install_signal_handlers() < 0)
+	if (app_install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
 		app_error("cannot connect to nicbox-helper: %s", nb_last_error());

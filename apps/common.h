@@ -56,6 +56,7 @@ struct app_cli {
 	const char *synopsis; /* "--dev DEV [--size BYTES] ..." */
 	const char *help;     /* the app's own options, one per line */
 	unsigned n_devs_required;
+	bool devs_optional; /* fewer --dev are fine; the app checks them */
 	/* The app's extra options (terminated by a zero entry) and handler. */
 	const struct option *options;
 	void (*handle)(void *ctx, int opt, const char *arg);
@@ -178,6 +179,9 @@ struct app_setup {
  */
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup);
+
+/* SIGINT/SIGTERM make app_running false (app_start installs them too). */
+int app_install_signal_handlers(void);
 
 /* Close devices, mempools, pool and session. Safe after a failed start. */
 void app_finish(struct app *a);

@@ -166,6 +166,19 @@ unsigned nb_irq_fds(int *fds, unsigned max);
 #define NB_IRQ_MAX_FDS (NB_MAX_DEVICES * NB_IRQ_MAX_QUEUES)
 
 /* ------------------------------------------------------------------------ */
+/* Pool carving, for nicbox-devfuzz: it opens and closes the real drivers   */
+/* once per case; the rings they carve go back by moving the carve point.   */
+
+/* How many bytes of the pool are carved now. */
+size_t nb_pool_carve_mark(const struct nb_pool *pool);
+/*
+ * Hand back everything carved after `mark` (a value of nb_pool_carve_mark;
+ * a larger one changes nothing). Only when nothing carved since is in use:
+ * the device that used it stopped, its driver closed.
+ */
+void nb_pool_carve_rewind(struct nb_pool *pool, size_t mark);
+
+/* ------------------------------------------------------------------------ */
 /* Mempool                                                                   */
 
 /* Pool index `idx`'s packet descriptor, for tests; NULL if out of range. */
