@@ -154,6 +154,23 @@ static void build_options(const struct app_cli *cli,
 	memset(&all[n], 0, sizeof(all[n]));
 }
 
+/* getopt_long reports an ambiguous prefix ("--d": --dev or --duration?)
+ * like an unknown option; name the candidates instead. */
+noreturn static void unknown_long(const struct option *all, const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+	char matches[256] = "";
+	unsigned n = 0;
+
+	for (const struct option *o = all; o->name; o++)
+		if (strncmp(o->name, arg + 2, len) == 0 && ++n)
+			snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches),
+				 "%s--%s", n > 1 ? ", " : "", o->name);
+	if (n > 1)
+		app_usage_error("option '%.*s' is ambiguous (%s)", (int)len + 2, arg, matches);
+	app_usage_error("unknown option '%s'", arg);
+}
+
 void app_parse(struct app_cli *cli, int argc, char **argv)
 {
 	struct option all[MAX_OPTIONS];
@@ -198,7 +215,7 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 						argv[optind - 1]);
 			if (optopt)
 				app_usage_error("unknown option '-%c'", optopt);
-			app_usage_error("unknown option '%s'", argv[optind - 1]);
+			unknown_long(all, argv[optind - 1]);
 		default:
 			cli->handle(cli->ctx, opt, optarg);
 		}
@@ -210,7 +227,7 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 	if (cli->n_devs < cli->n_devs_required) {
 		if (cli->n_devs_required == 1)
 			app_usage_error("missing --dev DEV");
-		app_usage_error("%s needs %u --dev options, got %u", cli->prog,
+		app_usage_error("needs %u --dev options, got %u",
 				cli->n_devs_required, cli->n_devs);
 	}
 }
@@ -280,7 +297,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	if (install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
-		app_error("cannot connect to nicbox-helper: %s", nb_last_error());
+		app_error("%s", nb_last_error()); /* names the socket and the helper */
 		return -1;
 	}
 	for (unsigned i = 0; i < cli->n_devs; i++) {

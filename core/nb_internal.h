@@ -24,6 +24,7 @@
 /* Errors: every failing path records errno and a reason, then returns -1.   */
 
 /* Sets errno = err and the thread's nb_last_error() text; returns -1. */
+#define NB_ERROR_LEN 512 /* bytes of nb_last_error(), with its NUL */
 int nb_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, returning NULL, for functions that return pointers. */
 void *nb_fail_null(int err, const char *fmt, ...)

@@ -17,6 +17,9 @@
 #include "nb_session.h"
 #include "proto.h"
 
+_Static_assert(sizeof("nicbox-helper: ") + NBP_TEXT_LEN <= NB_ERROR_LEN,
+	       "a helper's reason fits nb_last_error() whole");
+
 struct nb_session {
 	int sock;
 	unsigned timeout;  /* seconds to wait for connect() and each reply */

@@ -280,7 +280,7 @@ NB_API int nb_session_claim(struct nb_session *s, const char *device);
 /*
  * Ask for a DMA pool of `bytes`, mapped for every claimed device. Claim all
  * devices first. `warning`, if not NULL, receives a message when the helper
- * fell back to 4 KiB pages (empty string otherwise, up to 128 bytes).
+ * fell back to 4 KiB pages (empty string otherwise, up to 335 bytes).
  */
 NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
 			   enum nb_page_size page, struct nb_pool **out,

@@ -327,7 +327,7 @@ static void test_unsupported_nic_refused_before_any_write(void **state)
 	assert_string_equal(buf, "");
 	fake_read("sys/bus/pci/drivers_probe", buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	snprintf(buf, sizeof(buf), "%s/run/state/0000:7f:00.0.lock", NB_FAKESYS);
+	snprintf(buf, sizeof(buf), "%s/run/nicbox/state/0000:7f:00.0.lock", NB_FAKESYS);
 	assert_false(exists(buf));
 
 	/* The supported function: the helper does write (unbind), then fails
