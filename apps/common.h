@@ -84,7 +84,6 @@ void app_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct app_port {
 	struct nb_dev *dev;
-	struct nb_mempool *rx_mp;
 	uint64_t app_drops; /* packets the app freed because tx did not take them */
 	struct nb_stats last; /* at the previous report */
 	bool fault_reported;
@@ -93,7 +92,7 @@ struct app_port {
 struct app {
 	const struct app_cli *cli;
 	struct nb_session *session;
-	struct nb_pool *pool;
+	struct nb_ports *ports;   /* the devices, their DMA pool and mempools */
 	unsigned n_ports;
 	struct app_port port[APP_MAX_PORTS];
 	struct nb_mempool *tx_mp; /* only when app_setup.tx_bufs > 0 */
@@ -114,8 +113,8 @@ struct app_setup {
 };
 
 /*
- * Connect to the helper, claim cli->devs, get one DMA pool for all of them,
- * create the mempools, open the devices and lock down. Prints what failed
+ * Connect to the helper, open cli->devs with nb_ports_open (claims, one DMA
+ * pool sized for their rings and buffers, mempools, devices), lock down. Prints what failed
  * (with nb_last_error()) and returns -1; call app_finish either way.
  */
 int app_start(struct app *a, const struct app_cli *cli,

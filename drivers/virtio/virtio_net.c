@@ -445,6 +445,7 @@ static int vnet_open(struct nb_pci *pci, struct nb_pool *dma,
 		errno = err;
 		return -1;
 	}
+	nb_dev_set_geometry(&vn->dev, 1, 1, 1, vn->rxq.vq.size, vn->txq.vq.size);
 	*out = &vn->dev;
 	return 0;
 }
