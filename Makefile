@@ -20,14 +20,16 @@
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
 # (tshark), the comparison peer (dpdk), and tools (valgrind, perf); man page
 # rendering (groff-base) and the Debian packages (debhelper, lintian) that
-# `make deb` builds and testbed check 81 installs.
+# `make deb` builds and testbed check 81 installs; bubblewrap for the
+# rootless-container check 82 (docs/containers.md).
 # cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
 # (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
 	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libpcap-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
-	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian
+	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian \
+	bubblewrap
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600

@@ -18,9 +18,6 @@
 #define MAX_OPTIONS 24
 #define MAX_DEV_NAME 63
 #define MAX_DURATION_S (365.0 * 24 * 3600)
-/* Room for the rings and their bookkeeping next to the mempools. */
-#define RING_ROOM_PER_PORT (2u << 20)
-#define POOL_ALIGN (2u << 20)
 
 static const char *app_prog = "nicbox";
 /* Set from the signal handler, read by app_running. */
@@ -175,6 +172,23 @@ static void build_options(const struct app_cli *cli,
 	memset(&all[n], 0, sizeof(all[n]));
 }
 
+/* getopt_long reports an ambiguous prefix ("--d": --dev or --duration?)
+ * like an unknown option; name the candidates instead. */
+noreturn static void unknown_long(const struct option *all, const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+	char matches[256] = "";
+	unsigned n = 0;
+
+	for (const struct option *o = all; o->name; o++)
+		if (strncmp(o->name, arg + 2, len) == 0 && ++n)
+			snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches),
+				 "%s--%s", n > 1 ? ", " : "", o->name);
+	if (n > 1)
+		app_usage_error("option '%.*s' is ambiguous (%s)", (int)len + 2, arg, matches);
+	app_usage_error("unknown option '%s'", arg);
+}
+
 void app_parse(struct app_cli *cli, int argc, char **argv)
 {
 	struct option all[MAX_OPTIONS];
@@ -228,7 +242,7 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 						argv[optind - 1]);
 			if (optopt)
 				app_usage_error("unknown option '-%c'", optopt);
-			app_usage_error("unknown option '%s'", argv[optind - 1]);
+			unknown_long(all, argv[optind - 1]);
 		default:
 			cli->handle(cli->ctx, opt, optarg);
 		}
@@ -242,7 +256,7 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 	if (cli->n_devs < cli->n_devs_required && !cli->devs_optional) {
 		if (cli->n_devs_required == 1)
 			app_usage_error("missing --dev DEV");
-		app_usage_error("%s needs %u --dev options, got %u", cli->prog,
+		app_usage_error("needs %u --dev options, got %u",
 				cli->n_devs_required, cli->n_devs);
 	}
 }
@@ -267,15 +281,6 @@ int app_install_signal_handlers(void)
 		return -1;
 	}
 	return 0;
-}
-
-static size_t pool_bytes(unsigned n_ports, unsigned n_queues, uint32_t tx_bufs)
-{
-	size_t bufs = (size_t)n_ports * n_queues * APP_MEMPOOL_BUFS + tx_bufs;
-	size_t bytes = bufs * (APP_BUF_SIZE + NB_PKT_HEADROOM) +
-		       (size_t)n_ports * RING_ROOM_PER_PORT;
-
-	return (bytes + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
 }
 
 /* "0000:00:04.0 (virtio, 52:54:00:12:34:56, link up 10000 Mbit/s)" */
@@ -359,76 +364,34 @@ void app_stop_workers(struct app *a)
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
-	char note[256] = "";
+	char note[512] = "";
 	char desc[APP_MAX_PORTS][128];
-	int index[APP_MAX_PORTS];
-	size_t bytes;
+	struct nb_port_conf conf = { .rx_bufs = APP_MEMPOOL_BUFS, .tx_bufs = setup->tx_bufs,
+				     .buf_size = APP_BUF_SIZE, .promisc = setup->promisc,
+				     .rx_mode = cli->rx_mode };
 
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
 	if (app_install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
-		app_error("cannot connect to nicbox-helper: %s", nb_last_error());
+		app_error("%s", nb_last_error()); /* names the socket and the helper */
 		return -1;
 	}
-	for (unsigned i = 0; i < cli->n_devs; i++) {
-		index[i] = nb_session_claim(a->session, cli->devs[i]);
-		if (index[i] < 0) {
-			app_error("cannot claim %s: %s", cli->devs[i],
-				  nb_last_error());
-			return -1;
-		}
-	}
 	a->n_queues = setup->one_queue ? 1 : (uint16_t)cli->queues;
-	bytes = pool_bytes(cli->n_devs, a->n_queues, setup->tx_bufs);
-	if (nb_session_pool(a->session, bytes, NB_PAGE_DEFAULT, &a->pool, note,
-			    sizeof(note)) < 0) {
-		app_error("cannot get a %zu MiB DMA pool: %s", bytes >> 20,
-			  nb_last_error());
+	conf.queues = a->n_queues;
+	if (nb_ports_open(a->session, cli->devs, cli->n_devs, &conf, &a->ports, note,
+			  sizeof(note)) < 0) {
+		app_error("%s", nb_last_error()); /* says which step, which device */
 		return -1;
 	}
 	if (note[0])
 		app_error("warning: %s", note);
-	if (nb_session_ready(a->session) < 0) {
-		app_error("the helper did not hand over the devices: %s",
-			  nb_last_error());
-		return -1;
-	}
-	if (setup->tx_bufs &&
-	    nb_mempool_create(a->pool, setup->tx_bufs, APP_BUF_SIZE,
-			      &a->tx_mp) < 0) {
-		app_error("cannot create the transmit mempool: %s",
-			  nb_last_error());
-		return -1;
-	}
+	a->tx_mp = nb_ports_tx_mempool(a->ports);
 	for (unsigned i = 0; i < cli->n_devs; i++) {
-		struct app_port *p = &a->port[i];
-		struct nb_dev_conf conf = { .promisc = setup->promisc,
-					    .rx_queues = a->n_queues,
-					    .tx_queues = a->n_queues,
-					    .rx_mode = cli->rx_mode };
-
-		for (unsigned q = 0; q < a->n_queues; q++)
-			if (nb_mempool_create(a->pool, APP_MEMPOOL_BUFS, APP_BUF_SIZE,
-					      &p->rx_mp[q]) < 0) {
-				app_error("cannot create the receive mempool for %s: %s",
-					  cli->devs[i], nb_last_error());
-				return -1;
-			}
-		/* One queue: the single-mempool form every driver takes. */
-		if (a->n_queues == 1)
-			conf.rx_mempool = p->rx_mp[0];
-		else
-			conf.rx_mempools = p->rx_mp;
-		if (nb_dev_open(a->session, index[i], a->pool, &conf,
-				&p->dev) < 0) {
-			app_error("cannot open %s: %s", cli->devs[i],
-				  nb_last_error());
-			return -1;
-		}
+		a->port[i].dev = nb_ports_dev(a->ports, i);
 		a->n_ports++;
-		describe_port(p->dev, desc[i], sizeof(desc[i]));
+		describe_port(a->port[i].dev, desc[i], sizeof(desc[i]));
 	}
 	if (setup->prepare && setup->prepare(a, setup->prepare_ctx) < 0)
 		return -1;
@@ -455,21 +418,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 void app_finish(struct app *a)
 {
 	app_stop_workers(a);
-	/*
-	 * Every device first: closing one frees the buffers on its rings, and
-	 * in fwd those belong to the other device's mempool.
-	 */
-	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
-		if (a->port[i].dev)
-			nb_dev_close(a->port[i].dev);
-	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
-		for (unsigned q = 0; q < NB_MAX_QUEUES; q++)
-			if (a->port[i].rx_mp[q])
-				nb_mempool_destroy(a->port[i].rx_mp[q]);
-	if (a->tx_mp)
-		nb_mempool_destroy(a->tx_mp);
-	if (a->pool)
-		nb_pool_destroy(a->pool);
+	nb_ports_close(a->ports); /* devices first, then mempools and pool */
 	if (a->session)
 		nb_session_close(a->session);
 	memset(a, 0, sizeof(*a));

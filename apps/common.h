@@ -117,7 +117,6 @@ static inline uint64_t app_counted(const uint64_t *ctr)
 
 struct app_port {
 	struct nb_dev *dev;
-	struct nb_mempool *rx_mp[NB_MAX_QUEUES]; /* one per receive queue */
 	struct app_qstats q[NB_MAX_QUEUES];
 	uint64_t app_drops; /* packets the app freed because tx did not take them */
 	struct nb_stats last; /* at the previous report */
@@ -139,7 +138,7 @@ struct app {
 	const struct app_cli *cli;
 	uint16_t n_queues; /* rx and tx queues per device (cli->queues) */
 	struct nb_session *session;
-	struct nb_pool *pool;
+	struct nb_ports *ports;   /* the devices, their DMA pool and mempools */
 	unsigned n_ports;
 	struct app_port port[APP_MAX_PORTS];
 	struct nb_mempool *tx_mp; /* only when app_setup.tx_bufs > 0 */
@@ -173,8 +172,8 @@ struct app_setup {
 };
 
 /*
- * Connect to the helper, claim cli->devs, get one DMA pool for all of them,
- * create the mempools, open the devices and lock down. Prints what failed
+ * Connect to the helper, open cli->devs with nb_ports_open (claims, one DMA
+ * pool sized for their rings and buffers, mempools, devices), lock down. Prints what failed
  * (with nb_last_error()) and returns -1; call app_finish either way.
  */
 int app_start(struct app *a, const struct app_cli *cli,

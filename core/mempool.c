@@ -21,7 +21,6 @@
 
 #include "nb_internal.h"
 
-#define NB_CACHE_LINE 64u
 #define NB_MAX_BUF_SIZE 65535u
 
 /* The public layout other code (and the ABI) depends on. */

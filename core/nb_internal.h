@@ -13,6 +13,7 @@
 #include "nicbox.h"
 
 #define NB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NB_CACHE_LINE 64u /* mempool buffers and their headroom are aligned to it */
 #define NB_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define NB_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
 #define NB_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -24,6 +25,7 @@
 /* Errors: every failing path records errno and a reason, then returns -1.   */
 
 /* Sets errno = err and the thread's nb_last_error() text; returns -1. */
+#define NB_ERROR_LEN 512 /* bytes of nb_last_error(), with its NUL */
 int nb_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, returning NULL, for functions that return pointers. */
 void *nb_fail_null(int err, const char *fmt, ...)
@@ -118,7 +120,32 @@ struct nb_dev {
 	struct nb_pci *pci;      /* owned: closed by nb_dev_close */
 	char fault[NB_FAULT_LEN]; /* last device fault, "" if none */
 	struct nb_dev_irq irq;   /* core/irq.c */
+	/* Set by the driver's open, for nb_dev_info. */
+	uint16_t rx_queues, tx_queues, max_queues, rx_ring_size, tx_ring_size;
 };
+
+/* What a driver's open records for nb_dev_info (core/port.c). */
+static inline void nb_dev_set_geometry(struct nb_dev *dev, uint16_t rxq, uint16_t txq,
+				       uint16_t max_queues, uint16_t rx_ring, uint16_t tx_ring)
+{
+	dev->rx_queues = rxq;
+	dev->tx_queues = txq;
+	dev->max_queues = max_queues;
+	dev->rx_ring_size = rx_ring;
+	dev->tx_ring_size = tx_ring;
+}
+
+/* Pool sizing (core/port.c): the most DMA bytes any driver carves per
+ * descriptor (virtio split ring: 16 + 2 + 8) and per ring (alignment,
+ * indices), its largest default ring size, and its per-device extras (the
+ * virtio control queue and its buffer). test_port checks them against the
+ * drivers. */
+#define NB_DESC_DMA_MAX 32u
+#define NB_RING_DMA_EXTRA 256u
+#define NB_RING_DEFAULT_MAX 512u
+#define NB_DEV_DMA_EXTRA (16u * NB_DESC_DMA_MAX + NB_RING_DMA_EXTRA + 128u)
+/* nb_ports_dma_bytes before its rounding up to 2 MiB. */
+size_t nb_ports_dma_need(unsigned n, const struct nb_port_conf *conf);
 
 struct nb_driver {
 	const char *name;

@@ -480,7 +480,7 @@ NB_API int nb_session_claim(struct nb_session *s, const char *device);
 /*
  * Ask for a DMA pool of `bytes`, mapped for every claimed device. Claim all
  * devices first. `warning`, if not NULL, receives a message when the helper
- * fell back to 4 KiB pages (empty string otherwise, up to 128 bytes).
+ * fell back to 4 KiB pages (empty string otherwise, up to 335 bytes).
  */
 NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
 			   enum nb_page_size page, struct nb_pool **out,
@@ -502,6 +502,64 @@ NB_API int nb_dev_open(struct nb_session *s, int index, struct nb_pool *dma,
 
 /* Tell the helper we are done (it restores the NIC) and free the session. */
 NB_API void nb_session_close(struct nb_session *s);
+
+/* ------------------------------------------------------------------------ */
+/* Device information and one-call ports                                     */
+
+struct nb_dev_info {
+	const char *driver;        /* "virtio-net", "ixgbe", "igb" */
+	const char *pci;           /* "0000:00:04.0" */
+	uint8_t mac[6];
+	struct nb_link link;       /* as of the call */
+	uint16_t rx_queues, tx_queues;         /* opened */
+	uint16_t max_rx_queues, max_tx_queues; /* the driver can run */
+	uint16_t rx_ring_size, tx_ring_size;   /* descriptors per queue, as opened */
+};
+
+/* Everything above in one call (MAC and link read from the device). */
+NB_API int nb_dev_info(struct nb_dev *dev, struct nb_dev_info *out);
+
+/*
+ * One or more ports of one session: claims, one DMA pool sized for them, the
+ * mempools and the open devices, in one call. Zero fields take the defaults.
+ */
+struct nb_port_conf {
+	uint16_t queues;    /* rx/tx queue pairs per port (RSS); 0: 1 */
+	uint16_t rx_ring_size, tx_ring_size; /* 0: the driver's default */
+	uint32_t rx_bufs;   /* receive buffers per receive queue; 0: 4096 */
+	uint32_t tx_bufs;   /* one shared transmit mempool of this many; 0: none */
+	uint32_t buf_size;  /* data bytes per buffer; 0: 2048 (a 1514-byte frame) */
+	bool promisc;
+	uint32_t link_wait_ms; /* 0: the driver's default */
+	enum nb_rx_mode rx_mode; /* as nb_dev_conf.rx_mode */
+	const uint8_t *rss_key;  /* as nb_dev_conf.rss_key */
+	uint32_t rss_types;      /* as nb_dev_conf.rss_types */
+};
+
+struct nb_ports;
+
+/*
+ * DMA bytes n ports with `conf` need (rings, buffers, alignment), rounded
+ * up to 2 MiB: what nb_ports_open asks the helper for.
+ */
+NB_API size_t nb_ports_dma_bytes(unsigned n, const struct nb_port_conf *conf);
+
+/*
+ * On a session just opened (nothing claimed yet): claim devices[0..n-1]
+ * (n <= NB_MAX_DEVICES), get one pool of nb_ports_dma_bytes(n, conf) (the
+ * helper's 4 KiB fallback goes to `warning`, as in nb_session_pool), finish
+ * the session's setup, and open each device with its own receive mempool.
+ * conf may be NULL. On failure nothing stays open but the session (which
+ * can then only be closed), and nb_last_error() says which step failed for
+ * which device ("cannot claim eth1: nicbox-helper: ...").
+ */
+NB_API int nb_ports_open(struct nb_session *s, const char *const *devices, unsigned n,
+			 const struct nb_port_conf *conf, struct nb_ports **out,
+			 char *warning, size_t warning_len);
+NB_API struct nb_dev *nb_ports_dev(const struct nb_ports *p, unsigned i); /* NULL if none */
+NB_API struct nb_mempool *nb_ports_tx_mempool(const struct nb_ports *p); /* NULL: tx_bufs 0 */
+/* Devices first (DMA off), then mempools and the pool; not the session. */
+NB_API void nb_ports_close(struct nb_ports *p);
 
 /* ------------------------------------------------------------------------ */
 /* Lockdown                                                                  */

@@ -448,6 +448,7 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	d->regs = regs;
 	d->n_rxq = c.n_rxq;
 	d->n_txq = c.n_txq;
+	nb_dev_set_geometry(&d->nb, c.n_rxq, c.n_txq, IGB_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.5: the initialization sequence, step by step. */
 	disable_interrupts(d);

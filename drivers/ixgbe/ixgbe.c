@@ -665,6 +665,7 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	d->regs = regs;
 	d->n_rxq = c.n_rxq;
 	d->n_txq = c.n_txq;
+	nb_dev_set_geometry(&d->nb, c.n_rxq, c.n_txq, IXGBE_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.6.3: the initialization sequence, step by step. */
 	disable_interrupts(d);

@@ -713,6 +713,8 @@ static int vnet_open(struct nb_pci *pci, struct nb_pool *dma,
 		errno = err;
 		return -1;
 	}
+	nb_dev_set_geometry(&vn->dev, vn->n_rx, vn->n_tx, vn->max_pairs, vn->rx[0].q.vq.size,
+			    vn->tx[0].q.vq.size);
 	*out = &vn->dev;
 	return 0;
 }

@@ -117,6 +117,21 @@ apps_show() {
   done
 }
 
+# apps_chain_run GEN COUNT RATE SIZE: with capture and fwd ready, send COUNT
+# frames of SIZE bytes at RATE from pktgen on GEN, wait for pktgen and
+# capture, stop fwd, show all three and check their exit statuses.
+apps_chain_run() {
+  apps_start pktgen pktgen --dev "$1" --count "$2" --rate "$3" --size "$4" --duration 150
+  apps_wait_ready pktgen || return 1
+  apps_wait pktgen
+  apps_wait capture
+  apps_stop fwd
+  apps_show pktgen fwd capture
+  nb_check "nicbox-pktgen exits 0" test "${APP_RC[pktgen]}" -eq 0
+  nb_check "nicbox-fwd exits 0 on SIGTERM" test "${APP_RC[fwd]}" -eq 0
+  nb_check "nicbox-capture --verify exits 0" test "${APP_RC[capture]}" -eq 0
+}
+
 apps__on_exit() {
   local name shell pid
   for name in "${!APP_SHELL[@]}"; do

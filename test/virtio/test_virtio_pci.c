@@ -680,10 +680,52 @@ static void test_ring_fault_reaches_the_app(void **state)
 	close_dev(f, dev);
 }
 
+/*
+ * A pool of exactly what nb_ports_dma_bytes counts (before its rounding to
+ * 2 MiB; to 4 KiB here) holds the receive mempool, both rings and the
+ * control queue: the bound core/port.c uses is not too small for this
+ * driver. nb_dev_info reports what was opened.
+ */
+static void test_port_dma_bound_fits_the_driver(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_port_conf pc = { .rx_ring_size = 256, .tx_ring_size = 256, .rx_bufs = 300,
+				   .buf_size = 1500 };
+	struct nb_pool *fixture_dma = f->dma, *dma;
+	struct nb_mempool *mp;
+	struct nb_dev_info info;
+	struct nb_dev *dev;
+
+	assert_int_equal(nb_pool_create_unmapped(NB_ALIGN_UP(nb_ports_dma_need(1, &pc), 4096),
+						 FAKE_IOVA, &dma), 0);
+	assert_int_equal(nb_mempool_create(dma, pc.rx_bufs, pc.buf_size, &mp), 0);
+	f->dma = dma;
+	f->conf.rx_mempool = mp;
+	f->conf.rx_ring_size = f->conf.tx_ring_size = 256;
+	dev = open_ok(f);
+	assert_int_equal(nb_dev_info(dev, &info), 0);
+	assert_string_equal(info.driver, "virtio-net");
+	assert_int_equal(info.rx_ring_size, 256);
+	assert_int_equal(info.tx_ring_size, 256);
+	assert_int_equal(info.rx_queues, 1);
+	assert_int_equal(info.max_tx_queues, 1);
+	assert_memory_equal(info.mac, test_mac, 6);
+	assert_true(info.link.up);
+	close_dev(f, dev);
+	nb_mempool_destroy(mp);
+	nb_pool_destroy(dma);
+	f->dma = fixture_dma;
+	f->conf.rx_mempool = f->mp;
+	f->conf.rx_ring_size = f->conf.tx_ring_size = 0;
+	assert_true(nb_ports_dma_bytes(1, &pc) % (2u << 20) == 0);
+	assert_true(nb_ports_dma_bytes(2, &pc) >= 2 * nb_ports_dma_need(1, &pc));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_port_dma_bound_fits_the_driver),
 		T(test_open_negotiates_and_closes),
 		T(test_link_mac_speed),
 		T(test_transmit_kicks_tx_queue),
