@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "latency.h"
 #include "pcap.h"
 
 #define CAP_BUF_SIZE (1u << 20)
@@ -32,6 +33,7 @@ enum {
 	OPT_EXPECT,
 	OPT_NSEC,
 	OPT_SNAPLEN,
+	OPT_LATENCY,
 };
 
 static const struct option capture_options[] = {
@@ -41,6 +43,7 @@ static const struct option capture_options[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "nsec", no_argument, NULL, OPT_NSEC },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "latency", no_argument, NULL, OPT_LATENCY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -51,6 +54,7 @@ struct capture_opts {
 	bool verify;
 	uint64_t expect; /* 0: unknown */
 	bool nsec;
+	bool latency;
 };
 
 struct capture {
@@ -63,6 +67,7 @@ struct capture {
 	uint64_t captured;
 	uint64_t valid, corrupt, foreign;
 	struct seq_tracker seq;
+	struct latency lat; /* --latency */
 };
 
 static void handle_option(void *ctx, int opt, const char *arg)
@@ -93,14 +98,20 @@ static void handle_option(void *ctx, int opt, const char *arg)
 		o->snaplen = (uint32_t)app_parse_u64("--snaplen", arg, 1,
 						     CAP_MAX_SNAPLEN);
 		break;
+	case OPT_LATENCY:
+		o->latency = true;
+		break;
 	}
 }
 
 static void check_options(const struct capture_opts *o)
 {
-	if (!o->out && !o->verify)
-		app_usage_error("nothing to do: give --out FILE, --verify or"
-				" both");
+	if (!o->out && !o->verify && !o->latency)
+		app_usage_error("nothing to do: give --out FILE, --verify,"
+				" --latency or more");
+	if (o->verify && o->latency)
+		app_usage_error("--latency and --verify exclude each other"
+				" (the send time replaces pattern bytes)");
 	if (o->expect && !o->verify)
 		app_usage_error("--expect needs --verify");
 	if (o->nsec && !o->out)
@@ -211,6 +222,19 @@ static int64_t realtime_offset_ns(void)
  * Receive one batch, stamped with `now` (CLOCK_MONOTONIC, read just before);
  * false when the pcap file could not be written.
  */
+/* --latency: the final report's figures, in microseconds. */
+static unsigned latency_counters(struct capture *c, struct app_counter *out)
+{
+	out[0] = (struct app_counter){ "lat_samples", c->lat.n };
+	out[1] = (struct app_counter){ "lat_p50_us",
+				       latency_percentile(&c->lat, 50) / 1000 };
+	out[2] = (struct app_counter){ "lat_p99_us",
+				       latency_percentile(&c->lat, 99) / 1000 };
+	out[3] = (struct app_counter){ "lat_max_us",
+				       latency_percentile(&c->lat, 100) / 1000 };
+	return 4;
+}
+
 static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 			  int64_t offset)
 {
@@ -221,12 +245,14 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 			       .tv_nsec = wall % 1000000000 };
 	bool ok = true;
 	uint16_t n, kept = 0;
+	uint64_t rx_ns;
 
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
 	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
 	if (!n)
 		return true;
+	rx_ns = c->o.latency ? app_now_ns() : now; /* the poll's start is older */
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nb_pkt *p = pkts[i];
 
@@ -238,6 +264,8 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 			ok = false;
 		if (c->o.verify)
 			classify(c, p);
+		if (c->o.latency)
+			latency_add(&c->lat, p->data, p->len, rx_ns);
 	}
 	nb_pkt_free_bulk(pkts, n);
 	c->filtered += n - kept;
@@ -265,13 +293,17 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 
 static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 {
-	struct app_counter extra[9];
+	struct app_counter extra[13];
+	unsigned n;
 
 	if (c->writing && cap_writer_flush(&c->pcap) < 0) {
 		app_error("cannot write %s: %s", c->o.out, strerror(errno));
 		a->failed = true;
 	}
-	app_report(a, now, final, extra, counters(c, extra));
+	n = counters(c, extra);
+	if (final && c->o.latency)
+		n += latency_counters(c, extra + n);
+	app_report(a, now, final, extra, n);
 }
 
 static void run(struct app *a, struct capture *c)
@@ -309,7 +341,7 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N]"
+			    " [--expect N] [--nsec] [--snaplen N] [--latency]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
@@ -334,7 +366,11 @@ int main(int argc, char **argv)
 			" reordered or corrupt\n"
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
-			"                      count as lost (needs --verify)\n",
+			"                      count as lost (needs --verify)\n"
+			"  --latency           receive time - pktgen --timestamp's"
+			" send time: median,\n"
+			"                      99th percentile and maximum in the"
+			" final report\n",
 		.n_devs_required = 1,
 		.options = capture_options,
 		.handle = handle_option,
@@ -352,6 +388,10 @@ int main(int argc, char **argv)
 		c.o.snaplen = CAP_DEFAULT_SNAPLEN;
 	compile_filter(&c, &cli);
 	seq_init(&c.seq, c.o.expect != 0, 0);
+	if (c.o.latency && latency_init(&c.lat) < 0) {
+		app_error("out of memory");
+		return APP_EXIT_FAILURE;
+	}
 	if (c.o.out) {
 		if (open_out(&c) < 0)
 			return APP_EXIT_FAILURE;
@@ -377,5 +417,6 @@ int main(int argc, char **argv)
 		close(c.out_fd);
 	}
 	cap_filter_free(&c.filter);
+	latency_free(&c.lat);
 	return status;
 }

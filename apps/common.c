@@ -267,6 +267,38 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 		 mac[3], mac[4], mac[5], link.up ? "up" : "down", speed);
 }
 
+/*
+ * NICBOX_SETUP_TIMES=1: how long each step of app_start took, one line on
+ * stderr once the app is ready (bench/vm-setup-guest.sh reads it). The
+ * helper's work shows in the step that asked for it: claim (netdev down,
+ * bind to vfio-pci), pool (hugepage memfd), ready (IOMMU group, container,
+ * DMA mapping, device fds); open is the driver's reset and init.
+ */
+enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_CLAIM, SETUP_POOL,
+		  SETUP_READY, SETUP_OPEN, SETUP_LOCKDOWN, SETUP_STEPS };
+static uint64_t setup_ns[SETUP_STEPS];
+
+static void setup_mark(enum setup_step step)
+{
+	setup_ns[step] = app_now_ns();
+}
+
+static void setup_report(void)
+{
+	static const char *const name[SETUP_STEPS] = {
+		"", "connect", "claim", "pool", "ready", "open", "lockdown" };
+	const char *env = getenv("NICBOX_SETUP_TIMES");
+
+	if (!env || strcmp(env, "1") != 0)
+		return;
+	fprintf(stderr, "%s: setup ms:", app_prog);
+	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
+		fprintf(stderr, " %s %.1f", name[i],
+			(double)(setup_ns[i] - setup_ns[i - 1]) / 1e6);
+	fprintf(stderr, " total %.1f\n",
+		(double)(setup_ns[SETUP_LOCKDOWN] - setup_ns[SETUP_BEGIN]) / 1e6);
+}
+
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
@@ -277,12 +309,14 @@ int app_start(struct app *a, const struct app_cli *cli,
 
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
+	setup_mark(SETUP_BEGIN);
 	if (install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
 		app_error("cannot connect to nicbox-helper: %s", nb_last_error());
 		return -1;
 	}
+	setup_mark(SETUP_CONNECT);
 	for (unsigned i = 0; i < cli->n_devs; i++) {
 		index[i] = nb_session_claim(a->session, cli->devs[i]);
 		if (index[i] < 0) {
@@ -291,6 +325,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 			return -1;
 		}
 	}
+	setup_mark(SETUP_CLAIM);
 	bytes = pool_bytes(cli->n_devs, setup->tx_bufs);
 	if (nb_session_pool(a->session, bytes, NB_PAGE_DEFAULT, &a->pool, note,
 			    sizeof(note)) < 0) {
@@ -300,11 +335,13 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (note[0])
 		app_error("warning: %s", note);
+	setup_mark(SETUP_POOL);
 	if (nb_session_ready(a->session) < 0) {
 		app_error("the helper did not hand over the devices: %s",
 			  nb_last_error());
 		return -1;
 	}
+	setup_mark(SETUP_READY);
 	if (setup->tx_bufs &&
 	    nb_mempool_create(a->pool, setup->tx_bufs, APP_BUF_SIZE,
 			      &a->tx_mp) < 0) {
@@ -334,6 +371,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (setup->prepare && setup->prepare(a, setup->prepare_ctx) < 0)
 		return -1;
+	setup_mark(SETUP_OPEN);
 	if (nb_lockdown(a->session, setup->keep_fds, setup->n_keep_fds, note,
 			sizeof(note)) < 0) {
 		app_error("lockdown failed: %s", nb_last_error());
@@ -341,6 +379,8 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (note[0])
 		app_error("notice: %s", note);
+	setup_mark(SETUP_LOCKDOWN);
+	setup_report();
 	for (unsigned i = 0; i < a->n_ports; i++)
 		app_error("ready: %s, pid %d", desc[i], (int)getpid());
 
