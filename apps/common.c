@@ -268,8 +268,8 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 }
 
 /*
- * NICBOX_SETUP_TIMES=1: how long each step of app_start took, one line on
- * stderr once the app is ready (bench/vm-setup-guest.sh reads it). The
+ * NICBOX_SETUP_TIMES=1: how long each step of app_start took (and "exec",
+ * the process start to app_start), one line on stderr once the app is ready (bench/vm-setup-guest.sh reads it). The
  * helper's work shows in the step that asked for it: claim (netdev down,
  * bind to vfio-pci), pool (hugepage memfd), ready (IOMMU group, container,
  * DMA mapping, device fds); open is the driver's reset and init.
@@ -277,10 +277,33 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_CLAIM, SETUP_POOL,
 		  SETUP_READY, SETUP_OPEN, SETUP_LOCKDOWN, SETUP_STEPS };
 static uint64_t setup_ns[SETUP_STEPS];
+static double setup_exec_ms; /* process start to app_start */
 
 static void setup_mark(enum setup_step step)
 {
 	setup_ns[step] = app_now_ns();
+}
+
+/* Milliseconds from the process start (10 ms resolution) to now. */
+static double since_exec_ms(void)
+{
+	unsigned long long start = 0;
+	struct timespec now;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* Field 22, counted after the ")" that ends the command name. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			 "%*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return ((double)now.tv_sec + now.tv_nsec / 1e9 -
+		(double)start / (double)sysconf(_SC_CLK_TCK)) * 1e3;
 }
 
 static void setup_report(void)
@@ -291,7 +314,7 @@ static void setup_report(void)
 
 	if (!env || strcmp(env, "1") != 0)
 		return;
-	fprintf(stderr, "%s: setup ms:", app_prog);
+	fprintf(stderr, "%s: setup ms: exec %.0f", app_prog, setup_exec_ms);
 	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
 		fprintf(stderr, " %s %.1f", name[i],
 			(double)(setup_ns[i] - setup_ns[i - 1]) / 1e6);
@@ -310,6 +333,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
 	setup_mark(SETUP_BEGIN);
+	setup_exec_ms = getenv("NICBOX_SETUP_TIMES") ? since_exec_ms() : 0;
 	if (install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
