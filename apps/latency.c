@@ -40,11 +40,33 @@ void latency_add(struct latency *l, const uint8_t *frame, uint32_t len,
 		l->extra++;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * In-place heapsort: glibc's qsort may malloc a merge buffer, and after
+ * lockdown the seccomp filter kills a process that asks for memory.
+ */
+static void sift_down(uint64_t *v, uint32_t root, uint32_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	for (uint32_t child; (child = 2 * root + 1) < n; root = child) {
+		uint64_t t;
 
-	return (x > y) - (x < y);
+		if (child + 1 < n && v[child + 1] > v[child])
+			child++;
+		if (v[root] >= v[child])
+			return;
+		t = v[root], v[root] = v[child], v[child] = t;
+	}
+}
+
+static void sort_u64(uint64_t *v, uint32_t n)
+{
+	for (uint32_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (uint32_t end = n; end-- > 1;) {
+		uint64_t t = v[0];
+
+		v[0] = v[end], v[end] = t;
+		sift_down(v, 0, end);
+	}
 }
 
 uint64_t latency_percentile(struct latency *l, unsigned q)
@@ -53,7 +75,7 @@ uint64_t latency_percentile(struct latency *l, unsigned q)
 
 	if (l->n == 0)
 		return 0;
-	qsort(l->ns, l->n, sizeof(l->ns[0]), cmp_u64);
+	sort_u64(l->ns, l->n);
 	/* Nearest rank: the smallest sample with at least q% at or below it. */
 	rank = ((uint64_t)l->n * (q > 100 ? 100 : q) + 99) / 100;
 	return l->ns[rank ? rank - 1 : 0];
