@@ -16,15 +16,7 @@
 #          --latency on 07: one-way latency p50/p99 through the forwarder.
 # Writes RESULTS/bench/setup.tsv (tool run seconds steps) and lat.tsv
 # (tool run samples p50_us p99_us max_us).
-set -u
-. "$NB_SRC/test/vm/lib.sh"
-export NB_OUT=$NB_RESULTS/bench
-rm -rf "$NB_OUT"
-mkdir -p "$NB_OUT"
-chmod 1777 "$NB_OUT"
-. "$NB_SRC/test/apps/vm-lib.sh"
-. "$NB_SRC/test/vm/testpmd-lib.sh"
-. "$NB_SRC/test/vm/traffic-lib.sh"
+. "$NB_SRC/bench/guest-lib.sh"
 
 runs=${NB_BENCH_RUNS:-3}
 lat_seconds=${NB_LAT_SECONDS:-10}
@@ -62,7 +54,7 @@ setup_run() {
         sleep 0.1
       done
       printf 'stop\nquit\n'; } |
-      dpdk-testpmd -l 0-1 -n 1 --iova-mode=va --in-memory -m 256 -a "$traffic_fwd_a" -- \
+      stdbuf -oL dpdk-testpmd -l 0-1 -n 1 --iova-mode=va --in-memory -m 256 -a "$traffic_fwd_a" -- \
         -i --nb-cores=1 --txd=512 --rxd=512 --total-num-mbufs=8192 2>&1 | stamp >"$log"
     t1=$(awk '/received [0-9]+ packets/ { print $1; exit }' "$log")
     nb_bind_kernel "$traffic_fwd_a" || traffic_die "cannot give $traffic_fwd_a back"
@@ -82,24 +74,8 @@ setup_run() {
 # lat_run TOOL RUN: pktgen --timestamp -> forwarder -> capture --latency.
 lat_run() {
   local tool=$1 run=$2 tag=lat-$1-$2 f
-  traffic_app 0 "$tag-rcv" capture --dev "$traffic_rcv" --latency
-  if [[ $tool == nicbox ]]; then
-    traffic_app 1 "$tag-fwd" fwd --dev "$traffic_fwd_a" --dev "$traffic_fwd_b"
-  else
-    traffic_testpmd_start "$tag" "$traffic_fwd_a" "$traffic_fwd_b" -- --forward-mode=io
-  fi
-  traffic_app 0 "$tag-pktgen" pktgen --dev "$traffic_gen" --size 64 --timestamp \
-    --rate "$lat_rate" --duration "$lat_seconds"
-  apps_wait "$tag-pktgen"
-  sleep 1
-  if [[ $tool == nicbox ]]; then
-    apps_stop "$tag-fwd"
-    traffic_release_to_kernel "$traffic_fwd_a" "$traffic_fwd_b"
-  else
-    traffic_testpmd_stop
-  fi
-  apps_stop "$tag-rcv"
-  traffic_release_to_kernel "$traffic_rcv" "$traffic_gen"
+  TRAFFIC_RCV_ARGS=--latency TRAFFIC_GEN_ARGS="--size 64 --timestamp --rate $lat_rate" \
+    traffic_fwd_round "$tool" "$lat_seconds" "$tag"
   printf '%s\t%s' "$tool" "$run" >>"$NB_OUT/lat.tsv"
   for f in lat_samples lat_p50_us lat_p99_us lat_max_us; do
     printf '\t%s' "$(apps_final "$tag-rcv" "$traffic_rcv" "$f")" >>"$NB_OUT/lat.tsv"
