@@ -29,6 +29,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "latency.h"
 #include "pcap.h"
 
 #define CAP_BUF_SIZE (1u << 20)
@@ -41,6 +42,7 @@ enum {
 	OPT_EXPECT,
 	OPT_NSEC,
 	OPT_SNAPLEN,
+	OPT_LATENCY,
 };
 
 static const struct option capture_options[] = {
@@ -50,6 +52,7 @@ static const struct option capture_options[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "nsec", no_argument, NULL, OPT_NSEC },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "latency", no_argument, NULL, OPT_LATENCY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -60,6 +63,7 @@ struct capture_opts {
 	bool verify;
 	uint64_t expect; /* 0: unknown */
 	bool nsec;
+	bool latency;
 };
 
 struct capture {
@@ -77,6 +81,7 @@ struct capture {
 	uint64_t q_reordered;              /* --queues N > 1: within a queue */
 	uint64_t q_last[NB_MAX_QUEUES];    /* one past the last seq on queue */
 	uint64_t q_rx[NB_MAX_QUEUES];
+	struct latency lat; /* --latency */
 };
 
 static void handle_option(void *ctx, int opt, const char *arg)
@@ -107,14 +112,20 @@ static void handle_option(void *ctx, int opt, const char *arg)
 		o->snaplen = (uint32_t)app_parse_u64("--snaplen", arg, 1,
 						     CAP_MAX_SNAPLEN);
 		break;
+	case OPT_LATENCY:
+		o->latency = true;
+		break;
 	}
 }
 
 static void check_options(const struct capture_opts *o)
 {
-	if (!o->out && !o->verify)
-		app_usage_error("nothing to do: give --out FILE, --verify or"
-				" both");
+	if (!o->out && !o->verify && !o->latency)
+		app_usage_error("nothing to do: give --out FILE, --verify,"
+				" --latency or more");
+	if (o->verify && o->latency)
+		app_usage_error("--latency and --verify exclude each other"
+				" (the send time replaces pattern bytes)");
 	if (o->expect && !o->verify)
 		app_usage_error("--expect needs --verify");
 	if (o->nsec && !o->out)
@@ -243,6 +254,19 @@ static int64_t realtime_offset_ns(void)
  * Receive one batch, stamped with `now` (CLOCK_MONOTONIC, read just before);
  * false when the pcap file could not be written.
  */
+/* --latency: the final report's figures, in microseconds. */
+static unsigned latency_counters(struct capture *c, struct app_counter *out)
+{
+	out[0] = (struct app_counter){ "lat_samples", c->lat.n };
+	out[1] = (struct app_counter){ "lat_p50_us",
+				       latency_percentile(&c->lat, 50) / 1000 };
+	out[2] = (struct app_counter){ "lat_p99_us",
+				       latency_percentile(&c->lat, 99) / 1000 };
+	out[3] = (struct app_counter){ "lat_max_us",
+				       latency_percentile(&c->lat, 100) / 1000 };
+	return 4;
+}
+
 static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 			  uint64_t now, int64_t offset, uint16_t *received)
 {
@@ -253,6 +277,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 			       .tv_nsec = wall % 1000000000 };
 	bool ok = true;
 	uint16_t n, kept = 0;
+	uint64_t rx_ns;
 
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
@@ -262,6 +287,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 		return true;
 	c->q_rx[q] += n;
 	app_count(&a->port[0].q[q].rx, n);
+	rx_ns = c->o.latency ? app_now_ns() : now; /* the poll's start is older */
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nb_pkt *p = pkts[i];
 
@@ -275,6 +301,8 @@ static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 			ok = false;
 		if (c->o.verify)
 			classify(c, p, q);
+		if (c->o.latency)
+			latency_add(&c->lat, p->data, p->len, rx_ns);
 	}
 	nb_pkt_free_bulk(pkts, n);
 	c->filtered += n - kept;
@@ -310,13 +338,17 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 
 static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 {
-	struct app_counter extra[10];
+	struct app_counter extra[13];
+	unsigned n;
 
 	if (c->writing && cap_writer_flush(&c->pcap) < 0) {
 		app_error("cannot write %s: %s", c->o.out, strerror(errno));
 		a->failed = true;
 	}
-	app_report(a, now, final, extra, counters(c, extra));
+	n = counters(c, extra);
+	if (final && c->o.latency)
+		n += latency_counters(c, extra + n);
+	app_report(a, now, final, extra, n);
 }
 
 static void run(struct app *a, struct capture *c)
@@ -361,7 +393,7 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N] [--queues N]"
+			    " [--expect N] [--nsec] [--snaplen N] [--latency] [--queues N]"
 			    " [--rx-mode MODE]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
@@ -390,6 +422,10 @@ int main(int argc, char **argv)
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
 			"                      count as lost (needs --verify)\n"
+			"  --latency           receive time - pktgen --timestamp's"
+			" send time: median,\n"
+			"                      99th percentile and maximum in the"
+			" final report\n"
 			APP_RX_MODE_HELP,
 		.n_devs_required = 1,
 		.options = capture_options,
@@ -409,6 +445,10 @@ int main(int argc, char **argv)
 		c.o.snaplen = CAP_DEFAULT_SNAPLEN;
 	compile_filter(&c, &cli);
 	seq_init(&c.seq, c.o.expect != 0, 0);
+	if (c.o.latency && latency_init(&c.lat) < 0) {
+		app_error("out of memory");
+		return APP_EXIT_FAILURE;
+	}
 	if (c.o.out) {
 		if (open_out(&c) < 0)
 			return APP_EXIT_FAILURE;
@@ -434,5 +474,6 @@ int main(int argc, char **argv)
 		close(c.out_fd);
 	}
 	cap_filter_free(&c.filter);
+	latency_free(&c.lat);
 	return status;
 }

@@ -361,6 +361,62 @@ void app_stop_workers(struct app *a)
 	}
 }
 
+/*
+ * NICBOX_SETUP_TIMES=1: how long each step of app_start took (and "exec",
+ * the process start to app_start), one line on stderr once the app is
+ * ready (bench/vm-setup-lat-guest.sh reads it). "ports" is nb_ports_open:
+ * the helper's claim (netdev down, bind to vfio-pci), pool (hugepage
+ * memfd) and ready (IOMMU group, container, DMA mapping, device fds), then
+ * the drivers' reset and init.
+ */
+enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_PORTS, SETUP_WORKERS,
+		  SETUP_LOCKDOWN, SETUP_STEPS };
+static uint64_t setup_ns[SETUP_STEPS];
+static double setup_exec_ms; /* process start to app_start */
+
+static void setup_mark(enum setup_step step)
+{
+	setup_ns[step] = app_now_ns();
+}
+
+/* Milliseconds from the process start (10 ms resolution) to now. */
+static double since_exec_ms(void)
+{
+	unsigned long long start = 0;
+	struct timespec now;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* Field 22, counted after the ")" that ends the command name. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			 "%*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return ((double)now.tv_sec + now.tv_nsec / 1e9 -
+		(double)start / (double)sysconf(_SC_CLK_TCK)) * 1e3;
+}
+
+static void setup_report(void)
+{
+	static const char *const name[SETUP_STEPS] = {
+		"", "connect", "ports", "threads", "lockdown" };
+	const char *env = getenv("NICBOX_SETUP_TIMES");
+
+	if (!env || strcmp(env, "1") != 0)
+		return;
+	fprintf(stderr, "%s: setup ms: exec %.0f", app_prog, setup_exec_ms);
+	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
+		fprintf(stderr, " %s %.1f", name[i],
+			(double)(setup_ns[i] - setup_ns[i - 1]) / 1e6);
+	fprintf(stderr, " total %.1f\n",
+		(double)(setup_ns[SETUP_LOCKDOWN] - setup_ns[SETUP_BEGIN]) / 1e6);
+}
+
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
@@ -372,12 +428,15 @@ int app_start(struct app *a, const struct app_cli *cli,
 
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
+	setup_mark(SETUP_BEGIN);
+	setup_exec_ms = getenv("NICBOX_SETUP_TIMES") ? since_exec_ms() : 0;
 	if (app_install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
 		app_error("%s", nb_last_error()); /* names the socket and the helper */
 		return -1;
 	}
+	setup_mark(SETUP_CONNECT);
 	a->n_queues = setup->one_queue ? 1 : (uint16_t)cli->queues;
 	conf.queues = a->n_queues;
 	if (nb_ports_open(a->session, cli->devs, cli->n_devs, &conf, &a->ports, note,
@@ -387,6 +446,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (note[0])
 		app_error("warning: %s", note);
+	setup_mark(SETUP_PORTS);
 	a->tx_mp = nb_ports_tx_mempool(a->ports);
 	for (unsigned i = 0; i < cli->n_devs; i++) {
 		a->port[i].dev = nb_ports_dev(a->ports, i);
@@ -397,6 +457,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 		return -1;
 	if (setup->worker && start_workers(a, setup->worker) < 0)
 		return -1;
+	setup_mark(SETUP_WORKERS);
 	if (nb_lockdown(a->session, setup->keep_fds, setup->n_keep_fds, note,
 			sizeof(note)) < 0) {
 		app_error("lockdown failed: %s", nb_last_error());
@@ -404,6 +465,8 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (note[0])
 		app_error("notice: %s", note);
+	setup_mark(SETUP_LOCKDOWN);
+	setup_report();
 	for (unsigned i = 0; i < a->n_ports; i++)
 		app_error("ready: %s, pid %d", desc[i], (int)getpid());
 

@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "latency.h"
 
 #define NS_PER_S 1000000000ull
 #define MAX_RATE 1000000000ull /* pps; far above any link */
@@ -37,6 +38,7 @@ enum {
 	OPT_RATE,
 	OPT_COUNT,
 	OPT_PORT,
+	OPT_TIMESTAMP,
 };
 
 static const struct option pktgen_options[] = {
@@ -44,6 +46,7 @@ static const struct option pktgen_options[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -57,6 +60,7 @@ struct pktgen_opts {
 	uint16_t port;  /* UDP source and destination port */
 	unsigned n_flows;                /* --queues: 1 = the classic stream */
 	uint32_t flow_src[NB_MAX_QUEUES]; /* each flow's IPv4 source */
+	bool timestamp; /* send time in each frame (latency.h) */
 };
 
 /*
@@ -104,6 +108,9 @@ static void handle_option(void *ctx, int opt, const char *arg)
 		break;
 	case OPT_PORT:
 		o->port = (uint16_t)app_parse_u64("--port", arg, 1, 65535);
+		break;
+	case OPT_TIMESTAMP:
+		o->timestamp = true;
 		break;
 	}
 }
@@ -181,6 +188,15 @@ static void drain_rx(struct nb_dev *dev)
 		nb_pkt_free_bulk(pkts, n);
 }
 
+/* --timestamp: the send time, read once per batch, into every frame. */
+static void stamp_batch(struct nb_pkt **pkts, uint32_t n)
+{
+	uint64_t now = app_now_ns();
+
+	for (uint32_t i = 0; i < n; i++)
+		latency_stamp(pkts[i]->data, now);
+}
+
 static uint64_t send_batch(struct app *a, const struct pktgen_opts *o,
 			   uint32_t want, uint64_t seq)
 {
@@ -194,6 +210,8 @@ static uint64_t send_batch(struct app *a, const struct pktgen_opts *o,
 		frame_stamp(pkts[i]->data, o->size, seq + i);
 		pkts[i]->len = o->size;
 	}
+	if (o->timestamp)
+		stamp_batch(pkts, n);
 	sent = nb_tx_batch(a->port[0].dev, 0, pkts, (uint16_t)n);
 	if (sent < n)
 		nb_pkt_free_bulk(pkts + sent, n - sent);
@@ -256,7 +274,7 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-pktgen",
 		.synopsis = "--dev DEV [--size BYTES] [--rate PPS] [--count N]"
-			    " [--port PORT] [--queues N] [--duration SECONDS]"
+			    " [--port PORT] [--queues N] [--timestamp] [--duration SECONDS]"
 			    " [--socket PATH] [--json]",
 		.help = "Send numbered UDP test frames from DEV.\n\n"
 			"  --dev DEV           the NIC to send from\n"
@@ -270,6 +288,10 @@ int main(int argc, char **argv)
 			" (default 42424; capture\n"
 			"                      --verify counts other ports as"
 			" foreign)\n"
+			"  --timestamp         write the send time into each frame"
+			" (for capture --latency;\n"
+			"                      needs --size 62 or more; such"
+			" frames fail --verify)\n"
 			"--queues N here: N flows (IPv4 sources) that a receiver's"
 			" RSS over N queues\n"
 			"(default key) spreads one flow per queue; sent from one"
@@ -290,6 +312,9 @@ int main(int argc, char **argv)
 
 	app_parse(&cli, argc, argv);
 	o.n_flows = cli.queues;
+	if (o.timestamp && o.size < LATENCY_MIN_SIZE)
+		app_usage_error("--timestamp needs --size %u or more",
+				LATENCY_MIN_SIZE);
 	if (app_start(&a, &cli, &setup) == 0) {
 		run(&a, &o);
 		status = a.failed ? APP_EXIT_FAILURE : APP_EXIT_OK;

@@ -79,7 +79,7 @@ declare -p NB_SRC NB_BUILD NB_MODE NB_RUN_ARGV NB_CHECKS_DIR >"$results/boot.env
 qemu=(qemu-system-x86_64
   -accel tcg,thread=multi -cpu max,la57=off -machine q35,kernel-irqchip=split
   -m 3072 -smp 2 -display none -monitor none -no-reboot
-  -device intel-iommu,intremap=on,caching-mode=on
+  -device intel-iommu,intremap=on,caching-mode=on,eim=on
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz"
   -append "console=ttyS0 intel_iommu=on quiet panic=-1 init_on_alloc=0 mitigations=off tsc=reliable no_timer_check nb_src=$src nb_results=$results nb_keep=$src,$build,$checks_dir")
 # virtio-net 04+05 on hub 0, 06+07 on hub 1; igb (82576) 02+08 on hub 2,
