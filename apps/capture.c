@@ -16,7 +16,8 @@
  * on the queue the software reference names (nb_rss_frame_hash with the
  * default key and all hash types, nb_rss_queue), other frames on queue 0,
  * and a hash the device reports must equal the reference's (rss_wrong
- * counts the frames that break either). --verify then counts reordering
+ * counts the frames that break either; rss_hashed those that came with a
+ * hash from the device). --verify then counts reordering
  * per queue (frames of one flow share a queue; queues interleave freely).
  */
 #include <errno.h>
@@ -74,6 +75,7 @@ struct capture {
 	struct seq_tracker seq;
 	uint16_t n_queues;
 	uint64_t rss_wrong;
+	uint64_t rss_hashed; /* frames that came with the device's hash */
 	uint64_t q_reordered;              /* --queues N > 1: within a queue */
 	uint64_t q_last[NB_MAX_QUEUES];    /* one past the last seq on queue */
 	uint64_t q_rx[NB_MAX_QUEUES];
@@ -266,6 +268,7 @@ static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
 
 		if (c->n_queues > 1 && !rss_as_predicted(c, p, q))
 			c->rss_wrong++;
+		c->rss_hashed += (p->flags & NB_PKT_RSS_HASH) != 0;
 		if (!cap_filter_match(&c->filter, p->data, p->len, p->len))
 			continue;
 		kept++;
@@ -296,6 +299,8 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 		out[n++] = (struct app_counter){ "filtered", c->filtered };
 	if (c->n_queues > 1)
 		out[n++] = (struct app_counter){ "rss_wrong", c->rss_wrong };
+	if (c->n_queues > 1)
+		out[n++] = (struct app_counter){ "rss_hashed", c->rss_hashed };
 	if (!c->o.verify)
 		return n;
 	out[n++] = (struct app_counter){ "valid", c->valid };
