@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 60
+# timeout: 120
 # The testbed itself: an IOMMU with one group per NIC, VFIO usable, hugepages
 # reserved, the four NICs on virtio-pci. Every later check relies on these.
 . "$NB_SRC/test/vm/lib.sh"

@@ -1,12 +1,14 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 420
 # Multi-queue virtio-net with RSS on the tap NICs (NB_MQ_NICS: 0e and 0f,
 # 4 queue pairs each, joined by a bridge on the host; docs/testbed.md).
 #  1. nicbox-fwd --queues 2 on both NICs, idle: every thread of the process
 #     (a thread per queue pair and direction) runs without capabilities,
-#     with no_new_privs and in seccomp filter mode; so do the single-thread
-#     pktgen and capture in part 2.
-#  2. nicbox-pktgen --queues 2 on 0e sends two IPv4/UDP flows whose sources
+#     with no_new_privs and in seccomp filter mode.
+#  2. The same for nicbox-capture --queues 2 and nicbox-pktgen --queues 2,
+#     both open-ended (stopped by signals): what pktgen sent, capture
+#     received, each frame on the queue RSS names.
+#  3. nicbox-pktgen --queues 2 on 0e sends two IPv4/UDP flows whose sources
 #     the software Toeplitz (default key, all types) puts one per queue of
 #     two; nicbox-capture --queues 2 on 0f receives through the driver's
 #     VIRTIO_NET_CTRL_MQ_RSS_CONFIG. Every frame: on the queue the software
@@ -59,16 +61,31 @@ if apps_wait_ready fwd; then
 fi
 apps_show fwd
 
-echo "== 2: $count frames in 2 flows, RSS over 2 queues"
+echo "== 2: nicbox-capture and nicbox-pktgen --queues 2, open-ended: every thread locked down"
+apps_start idle_capture capture --dev "$rx" --queues 2 --verify
+apps_wait_ready idle_capture || exit 1
+check_all_threads idle_capture
+apps_start idle_pktgen pktgen --dev "$tx" --queues 2 --rate 20
+apps_wait_ready idle_pktgen || exit 1
+check_all_threads idle_pktgen
+pktgen_pid=$(apps_pid idle_pktgen) && kill -INT "$pktgen_pid"
+apps_wait idle_pktgen
+sleep 2 # the last frames reach the capture
+apps_stop idle_capture
+apps_show idle_pktgen idle_capture
+sent=$(apps_final idle_pktgen "$tx" sent)
+nb_check "nicbox-pktgen sent frames before SIGINT ($sent)" test "${sent:-0}" -gt 0
+apps_expect_final idle_capture "$rx" valid "$sent"
+apps_expect_final idle_capture "$rx" rss_wrong 0
+
+echo "== 3: $count frames in 2 flows, RSS over 2 queues"
 echo "count=$count size=$size rate=$rate" >"$NB_OUT/expected"
 apps_start capture capture --dev "$rx" --queues 2 --verify --expect "$count" \
   --count "$count" --duration 200
 apps_wait_ready capture || exit 1
-check_all_threads capture
 apps_start pktgen pktgen --dev "$tx" --queues 2 --count "$count" --rate "$rate" \
   --size "$size" --duration 200
 apps_wait_ready pktgen || exit 1
-check_all_threads pktgen
 apps_wait pktgen
 apps_wait capture
 apps_show pktgen capture
