@@ -100,6 +100,12 @@ static bool has_feature(const struct virtio_net *vn, unsigned bit)
 	return (vn->features & VIRTIO_BIT(bit)) != 0;
 }
 
+/* Queue pairs the device must run: the larger of the two counts. */
+static uint16_t pairs_asked(const struct virtio_net *vn)
+{
+	return vn->n_rx > vn->n_tx ? vn->n_rx : vn->n_tx;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Faults and notifications                                                  */
 
@@ -260,7 +266,8 @@ static void rss_params(const struct virtio_net *vn,
 					      : NB_RSS_DEFAULT_TYPES,
 		.table_len = NB_RSS_RETA_SIZE,
 		.unclassified = 0,
-		.max_tx_vq = vn->n_tx,
+		/* The pairs set up: a device may size its active pairs by it. */
+		.max_tx_vq = pairs_asked(vn),
 		.key_len = NB_RSS_KEY_LEN,
 	};
 	for (uint16_t i = 0; i < NB_RSS_RETA_SIZE; i++)
@@ -280,7 +287,7 @@ static int start_queues(struct virtio_net *vn, const struct nb_dev_conf *conf)
 {
 	uint8_t cmd[VNET_CTRL_MAX_DATA];
 	struct vnet_rss rss;
-	uint16_t pairs = vn->n_rx > vn->n_tx ? vn->n_rx : vn->n_tx;
+	uint16_t pairs = pairs_asked(vn);
 
 	if (!has_feature(vn, VIRTIO_NET_F_MQ) &&
 	    !has_feature(vn, VIRTIO_NET_F_RSS))
@@ -355,11 +362,6 @@ static void vnet_teardown(struct virtio_net *vn)
 	}
 	vq_fini(&vn->ctrl.vq, NULL, NULL); /* its token is the ctrl buffer */
 	free(vn);
-}
-
-static uint16_t pairs_asked(const struct virtio_net *vn)
-{
-	return vn->n_rx > vn->n_tx ? vn->n_rx : vn->n_tx;
 }
 
 /*

@@ -662,6 +662,71 @@ static void test_hostile_tx_len_beyond_buffer(void **state)
 	close_and_check(f);
 }
 
+/*
+ * VIRTIO_NET_F_HASH_REPORT (5.1.6, 5.1.6.4.4): 20-byte headers both ways;
+ * a known hash_report carries hash_value into the packet, none or an
+ * unknown one (> 9) leaves no hash.
+ */
+static void rx_hashed(struct fixture *f, uint16_t report, uint32_t value)
+{
+	uint8_t *buf;
+	uint32_t len;
+	uint16_t head = 0;
+	bool writable;
+
+	assert_true(softdev_pop(&f->rxdev, &head));
+	buf = softdev_buf(&f->rxdev, head, &len, &writable);
+	assert_non_null(buf);
+	assert_true(writable);
+	assert_int_equal(len, VIRTIO_NET_HASH_HDR_LEN + BUF_SIZE);
+	memset(buf, 0, VIRTIO_NET_HASH_HDR_LEN);
+	memcpy(buf + VIRTIO_NET_HDR_HASH_VALUE, &value, 4);
+	memcpy(buf + VIRTIO_NET_HDR_HASH_REPORT, &report, 2);
+	make_frame(buf + VIRTIO_NET_HASH_HDR_LEN, value, FRAME_LEN);
+	softdev_used(&f->rxdev, head, VIRTIO_NET_HASH_HDR_LEN + FRAME_LEN);
+}
+
+static void test_hash_report_header(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_pkt *pkts[4], *tx;
+	uint8_t *buf;
+	uint32_t len;
+	uint16_t head = 0;
+	bool writable;
+	static const uint8_t zero[VIRTIO_NET_HASH_HDR_LEN];
+
+	f->rxq.hash_hdr = true;
+	f->txq.hash_hdr = true;
+	vnet_rxq_refill(&f->rxq);
+	rx_hashed(f, 2, 0xdeadbeef);  /* TCPv4 */
+	rx_hashed(f, 0, 0x11111111);  /* NONE */
+	rx_hashed(f, 10, 0x22222222); /* not a report type */
+	rx_hashed(f, 9, 0x33333333);  /* UDPv6_EX, the last one */
+	softdev_publish(&f->rxdev);
+	assert_int_equal(vnet_rx_burst(&f->rxq, pkts, 4), 4);
+	assert_int_equal(pkts[0]->len, FRAME_LEN);
+	assert_int_equal(frame_seq(pkts[0]->data), 0xdeadbeef);
+	assert_int_equal(pkts[0]->flags, NB_PKT_RSS_HASH);
+	assert_int_equal(pkts[0]->rss_hash, 0xdeadbeef);
+	assert_int_equal(pkts[1]->flags, 0);
+	assert_int_equal(pkts[2]->flags, 0);
+	assert_int_equal(pkts[3]->flags, NB_PKT_RSS_HASH);
+	assert_int_equal(pkts[3]->rss_hash, 0x33333333);
+	free_all(pkts, 4);
+
+	tx = nb_pkt_alloc(f->mp);
+	assert_non_null(tx);
+	memset(tx->data - VIRTIO_NET_HASH_HDR_LEN, 0xff, VIRTIO_NET_HASH_HDR_LEN);
+	tx->len = FRAME_LEN;
+	assert_int_equal(vnet_tx_burst(&f->txq, &tx, 1), 1);
+	assert_true(softdev_pop(&f->txdev, &head));
+	buf = softdev_buf(&f->txdev, head, &len, &writable);
+	assert_int_equal(len, VIRTIO_NET_HASH_HDR_LEN + FRAME_LEN);
+	assert_memory_equal(buf, zero, VIRTIO_NET_HASH_HDR_LEN);
+	close_and_check(f);
+}
+
 static void test_hostile_break_from_status(void **state)
 {
 	struct fixture *f = *state;
@@ -1008,6 +1073,7 @@ int main(void)
 		TPE(test_event_idx_hostile_values),
 		T4(test_used_notify),
 		TE(test_event_idx_no_interrupts_while_polling),
+		T(test_hash_report_header),
 	};
 #undef T4
 #undef TPE
