@@ -269,19 +269,22 @@ int vq_post_chain(struct virtqueue *vq, void *token, const struct vq_seg *segs,
 
 /*
  * Packed, 2.8.10: read the device event suppression structure once and
- * decide. DESC (only meaningful with EVENT_IDX) asks for a notification
- * when the descriptor at off_wrap is made available: did the `added`
- * descriptors just published cover it? Positions are compared as 16-bit
- * counts, the event moved back one ring when its wrap counter is not ours
- * (it lies in the previous lap). Whatever the device wrote, the answer is
- * a yes or a no; an unknown value means "notify", which is always allowed.
+ * decide. DISABLE: no kick. DESC (with EVENT_IDX) names the descriptor
+ * whose making available the device wants to hear about; the spec would
+ * kick only if this publish covered it. But a device may leave an offset
+ * it has already passed: QEMU 10 writes off_wrap only when it enables
+ * notifications (virtio_queue_packed_set_notification), then pops on
+ * without moving it, and waits idle (its tx_complete path; check 35 saw a
+ * forwarder's transmit queue stuck one ring full). So we stay quiet only
+ * when the device names a descriptor not made available yet (this lap, at
+ * or after avail_idx) and kick for any other offset, as DPDK does for
+ * every flag but DISABLE. Whatever the device wrote, the answer is a yes
+ * or a no; an unknown value means "notify", which is always allowed.
  */
 static bool packed_need_kick(struct virtqueue *vq)
 {
 	uint16_t flags = nb_dma_read16(&vq->dev_event->flags);
 	uint16_t off_wrap = nb_dma_read16(&vq->dev_event->off_wrap);
-	uint16_t event = off_wrap & RING_EVENT_OFF_MASK;
-	uint16_t added = vq->added;
 
 	vq->added = 0;
 	switch (flags & RING_EVENT_FLAGS_MASK) {
@@ -290,10 +293,8 @@ static bool packed_need_kick(struct virtqueue *vq)
 	case RING_EVENT_FLAGS_DESC:
 		if (!vq->event_idx)
 			return true;
-		if ((bool)(off_wrap >> RING_EVENT_WRAP_SHIFT) != vq->avail_wrap)
-			event -= vq->size;
-		return virtq_need_event(event, vq->avail_idx,
-					(uint16_t)(vq->avail_idx - added));
+		return (bool)(off_wrap >> RING_EVENT_WRAP_SHIFT) != vq->avail_wrap ||
+		       (off_wrap & RING_EVENT_OFF_MASK) < vq->avail_idx;
 	default:
 		return true;
 	}
