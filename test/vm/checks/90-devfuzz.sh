@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 420
+# timeout: 600
 # nicbox-devfuzz (docs/devfuzz.md) against QEMU's virtio-net (05, partner
 # 04) and igb (08, partner 02) models, as the unprivileged user:
 #  1. the same seed twice for each model (tx and rx cases): the same
@@ -8,7 +8,7 @@
 #  2. 60 s of fuzzing, virtio and igb at once, transmit then receive rings:
 #     no dead NIC, no stray write, the worker exits 0 (never crashes);
 #  3. afterwards each fuzzed NIC still carries a clean pktgen -> capture
-#     run (1,000 frames, none lost or damaged) and the guest's kernel log
+#     run (500 frames, none lost, duplicated or damaged) and the guest's kernel log
 #     shows no oops, stall or hang. DMAR faults (the IOMMU stopping the
 #     device's DMA outside the pools) are counted, not failures.
 . "$NB_SRC/test/vm/lib.sh"
@@ -33,7 +33,7 @@ run_pair() {
 echo "== 1: the same seed twice gives the same outcomes"
 for round in a b; do
   for mode in tx rx; do
-    run_pair "seed-$mode-$round" --json --mode "$mode" --seed 9090 --case 100 --count 6
+    run_pair "seed-$mode-$round" --json --mode "$mode" --seed 9090 --case 100 --count 4
   done
 done
 for m in virtio igb; do
@@ -41,7 +41,7 @@ for m in virtio igb; do
     df_outcomes "seed-$mode-a-$m" >"$APPS_TMP/outcomes-$mode-a-$m"
     df_outcomes "seed-$mode-b-$m" >"$APPS_TMP/outcomes-$mode-b-$m"
     echo "--- $m $mode outcomes:"; cat "$APPS_TMP/outcomes-$mode-a-$m"
-    nb_check "$m $mode: 6 cases ran" test "$(wc -l <"$APPS_TMP/outcomes-$mode-a-$m")" -eq 6
+    nb_check "$m $mode: 4 cases ran" test "$(wc -l <"$APPS_TMP/outcomes-$mode-a-$m")" -eq 4
     nb_check "$m $mode: the same outcomes twice" \
       cmp "$APPS_TMP/outcomes-$mode-a-$m" "$APPS_TMP/outcomes-$mode-b-$m"
   done
@@ -50,7 +50,7 @@ done
 for kind in virtio-split igb; do
   m=${kind%-split}
   "$APPS/nicbox-devfuzz" --print --kind "$kind" --mode rx --seed 9090 --case 100 \
-    --count 6 >"$APPS_TMP/replay-$m.case"
+    --count 4 >"$APPS_TMP/replay-$m.case"
   chmod a+r "$APPS_TMP/replay-$m.case"
 done
 df_run replay-virtio 300 DF_VIRTIO --json --replay "$APPS_TMP/replay-virtio.case"
@@ -81,8 +81,8 @@ read -r dmar irqs < <(df_dmar_since)
 echo "DMAR fault lines in the kernel log: $dmar; DMAR fault interrupts: $irqs"
 
 echo "== 3: the fuzzed NICs still work; the guest is healthy"
-df_traffic after-virtio "${DF_VIRTIO[1]}" "${DF_VIRTIO[0]}" 1000
-df_traffic after-igb "${DF_IGB[1]}" "${DF_IGB[0]}" 1000
+df_traffic after-virtio "${DF_VIRTIO[1]}" "${DF_VIRTIO[0]}" 500
+df_traffic after-igb "${DF_IGB[1]}" "${DF_IGB[0]}" 500
 bad=$(df_guest_unhealthy)
 [[ -z $bad ]] || echo "$bad"
 nb_check "the guest's kernel log has no oops, stall or hang" test -z "$bad"
