@@ -269,15 +269,23 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 
 /*
  * NICBOX_SETUP_TIMES=1: how long each step of app_start took (and "exec",
- * the process start to app_start), one line on stderr once the app is ready (bench/vm-setup-guest.sh reads it). The
- * helper's work shows in the step that asked for it: claim (netdev down,
- * bind to vfio-pci), pool (hugepage memfd), ready (IOMMU group, container,
- * DMA mapping, device fds); open is the driver's reset and init.
+ * the process start to app_start), one line on stderr once the app is
+ * ready (bench/vm-setup-lat-guest.sh reads it). The helper's work shows in
+ * the step that asked for it: claim (netdev down, bind to vfio-pci, IOMMU
+ * container and group), pool (hugepage memfd, IOMMU mapping), ready
+ * (device fds, VFIO reset); open is the mempools and the driver's init.
  */
 enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_CLAIM, SETUP_POOL,
 		  SETUP_READY, SETUP_OPEN, SETUP_LOCKDOWN, SETUP_STEPS };
 static uint64_t setup_ns[SETUP_STEPS];
 static double setup_exec_ms; /* process start to app_start */
+
+static bool setup_times_on(void)
+{
+	const char *env = getenv("NICBOX_SETUP_TIMES");
+
+	return env && strcmp(env, "1") == 0;
+}
 
 static void setup_mark(enum setup_step step)
 {
@@ -310,9 +318,7 @@ static void setup_report(void)
 {
 	static const char *const name[SETUP_STEPS] = {
 		"", "connect", "claim", "pool", "ready", "open", "lockdown" };
-	const char *env = getenv("NICBOX_SETUP_TIMES");
-
-	if (!env || strcmp(env, "1") != 0)
+	if (!setup_times_on())
 		return;
 	fprintf(stderr, "%s: setup ms: exec %.0f", app_prog, setup_exec_ms);
 	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
@@ -333,7 +339,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
 	setup_mark(SETUP_BEGIN);
-	setup_exec_ms = getenv("NICBOX_SETUP_TIMES") ? since_exec_ms() : 0;
+	setup_exec_ms = setup_times_on() ? since_exec_ms() : 0;
 	if (install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
