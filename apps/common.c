@@ -364,19 +364,41 @@ void app_stop_workers(struct app *a)
 /*
  * NICBOX_SETUP_TIMES=1: how long each step of app_start took (and "exec",
  * the process start to app_start), one line on stderr once the app is
- * ready (bench/vm-setup-lat-guest.sh reads it). "ports" is nb_ports_open:
- * the helper's claim (netdev down, bind to vfio-pci), pool (hugepage
- * memfd) and ready (IOMMU group, container, DMA mapping, device fds), then
- * the drivers' reset and init.
+ * ready (bench/vm-setup-lat-guest.sh reads it). The helper's work shows in
+ * the step that asked for it (nb_ports_timing): claim (netdev down, bind to
+ * vfio-pci, IOMMU container and group), pool (hugepage memfd, IOMMU
+ * mapping), ready (device fds, VFIO reset); open is the mempools and the
+ * drivers' init; threads the app's preparation and queue threads.
  */
-enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_PORTS, SETUP_WORKERS,
-		  SETUP_LOCKDOWN, SETUP_STEPS };
+enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_CLAIM, SETUP_POOL,
+		  SETUP_READY, SETUP_OPEN, SETUP_WORKERS, SETUP_LOCKDOWN,
+		  SETUP_STEPS };
 static uint64_t setup_ns[SETUP_STEPS];
 static double setup_exec_ms; /* process start to app_start */
+
+static bool setup_times_on(void)
+{
+	const char *env = getenv("NICBOX_SETUP_TIMES");
+
+	return env && strcmp(env, "1") == 0;
+}
 
 static void setup_mark(enum setup_step step)
 {
 	setup_ns[step] = app_now_ns();
+}
+
+/* nb_ports_open's own steps, which end at the time marked now. */
+static void setup_ports(const struct nb_ports *ports)
+{
+	struct nb_ports_timing t;
+
+	setup_mark(SETUP_OPEN);
+	if (nb_ports_timing(ports, &t) < 0)
+		return;
+	setup_ns[SETUP_READY] = setup_ns[SETUP_OPEN] - t.open_ns;
+	setup_ns[SETUP_POOL] = setup_ns[SETUP_READY] - t.ready_ns;
+	setup_ns[SETUP_CLAIM] = setup_ns[SETUP_POOL] - t.pool_ns;
 }
 
 /* Milliseconds from the process start (10 ms resolution) to now. */
@@ -404,10 +426,9 @@ static double since_exec_ms(void)
 static void setup_report(void)
 {
 	static const char *const name[SETUP_STEPS] = {
-		"", "connect", "ports", "threads", "lockdown" };
-	const char *env = getenv("NICBOX_SETUP_TIMES");
+		"", "connect", "claim", "pool", "ready", "open", "threads", "lockdown" };
 
-	if (!env || strcmp(env, "1") != 0)
+	if (!setup_times_on())
 		return;
 	fprintf(stderr, "%s: setup ms: exec %.0f", app_prog, setup_exec_ms);
 	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
@@ -429,7 +450,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
 	setup_mark(SETUP_BEGIN);
-	setup_exec_ms = getenv("NICBOX_SETUP_TIMES") ? since_exec_ms() : 0;
+	setup_exec_ms = setup_times_on() ? since_exec_ms() : 0;
 	if (app_install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
@@ -446,7 +467,7 @@ int app_start(struct app *a, const struct app_cli *cli,
 	}
 	if (note[0])
 		app_error("warning: %s", note);
-	setup_mark(SETUP_PORTS);
+	setup_ports(a->ports);
 	a->tx_mp = nb_ports_tx_mempool(a->ports);
 	for (unsigned i = 0; i < cli->n_devs; i++) {
 		a->port[i].dev = nb_ports_dev(a->ports, i);
