@@ -32,14 +32,16 @@ exec "$@"'
 # EPERM: bwrap says "No permissions to create new namespace"). So the
 # container starts from a new mount namespace of pid 1's (the initramfs) in
 # which /host, with everything mounted below it, is moved onto / as
-# switch_root does: the same files, no chroot. busybox-static runs there.
+# switch_root does: the same files, no chroot. busybox-static runs there
+# (after the move, the old root still resolves "/": the cwd names the host's;
+# full paths, as busybox's chroot prefers its own applets to PATH).
 unchrooted() {
   nsenter -t 1 -m -r -- /host/usr/bin/busybox unshare -m -- /host/usr/bin/busybox sh -c \
     'b=/host/usr/bin/busybox; $b mount --make-rprivate / && cd /host &&
-     $b mount --move . / && exec /usr/bin/busybox chroot . "$@"' sh "$@"
+     $b mount --move . / && exec ./usr/bin/busybox chroot . "$@"' sh "$@"
 }
 container() {
-  unchrooted setpriv --reuid="$NB_UID" --regid="$NB_GID" --clear-groups \
+  unchrooted /usr/bin/setpriv --reuid="$NB_UID" --regid="$NB_GID" --clear-groups \
     --inh-caps=-all --bounding-set=-all -- bwrap --unshare-all --die-with-parent --uid 0 --gid 0 \
     --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 \
     --symlink usr/bin /bin --symlink usr/sbin /sbin \
