@@ -22,6 +22,8 @@ tsv=$NB_OUT/runs.tsv
 packed=($NB_PACKED_NICS)
 printf 'ring\trun\tpps\n' >"$tsv"
 
+# The testbed's packed NICs offer event idx; compare the rings with it on.
+export NICBOX_VIRTIO_EVENT_IDX=${NICBOX_VIRTIO_EVENT_IDX:-on}
 apps_policy "$NB_OUT/policy.conf" "${packed[@]}"
 NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || traffic_die "nicbox-helper did not start"
 # traffic_gen_round: generator on GEN, receiver on FWD_A.

@@ -367,8 +367,11 @@ static void vnet_teardown(struct virtio_net *vn)
 /*
  * The ring switches, for comparisons (bench/, docs/virtio.md):
  * NICBOX_VIRTIO_RING=split keeps a device that offers packed rings on
- * split ones, NICBOX_VIRTIO_EVENT_IDX=off declines VIRTIO_F_EVENT_IDX.
- * Unset (or "auto", "on") takes what the device offers.
+ * split ones (unset or "auto": packed when offered).
+ * NICBOX_VIRTIO_EVENT_IDX=on takes VIRTIO_F_EVENT_IDX when offered; unset
+ * or "off" declines it: with it on, check 40 saw QEMU 10 reorder 108 of
+ * 10,000 frames on split rings where it reordered none without, in the
+ * same boot (cause open, docs/virtio.md).
  */
 static int ring_switches(const struct virtio_net *vn, uint64_t *declined)
 {
@@ -381,9 +384,9 @@ static int ring_switches(const struct virtio_net *vn, uint64_t *declined)
 	else if (ring && *ring && strcmp(ring, "auto") != 0)
 		return nb_fail(EINVAL, "%s: NICBOX_VIRTIO_RING=%s: want "
 			       "\"split\" or \"auto\"", vn->dev.pci->name, ring);
-	if (event && strcmp(event, "off") == 0)
+	if (!event || !*event || strcmp(event, "off") == 0)
 		*declined |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
-	else if (event && *event && strcmp(event, "on") != 0)
+	else if (strcmp(event, "on") != 0)
 		return nb_fail(EINVAL, "%s: NICBOX_VIRTIO_EVENT_IDX=%s: want "
 			       "\"off\" or \"on\"", vn->dev.pci->name, event);
 	return 0;
