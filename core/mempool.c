@@ -14,6 +14,16 @@
  *
  * LIFO: the most recently freed buffer is handed out next, while it is
  * still warm in the cache.
+ *
+ * Fast paths: the drivers take and give back whole batches with
+ * nb_mempool_get_bulk/put_bulk, which copy pointers (memcpy) and touch no
+ * nb_pkt. The per-buffer double-free check (on_stack) exists only in
+ * builds with NB_MEMPOOL_DEBUG (CMake option of the same name; on by
+ * default in Debug builds, so in the ASan tree, and in the fuzz tree).
+ * Without it, a free that would push more buffers than the pool has is
+ * still refused whole (one compare per call), so a worker's double free
+ * can never write past the free stack; it can only hand one buffer out
+ * twice, which is the worker's own bug on its own packets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,10 +52,11 @@ struct nb_mempool {
 	uint32_t stride;            /* headroom + buf_size */
 	/*
 	 * on_stack[i] is 1 while buffer i is free. It makes the free path
-	 * refuse a second free of the same buffer (see free_one).
+	 * refuse a second free of the same buffer (see debug_put).
 	 */
 	uint8_t *on_stack;
 	struct nb_pkt *pkts;        /* count descriptors, private memory */
+	uint64_t iova0;             /* IOVA of pkts[0]'s data */
 };
 
 NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
@@ -80,8 +91,9 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 		return nb_fail(ENOMEM, "mempool: out of memory");
 	mp->pkts = calloc(count, sizeof(*mp->pkts));
 	mp->free_stack = calloc(count, sizeof(*mp->free_stack));
-	mp->on_stack = calloc(count, sizeof(*mp->on_stack));
-	if (mp->pkts == NULL || mp->free_stack == NULL || mp->on_stack == NULL) {
+	mp->on_stack = NB_MEMPOOL_DEBUG ? calloc(count, sizeof(*mp->on_stack)) : NULL;
+	if (mp->pkts == NULL || mp->free_stack == NULL ||
+	    (NB_MEMPOOL_DEBUG && mp->on_stack == NULL)) {
 		nb_mempool_destroy(mp);
 		return nb_fail(ENOMEM, "mempool: out of memory for %u descriptors",
 			       count);
@@ -97,6 +109,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	mp->count = count;
 	mp->buf_size = buf_size;
 	mp->stride = stride;
+	mp->iova0 = iova + NB_PKT_HEADROOM;
 	for (uint32_t i = 0; i < count; i++) {
 		struct nb_pkt *pkt = &mp->pkts[i];
 		uint64_t data_off = (uint64_t)i * stride + NB_PKT_HEADROOM;
@@ -110,7 +123,8 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	/* Push in reverse so the first allocations come out in index order. */
 	for (uint32_t i = 0; i < count; i++) {
 		mp->free_stack[i] = &mp->pkts[count - 1 - i];
-		mp->on_stack[i] = 1;
+		if (NB_MEMPOOL_DEBUG)
+			mp->on_stack[i] = 1;
 	}
 	mp->n_free = count;
 	*out = mp;
@@ -150,6 +164,34 @@ struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx)
 	return &mp->pkts[idx];
 }
 
+void nb_mempool_iova_map(const struct nb_mempool *mp, struct nb_iova_map *map)
+{
+	/* pkts[] holds 32-byte descriptors, buffers are `stride` apart and
+	 * stride is a multiple of 64, so the factor is a whole number. */
+	map->base = (uintptr_t)mp->pkts;
+	map->mul = mp->stride / sizeof(struct nb_pkt);
+	map->add = mp->iova0;
+}
+
+/* Debug builds: mark buffers taken, one by one. */
+static void debug_take(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+		       uint32_t n)
+{
+	for (uint32_t i = 0; NB_MEMPOOL_DEBUG && i < n; i++)
+		mp->on_stack[pkts[i]->idx] = 0;
+}
+
+uint32_t nb_mempool_get_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
+			     uint32_t n)
+{
+	if (NB_UNLIKELY(n > mp->n_free))
+		return 0;
+	mp->n_free -= n;
+	memcpy(pkts, &mp->free_stack[mp->n_free], n * sizeof(*pkts));
+	debug_take(mp, pkts, n);
+	return n;
+}
+
 NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
 				  uint32_t n)
 {
@@ -162,10 +204,10 @@ NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
 	for (uint32_t i = 0; i < n; i++) {
 		struct nb_pkt *pkt = top[n - 1 - i];
 
-		mp->on_stack[pkt->idx] = 0;
 		pkt->len = 0;
 		pkts[i] = pkt;
 	}
+	debug_take(mp, pkts, n);
 	return n;
 }
 
@@ -180,36 +222,67 @@ NB_API struct nb_pkt *nb_pkt_alloc(struct nb_mempool *mp)
 }
 
 /*
- * Detected and refused (the buffer is not pushed, nb_last_error() says
- * why): freeing a buffer that is already free, however long ago the first
- * free was. Because each buffer can then be on the stack at most once, the
- * stack of `count` slots can never overflow.
+ * Debug builds only: push pkts[0..n) one by one, refusing (the buffer is
+ * not pushed, nb_last_error() says why) a buffer that is already free,
+ * however long ago the first free was, or that belongs to another pool.
  * Not detected: a descriptor that never came from a mempool (its pool and
  * idx are trusted; descriptors live in private memory, so only a worker
  * bug can forge one), writes to a buffer after it was freed, and freeing a
  * buffer the device still owns. Drivers prevent the last by construction.
  */
-static void free_one(struct nb_pkt *pkt)
+static void debug_put(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+		      uint32_t n)
 {
-	struct nb_mempool *mp = pkt->pool;
+	for (uint32_t i = 0; i < n; i++) {
+		struct nb_pkt *pkt = pkts[i];
 
-	if (NB_UNLIKELY(mp->on_stack[pkt->idx])) {
-		nb_fail(EINVAL, "mempool: refused double free of buffer %u",
-			pkt->idx);
-		return;
+		if (NB_UNLIKELY(pkt->pool != mp || mp->on_stack[pkt->idx])) {
+			nb_fail(EINVAL, "mempool: refused double free of buffer %u",
+				pkt->idx);
+			continue;
+		}
+		mp->on_stack[pkt->idx] = 1;
+		mp->free_stack[mp->n_free++] = pkt;
 	}
-	mp->on_stack[pkt->idx] = 1;
-	mp->free_stack[mp->n_free++] = pkt;
 }
 
+void nb_mempool_put_bulk(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+			 uint32_t n)
+{
+	if (NB_MEMPOOL_DEBUG) {
+		debug_put(mp, pkts, n);
+		return;
+	}
+	/* More free buffers than the pool has: some of these are already
+	 * free (a double free). Refused whole; nothing is written. */
+	if (NB_UNLIKELY(n > mp->count - mp->n_free)) {
+		nb_fail(EINVAL,
+			"mempool: refused double free (%u buffers freed, only %u are out)",
+			n, mp->count - mp->n_free);
+		return;
+	}
+	memcpy(&mp->free_stack[mp->n_free], pkts, n * sizeof(*pkts));
+	mp->n_free += n;
+}
+
+/* Runs of buffers from one pool go back in one copy. */
 NB_API void nb_pkt_free_bulk(struct nb_pkt **pkts, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		free_one(pkts[i]);
+	uint32_t i = 0;
+
+	while (i < n) {
+		struct nb_mempool *mp = pkts[i]->pool;
+		uint32_t j = i + 1;
+
+		while (j < n && pkts[j]->pool == mp)
+			j++;
+		nb_mempool_put_bulk(mp, &pkts[i], j - i);
+		i = j;
+	}
 }
 
 NB_API void nb_pkt_free(struct nb_pkt *pkt)
 {
 	if (pkt != NULL)
-		free_one(pkt);
+		nb_mempool_put_bulk(pkt->pool, &pkt, 1);
 }

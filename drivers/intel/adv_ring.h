@@ -19,19 +19,27 @@
 #ifndef NB_ADV_RING_H
 #define NB_ADV_RING_H
 
+#include <emmintrin.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nb_internal.h"
 
-/* Transmit descriptors are reclaimed this many at a time (ixy's scheme). */
-#define ADV_TX_CLEAN_BATCH 32u
+/*
+ * Transmit: only every ADV_TX_RS_THRESH-th descriptor asks for a status
+ * write-back (RS), and clean-up checks that one DD per batch (the idea of
+ * DPDK's tx_rs_thresh). Batches start at multiples of it, so a batch never
+ * wraps.
+ */
+#define ADV_TX_RS_THRESH 32u
 /* Most descriptors one rx burst looks at; bounds the work per call. */
 #define ADV_RX_MAX_BURST 64u
-/* Receive keeps up to this many spare buffers, refilled in bulk. */
-#define ADV_RX_SPARES (2u * ADV_RX_MAX_BURST)
+/* Receive refills (rearms) this many slots at a time (a quarter of the
+ * ring on smaller rings), one RDT write each. */
+#define ADV_RX_REARM 32u
 /* Smallest ring: two clean-up batches, so one can be in flight. */
-#define ADV_MIN_RING_SIZE (2u * ADV_TX_CLEAN_BATCH)
+#define ADV_MIN_RING_SIZE (2u * ADV_TX_RS_THRESH)
 /* We keep rings a power of two, <= 4096 descriptors. */
 #define ADV_MAX_RING_SIZE 4096u
 /* RDLEN/TDLEN must be multiples of 128 bytes (82599 8.2.3.8.3, 82576 8.10). */
@@ -78,6 +86,12 @@ union adv_rx_desc {
 };
 _Static_assert(sizeof(union adv_rx_desc) == 16, "16-byte descriptor");
 
+/* The fast path reads status_error and length as one 8-byte word. */
+#define ADV_RXD_LEN_SHIFT (8u * (offsetof(struct adv_rx_desc_wb, length) - \
+				  offsetof(struct adv_rx_desc_wb, status_error)))
+_Static_assert(offsetof(struct adv_rx_desc_wb, status_error) % 8 == 0,
+	       "status_error starts an aligned 8-byte word");
+
 #define ADV_RXD_STAT_DD (1u << 0)  /* descriptor done */
 #define ADV_RXD_STAT_EOP (1u << 1) /* end of packet */
 
@@ -109,20 +123,28 @@ _Static_assert(sizeof(union adv_tx_desc) == 16, "16-byte descriptor");
 #define ADV_TXD_PAYLEN_SHIFT 14
 #define ADV_TXD_STAT_DD (1u << 0)
 
+/*
+ * Receive queue. Slots [next - hold, next) are empty: their buffers were
+ * handed out (or dropped) and they wait for the next rearm of
+ * ADV_RX_REARM slots; every other slot has a buffer posted. A burst never
+ * looks at more than size - 1 - hold slots, so it never reads an empty
+ * slot's stale shadow entry, whatever the device writes.
+ */
 struct adv_rxq {
 	volatile union adv_rx_desc *ring; /* in the DMA pool: untrusted */
 	struct nb_pkt **slot;        /* private: buffer posted in each slot */
 	struct nb_mempool *mp;       /* where replacement buffers come from */
+	struct nb_iova_map iova;     /* buffer IOVA from its nb_pkt address */
 	volatile uint8_t *regs;      /* BAR0, for the tail register */
 	struct nb_dev *dev;          /* for nb_dev_set_fault */
 	const char *drv;             /* driver name for messages */
 	uint32_t rdt;                /* offset of this queue's RDT */
 	uint32_t buf_len;            /* bytes the device may write per buffer */
 	uint32_t err_mask;           /* write-back bits that mean "bad frame" */
-	uint16_t n_spare;
-	struct nb_pkt *spare[ADV_RX_SPARES]; /* private: refills for the ring */
 	uint16_t size;               /* power of two */
 	uint16_t next;               /* next slot whose DD we wait for */
+	uint16_t hold;               /* empty slots before next */
+	uint16_t rearm;              /* slots refilled at a time */
 	bool in_bad_frame;           /* dropping the rest of a split frame */
 	bool stopped;                /* the device broke the protocol */
 	uint64_t rx_errors;
@@ -145,6 +167,14 @@ struct adv_txq {
 	uint64_t tx_errors;
 	uint64_t dev_faults;
 };
+
+/* One 16-byte store of a whole descriptor (lo = bytes 0-7, hi = 8-15):
+ * the device never sees half of a descriptor we wrote. */
+static inline void adv_desc_store(volatile void *desc, uint64_t lo, uint64_t hi)
+{
+	_mm_store_si128((__m128i *)(uintptr_t)desc,
+			_mm_set_epi64x((long long)hi, (long long)lo));
+}
 
 /*
  * Poll until (reg & mask) == want or timeout_ms pass: 0, or -1/ETIMEDOUT
@@ -192,9 +222,15 @@ void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
 		  volatile uint8_t *regs, uint32_t tdt, void *ring,
 		  struct nb_pkt **slot, uint16_t size);
 
+/* The receive fast path's descriptor scan (see adv_ring.c). */
+unsigned adv_rx_scan_scalar(const volatile union adv_rx_desc *ring,
+			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			    unsigned max, uint32_t check, uint32_t buf_len,
+			    uint64_t *stop);
+
 uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n);
 uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
-/* Reclaim transmitted buffers (called by the burst; exposed for the fuzzer). */
+/* Reclaim transmitted batches (called by the burst; exposed for the fuzzer). */
 void adv_txq_clean(struct adv_txq *q);
 
 /* Give every buffer still posted in the ring back to its mempool. */

@@ -403,13 +403,17 @@ static int init_tx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size)
 		wr(d, IXGBE_TDLEN(q), (uint32_t)size * 16u);    /* 8.2.3.9.7 */
 		/* 8.2.3.11.2: relaxed ordering off for descriptor write-back
 		 * (on by default): DD bits then land in ring order, which the
-		 * batch check in ixgbe_txq_clean() relies on. */
+		 * batch check in adv_txq_clean() relies on. */
 		clear_bits(d, IXGBE_DCA_TXCTRL(q), IXGBE_DCA_TXCTRL_DESC_WRO);
-		/* 8.2.3.9.10: prefetch 36, host 8, write-back 4 (ixy's values). */
+		/* 8.2.3.9.10: prefetch 36, host 8, write-back threshold 0:
+		 * each RS descriptor's DD is written back as it completes.
+		 * Only every 32nd descriptor has RS (adv_ring.c); with
+		 * WTHRESH > 0 the device would hold write-backs until that
+		 * many had gathered (DPDK demands 0 with tx_rs_thresh > 1). */
 		wr(d, IXGBE_TXDCTL(q),
 		   (rd(d, IXGBE_TXDCTL(q)) & ~IXGBE_TXDCTL_THRESH_MASK) |
 			   IXGBE_TXDCTL_PTHRESH(36) | IXGBE_TXDCTL_HTHRESH(8) |
-			   IXGBE_TXDCTL_WTHRESH(4));
+			   IXGBE_TXDCTL_WTHRESH(0));
 	}
 	clear_bits(d, IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS); /* 8.2.3.10.2 */
 	set_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);  /* 8.2.3.9.2 */

@@ -41,7 +41,7 @@ enum ixgbe_model_misbehaviour {
 	IXGBE_MODEL_RX_ERROR_BIT,     /* RXE set in the write-back */
 	IXGBE_MODEL_CORRUPT_HEADS,    /* garbage in RDH/TDH after each update */
 	IXGBE_MODEL_TX_OUT_OF_ORDER,  /* DD on later descriptors, never on the
-					 first of each transmit pass */
+					 first one that asked for it (RS) */
 	IXGBE_MODEL_TX_EARLY_DD,      /* DD on the free slot at TDT, not yet
 					 posted */
 	IXGBE_MODEL_MASTER_STUCK,     /* STATUS.GIO master enable never clears
