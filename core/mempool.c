@@ -33,6 +33,9 @@
 
 #define NB_CACHE_LINE 64u
 #define NB_MAX_BUF_SIZE 65535u
+/* Keeps the descriptor array below 4 GiB, so a buffer's offset in it fits
+ * 32 bits (the SIMD rx refill multiplies 32x32 bits; nb_iova_map). */
+#define NB_MAX_BUFS (1u << 27)
 
 /* The public layout other code (and the ABI) depends on. */
 _Static_assert(sizeof(struct nb_pkt) == 32, "nb_pkt must stay 32 bytes");
@@ -71,8 +74,9 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 
 	if (dma == NULL || out == NULL)
 		return nb_fail(EINVAL, "mempool: NULL argument");
-	if (count == 0)
-		return nb_fail(EINVAL, "mempool: zero buffers requested");
+	if (count == 0 || count > NB_MAX_BUFS)
+		return nb_fail(EINVAL, "mempool: %u buffers requested, must be 1..%u",
+			       count, NB_MAX_BUFS);
 	if (buf_size == 0 || buf_size > NB_MAX_BUF_SIZE)
 		return nb_fail(EINVAL, "mempool: buffer size %u not in 1..%u",
 			       buf_size, NB_MAX_BUF_SIZE);

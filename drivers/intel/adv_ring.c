@@ -60,6 +60,7 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 		   const struct nb_dev_conf *conf, uint16_t default_ring_size,
 		   struct adv_conf *out)
 {
+	const struct adv_path *path;
 	uint32_t buf_size;
 
 	out->n_rxq = conf->rx_queues ? conf->rx_queues : 1;
@@ -77,6 +78,8 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 			       "%s %s: ring sizes %u/%u must be powers of two in %u..%u",
 			       drv, pci->name, out->rx_size, out->tx_size,
 			       ADV_MIN_RING_SIZE, ADV_MAX_RING_SIZE);
+	if (adv_path_pick(drv, &path) < 0)
+		return -1;
 	if (conf->rx_mempool == NULL)
 		return nb_fail(EINVAL, "%s %s: conf.rx_mempool is required",
 			       drv, pci->name);
@@ -127,24 +130,18 @@ void adv_rxq_init(struct adv_rxq *q, struct nb_dev *dev, const char *drv,
 		/* A quarter of the smallest ring, so a 64-slot ring still
 		 * gives the device 48 or more. */
 		.rearm = (uint16_t)(size / 4u < ADV_RX_REARM ? size / 4u : ADV_RX_REARM),
+		.path = adv_path_get(),
 	};
 	nb_mempool_iova_map(mp, &q->iova);
 }
 
-/*
- * Post the buffers of slot[first..first+n) (read format, 82599 7.1.6.1,
+/* Post the buffers of slot[first..first+n) (read format, 82599 7.1.6.1,
  * 82576 7.1.5): one 16-byte store each, IOVA computed from the private
  * nb_pkt address, so no buffer's metadata is loaded. Writing hdr_addr = 0
- * also clears the write-back status (DD) the device left there.
- */
+ * also clears the write-back status (DD) the device left there. */
 static inline void rx_post(struct adv_rxq *q, unsigned first, unsigned n)
 {
-	volatile union adv_rx_desc *const ring = q->ring;
-	struct nb_pkt *const *const slot = q->slot;
-	const struct nb_iova_map map = q->iova;
-
-	for (unsigned i = first; i < first + n; i++)
-		adv_desc_store(&ring[i], nb_iova_of(&map, slot[i]), 0);
+	q->path->rx_post(&q->ring[first], &q->slot[first], n, &q->iova);
 }
 
 int adv_rxq_fill(struct adv_rxq *q)
@@ -196,39 +193,6 @@ rx_check_slow(struct adv_rxq *q, uint16_t i, uint32_t status, uint16_t len)
 	return RX_ACCEPT;
 }
 
-/*
- * The fast path (scalar): hand out whole good frames (DD, EOP, no error
- * bit, length 1..buf_len) from ring[0] on, at most `max`, without wrapping.
- * Each descriptor's status, error and length dwords are one 8-byte read;
- * only that copy is used. Stops at the first descriptor that is not such
- * a frame and leaves its read-once write-back in *stop.
- */
-unsigned adv_rx_scan_scalar(const volatile union adv_rx_desc *ring,
-			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
-			    unsigned max, uint32_t check, uint32_t buf_len,
-			    uint64_t *stop)
-{
-	unsigned i;
-
-	for (i = 0; i < max; i++) {
-		/* Write-back format: status_error, then length (bytes 8-13). */
-		uint64_t wb = nb_dma_read64(&ring[i].wb.status_error);
-		uint32_t len = (uint16_t)(wb >> ADV_RXD_LEN_SHIFT);
-		struct nb_pkt *pkt;
-
-		if (NB_UNLIKELY(((uint32_t)wb & check) !=
-					(ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP) ||
-				len - 1u >= buf_len)) {
-			*stop = wb;
-			break;
-		}
-		pkt = slot[i];
-		pkt->len = len;
-		pkts[i] = pkt;
-	}
-	return i;
-}
-
 /* Refill empty slots q->rearm at a time while the mempool has them; true
  * if any was refilled. The empty run starts at a multiple of q->rearm (it
  * only ever moves by that much, and it divides the ring size), so a chunk
@@ -265,16 +229,17 @@ uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n)
 	if (budget > ADV_RX_MAX_BURST)
 		budget = ADV_RX_MAX_BURST;
 	while (budget > 0) {
-		uint64_t wb;
+		uint64_t wb = 0;
 		uint32_t status;
 		uint16_t len;
 
 		if (NB_LIKELY(!q->in_bad_frame)) {
 			unsigned room = q->size - idx; /* no wrap inside a scan */
 			unsigned max = budget < room ? budget : room;
-			unsigned good = adv_rx_scan_scalar(&q->ring[idx], &q->slot[idx],
-							   pkts + got, max, check,
-							   q->buf_len, &wb);
+			/* Whole good frames (adv_path.c), read once. */
+			unsigned good = q->path->rx_scan(&q->ring[idx], &q->slot[idx],
+							 pkts + got, max, check,
+							 q->buf_len, &wb);
 
 			got += good;
 			budget -= good;
@@ -338,6 +303,7 @@ void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
 		.drv = drv,
 		.tdt = tdt,
 		.size = size,
+		.path = adv_path_get(),
 	};
 }
 
@@ -385,44 +351,34 @@ void adv_txq_clean(struct adv_txq *q)
 			return;
 		}
 		ring[last].wb.status = 0;
-		nb_pkt_free_bulk(&q->slot[first], ADV_TX_RS_THRESH);
+		/* Posted since the last pool change: all from one pool, one
+		 * copy; else buffer by buffer to their own pools. */
+		if ((int32_t)(q->posted - busy - q->pool_since) >= 0)
+			nb_mempool_put_bulk(q->slot[first]->pool, &q->slot[first],
+					    ADV_TX_RS_THRESH);
+		else
+			nb_pkt_free_bulk(&q->slot[first], ADV_TX_RS_THRESH);
 		q->clean = (uint16_t)((first + ADV_TX_RS_THRESH) & mask);
 	}
 }
 
 /*
  * The fast path: post pkts[0..n) while each one's pool is the one last seen
- * and its length is in ADV_TX_MIN_LEN..last_max_len. Returns how many it
- * posted; the caller handles the one it stopped at. Call-free, in locals
- * (with -fno-strict-aliasing a descriptor store could alias q's fields).
+ * and its length is in ADV_TX_MIN_LEN..last_max_len (adv_path.c), up to
+ * the ring's end. Returns how many it posted; the caller handles the one
+ * it stopped at.
  */
 static inline unsigned tx_post_frames(struct adv_txq *q, struct nb_pkt **pkts,
 				      unsigned n)
 {
-	volatile union adv_tx_desc *const ring = q->ring;
-	struct nb_pkt **const slot = q->slot;
-	const struct nb_mempool *const pool = q->last_pool;
-	const uint32_t span = q->last_max_len - ADV_TX_MIN_LEN;
-	const unsigned mask = q->size - 1u;
-	unsigned idx = q->tail, i;
+	const unsigned idx = q->tail;
+	const unsigned room = (unsigned)q->size - idx; /* no wrap in the loop */
+	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		struct nb_pkt *pkt = pkts[i];
-		uint64_t len = pkt->len;
-
-		if (NB_UNLIKELY(pkt->pool != pool || len - ADV_TX_MIN_LEN > span))
-			break;
-		/* Advanced data descriptor (82599 7.2.3.2.4, 82576 7.2.2.3),
-		 * one buffer per frame, no RS (see adv_txq_burst); len <=
-		 * 65535 fits DTALEN, PAYLEN is the frame length. */
-		adv_desc_store(&ring[idx], pkt->iova,
-			       (len | ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP |
-				ADV_TXD_CMD_IFCS | ADV_TXD_CMD_DEXT) |
-			       len << (32 + ADV_TXD_PAYLEN_SHIFT));
-		slot[idx] = pkt;
-		idx = (idx + 1) & mask;
-	}
-	q->tail = (uint16_t)idx;
+	i = q->path->tx_post(&q->ring[idx], &q->slot[idx], pkts, n < room ? n : room,
+			     q->last_pool, q->last_max_len - ADV_TX_MIN_LEN);
+	q->tail = (uint16_t)((idx + i) & (q->size - 1u));
+	q->posted += i;
 	return i;
 }
 
@@ -466,10 +422,14 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 	while ((done += tx_post_frames(q, pkts + done, n - done)) < n) {
 		struct nb_pkt *pkt = pkts[done];
 
+		if (q->tail == 0 && pkt->pool == q->last_pool &&
+		    pkt->len - ADV_TX_MIN_LEN <= q->last_max_len - ADV_TX_MIN_LEN)
+			continue; /* stopped at the ring's end: go on at slot 0 */
 		if (pkt->pool != q->last_pool) { /* then retry it */
 			uint32_t buf_size = nb_mempool_buf_size(pkt->pool);
 
 			q->last_pool = pkt->pool;
+			q->pool_since = q->posted;
 			q->last_max_len = buf_size < ADV_TX_MAX_LEN ? buf_size : ADV_TX_MAX_LEN;
 			if (q->last_max_len < ADV_TX_MIN_LEN)
 				q->last_max_len = ADV_TX_MIN_LEN - 1u; /* none fits */

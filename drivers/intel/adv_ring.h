@@ -91,9 +91,26 @@ _Static_assert(sizeof(union adv_rx_desc) == 16, "16-byte descriptor");
 				  offsetof(struct adv_rx_desc_wb, status_error)))
 _Static_assert(offsetof(struct adv_rx_desc_wb, status_error) % 8 == 0,
 	       "status_error starts an aligned 8-byte word");
+#define ADV_RXD_LEN_MASK (0xFFFFull << ADV_RXD_LEN_SHIFT)
 
 #define ADV_RXD_STAT_DD (1u << 0)  /* descriptor done */
 #define ADV_RXD_STAT_EOP (1u << 1) /* end of packet */
+
+/*
+ * One compare judges a write-back: m is its status/length word masked to
+ * the length and the bits that must read DD|EOP (errors must be 0).
+ * Subtracting "length 1, DD|EOP" leaves 0 in the status bits only for
+ * exactly DD|EOP (else they are non-zero, or borrow), and length - 1 in
+ * the length bits; rotating the status bits to the top makes the result
+ * < buf_len exactly for a good frame of 1..buf_len bytes, and then it is
+ * length - 1.
+ */
+static inline uint64_t adv_rx_good_len(uint64_t m)
+{
+	uint64_t y = m - ((1ull << ADV_RXD_LEN_SHIFT) | ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP);
+
+	return y >> ADV_RXD_LEN_SHIFT | y << (64u - ADV_RXD_LEN_SHIFT);
+}
 
 /* ---- Advanced transmit data descriptor --------------------------------- */
 struct adv_tx_desc_read {
@@ -123,6 +140,40 @@ _Static_assert(sizeof(union adv_tx_desc) == 16, "16-byte descriptor");
 #define ADV_TXD_PAYLEN_SHIFT 14
 #define ADV_TXD_STAT_DD (1u << 0)
 
+/* Bytes 8-15 of a data descriptor for a frame of len bytes, without RS
+ * (cmd_type_len, then olinfo with PAYLEN = len). */
+static inline uint64_t adv_tx_cmd(uint64_t len)
+{
+	return (len | ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP | ADV_TXD_CMD_IFCS |
+		ADV_TXD_CMD_DEXT) | len << (32 + ADV_TXD_PAYLEN_SHIFT);
+}
+
+/* The per-descriptor loops, scalar or SIMD (adv_path.c says what each
+ * must do; all variants give identical results). */
+struct adv_path {
+	const char *name; /* "scalar", "sse4.1", "avx2" */
+	unsigned (*rx_scan)(const volatile union adv_rx_desc *ring,
+			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			    unsigned max, uint32_t check, uint32_t buf_len,
+			    uint64_t *stop);
+	void (*rx_post)(volatile union adv_rx_desc *ring,
+			struct nb_pkt *const *slot, unsigned n,
+			const struct nb_iova_map *map);
+	unsigned (*tx_post)(volatile union adv_tx_desc *d, struct nb_pkt **slot,
+			    struct nb_pkt *const *pkts, unsigned n,
+			    const struct nb_mempool *pool, uint64_t span);
+};
+
+/* The path NB_SIMD names (scalar, sse4.1, avx2), or the widest this CPU
+ * runs if it is unset: 0, or -1 with a message naming drv. */
+int adv_path_pick(const char *drv, const struct adv_path **out);
+/* The process's path (picked once; queues take it at init). */
+const struct adv_path *adv_path_get(void);
+const struct adv_path *adv_path_scalar(void);
+/* For tests: a variant by name (NULL if none), and whether the CPU runs it. */
+const struct adv_path *adv_path_by_name(const char *name);
+bool adv_path_supported(const struct adv_path *p);
+
 /*
  * Receive queue. Slots [next - hold, next) are empty: their buffers were
  * handed out (or dropped) and they wait for the next rearm of
@@ -135,6 +186,7 @@ struct adv_rxq {
 	struct nb_pkt **slot;        /* private: buffer posted in each slot */
 	struct nb_mempool *mp;       /* where replacement buffers come from */
 	struct nb_iova_map iova;     /* buffer IOVA from its nb_pkt address */
+	const struct adv_path *path; /* scalar or SIMD loops */
 	volatile uint8_t *regs;      /* BAR0, for the tail register */
 	struct nb_dev *dev;          /* for nb_dev_set_fault */
 	const char *drv;             /* driver name for messages */
@@ -154,6 +206,7 @@ struct adv_rxq {
 struct adv_txq {
 	volatile union adv_tx_desc *ring; /* in the DMA pool: untrusted */
 	struct nb_pkt **slot;        /* private: buffer posted in each slot */
+	const struct adv_path *path; /* scalar or SIMD loops */
 	volatile uint8_t *regs;
 	struct nb_dev *dev;
 	const char *drv;
@@ -163,6 +216,8 @@ struct adv_txq {
 	uint16_t clean;              /* oldest slot the device still owns */
 	uint32_t last_max_len;       /* longest frame from last_pool we send */
 	struct nb_mempool *last_pool; /* pool of the last frame sent */
+	uint32_t posted;             /* descriptors ever posted (wraps) */
+	uint32_t pool_since;         /* `posted` when last_pool last changed */
 	bool stopped;
 	uint64_t tx_errors;
 	uint64_t dev_faults;
@@ -221,12 +276,6 @@ int adv_rxq_fill(struct adv_rxq *q);
 void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
 		  volatile uint8_t *regs, uint32_t tdt, void *ring,
 		  struct nb_pkt **slot, uint16_t size);
-
-/* The receive fast path's descriptor scan (see adv_ring.c). */
-unsigned adv_rx_scan_scalar(const volatile union adv_rx_desc *ring,
-			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
-			    unsigned max, uint32_t check, uint32_t buf_len,
-			    uint64_t *stop);
 
 uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n);
 uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
