@@ -33,12 +33,21 @@
 
 #define NB_CACHE_LINE 64u
 #define NB_MAX_BUF_SIZE 65535u
-/* Keeps the descriptor array below 4 GiB, so a buffer's offset in it fits
- * 32 bits (the SIMD rx refill multiplies 32x32 bits; nb_iova_map). */
-#define NB_MAX_BUFS (1u << 27)
+/* Keeps the descriptor array (NB_PKT_SLOT <= 64 bytes each) below 4 GiB,
+ * so a descriptor's offset in it fits 32 bits (the SIMD rx refill
+ * multiplies 32x32 bits; nb_iova_map). */
+#define NB_MAX_BUFS (1u << 26)
 
 /* The public layout other code (and the ABI) depends on. */
 _Static_assert(sizeof(struct nb_pkt) == 32, "nb_pkt must stay 32 bytes");
+/*
+ * Descriptors sit NB_PKT_SLOT bytes apart in the private array: a power of
+ * two that divides the buffer stride (a multiple of 64), so a buffer's
+ * IOVA follows from its descriptor's address by one multiply-add
+ * (nb_mempool_iova_map) even if struct nb_pkt grows.
+ */
+#define NB_PKT_SLOT (sizeof(struct nb_pkt) <= 32 ? 32u : 64u)
+_Static_assert(sizeof(struct nb_pkt) <= 64, "NB_PKT_SLOT assumes <= 64 bytes");
 _Static_assert(offsetof(struct nb_pkt, data) == 0, "nb_pkt.data offset");
 _Static_assert(offsetof(struct nb_pkt, iova) == 8, "nb_pkt.iova offset");
 _Static_assert(offsetof(struct nb_pkt, pool) == 16, "nb_pkt.pool offset");
@@ -58,9 +67,14 @@ struct nb_mempool {
 	 * refuse a second free of the same buffer (see debug_put).
 	 */
 	uint8_t *on_stack;
-	struct nb_pkt *pkts;        /* count descriptors, private memory */
+	struct nb_pkt *pkts;        /* count descriptors, NB_PKT_SLOT apart, private */
 	uint64_t iova0;             /* IOVA of pkts[0]'s data */
 };
+
+static struct nb_pkt *pkt_at(const struct nb_mempool *mp, uint32_t i)
+{
+	return (struct nb_pkt *)((uint8_t *)mp->pkts + (size_t)i * NB_PKT_SLOT);
+}
 
 NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 			     uint32_t buf_size, struct nb_mempool **out)
@@ -93,7 +107,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	mp = calloc(1, sizeof(*mp));
 	if (mp == NULL)
 		return nb_fail(ENOMEM, "mempool: out of memory");
-	mp->pkts = calloc(count, sizeof(*mp->pkts));
+	mp->pkts = calloc(count, NB_PKT_SLOT);
 	mp->free_stack = calloc(count, sizeof(*mp->free_stack));
 	mp->on_stack = NB_MEMPOOL_DEBUG ? calloc(count, sizeof(*mp->on_stack)) : NULL;
 	if (mp->pkts == NULL || mp->free_stack == NULL ||
@@ -115,7 +129,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	mp->stride = stride;
 	mp->iova0 = iova + NB_PKT_HEADROOM;
 	for (uint32_t i = 0; i < count; i++) {
-		struct nb_pkt *pkt = &mp->pkts[i];
+		struct nb_pkt *pkt = pkt_at(mp, i);
 		uint64_t data_off = (uint64_t)i * stride + NB_PKT_HEADROOM;
 
 		pkt->data = base + data_off;
@@ -126,7 +140,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	}
 	/* Push in reverse so the first allocations come out in index order. */
 	for (uint32_t i = 0; i < count; i++) {
-		mp->free_stack[i] = &mp->pkts[count - 1 - i];
+		mp->free_stack[i] = pkt_at(mp, count - 1 - i);
 		if (NB_MEMPOOL_DEBUG)
 			mp->on_stack[i] = 1;
 	}
@@ -165,15 +179,15 @@ struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx)
 {
 	if (mp == NULL || idx >= mp->count)
 		return NULL;
-	return &mp->pkts[idx];
+	return pkt_at(mp, idx);
 }
 
 void nb_mempool_iova_map(const struct nb_mempool *mp, struct nb_iova_map *map)
 {
-	/* pkts[] holds 32-byte descriptors, buffers are `stride` apart and
+	/* Descriptors are NB_PKT_SLOT apart, buffers `stride` apart, and
 	 * stride is a multiple of 64, so the factor is a whole number. */
 	map->base = (uintptr_t)mp->pkts;
-	map->mul = mp->stride / sizeof(struct nb_pkt);
+	map->mul = mp->stride / NB_PKT_SLOT;
 	map->add = mp->iova0;
 }
 

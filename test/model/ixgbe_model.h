@@ -18,7 +18,7 @@
  * into its own rings (loopback) or its peer's (a pair back to back).
  * One driver thread per model: the trap state is per thread, a page is
  * unprotected only while one access is single-stepped. With the environment
- * variable NB_MODEL_NO_TRAPS set (bench/ixgbe-bench.sh under valgrind, which
+ * variable NB_MODEL_NO_TRAPS set (bench/ring-bench.sh under valgrind, which
  * cannot single-step) the thread polls for those writes instead: no rule
  * checks, no clear-on-read, no SFP+ module on I2C.
  */
