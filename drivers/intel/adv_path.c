@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * adv_path.c - the per-descriptor loops of the Intel rings in three
- * variants: scalar (any x86-64), SSE4.1 (two descriptors per step) and
- * AVX2 (four). adv_ring.c does everything else (budgets, the slow path for
+ * variants: scalar (any x86-64), SSE4.1 (refill two descriptors per step,
+ * transmit descriptors built in one register; its receive scan is the
+ * scalar one) and AVX2 (four descriptors per step everywhere). adv_ring.c does everything else (budgets, the slow path for
  * odd descriptors, rearm bookkeeping, RS, clean-up) the same way for all.
  *
  * Every variant must give exactly the scalar results on the same input
@@ -42,11 +43,12 @@ static unsigned rx_scan_scalar(const volatile union adv_rx_desc *ring,
 			       uint64_t *stop)
 {
 	const uint64_t keep = ADV_RXD_LEN_MASK | check;
-	unsigned i;
+	size_t i; /* pointer-sized: one register indexes all three arrays */
 
-	for (i = 0; i < max; i++, ring++) {
+#pragma GCC unroll 4
+	for (i = 0; i < max; i++) {
 		/* Write-back format: status_error, then length (bytes 8-13). */
-		uint64_t wb = nb_dma_read64(&ring->wb.status_error);
+		uint64_t wb = nb_dma_read64(&ring[i].wb.status_error);
 		uint64_t good = adv_rx_good_len(wb & keep);
 		struct nb_pkt *pkt;
 
@@ -58,7 +60,7 @@ static unsigned rx_scan_scalar(const volatile union adv_rx_desc *ring,
 		pkt->len = (uint32_t)good + 1u;
 		pkts[i] = pkt;
 	}
-	return i;
+	return (unsigned)i;
 }
 
 static void rx_post_scalar(volatile union adv_rx_desc *ring,
@@ -69,8 +71,9 @@ static void rx_post_scalar(volatile union adv_rx_desc *ring,
 	/* nb_iova_of() with the base folded in (wrapping arithmetic). */
 	const uint64_t add = map->add - (uint64_t)map->base * mul;
 
-	for (unsigned i = 0; i < n; i++, ring++)
-		adv_desc_store(ring, (uint64_t)(uintptr_t)slot[i] * mul + add, 0);
+#pragma GCC unroll 4
+	for (size_t i = 0; i < n; i++)
+		adv_desc_store(&ring[i], (uint64_t)(uintptr_t)slot[i] * mul + add, 0);
 }
 
 static unsigned tx_post_scalar(volatile union adv_tx_desc *d,
@@ -78,9 +81,10 @@ static unsigned tx_post_scalar(volatile union adv_tx_desc *d,
 			       unsigned n, const struct nb_mempool *pool,
 			       uint64_t span)
 {
-	unsigned i;
+	size_t i; /* pointer-sized: one register indexes all three arrays */
 
-	for (i = 0; i < n; i++, d++) {
+#pragma GCC unroll 4
+	for (i = 0; i < n; i++) {
 		struct nb_pkt *pkt = pkts[i];
 		uint64_t len = pkt->len;
 
@@ -89,73 +93,13 @@ static unsigned tx_post_scalar(volatile union adv_tx_desc *d,
 		/* Advanced data descriptor (82599 7.2.3.2.4, 82576 7.2.2.3),
 		 * one buffer per frame, no RS (see adv_txq_burst); len <=
 		 * 65535 fits DTALEN, PAYLEN is the frame length. */
-		adv_desc_store(d, pkt->iova, adv_tx_cmd(len));
+		adv_desc_store(&d[i], pkt->iova, adv_tx_cmd(len));
 		slot[i] = pkt;
 	}
-	return i;
+	return (unsigned)i;
 }
 
-/* ---- SSE4.1: two descriptors per step ------------------------------------ */
-
-#define adv_pin(v) __asm__ volatile("" : "+x"(v))
-
-/*
- * Judge the write-back words w (one per 64-bit lane, as read): all-ones
- * lanes for good frames. The scalar adv_rx_good_len() per lane: mask,
- * subtract, swap the dwords (the rotate by 32), then "< buf_len" as
- * "status dword == 0 and length dword <= buf_len - 1" (lim holds
- * buf_len - 1 in the low dword, 0 in the high one).
- */
-SSE41 static inline __m128i judge2(__m128i w, __m128i keep, __m128i sub,
-				   __m128i lim, __m128i *z)
-{
-	__m128i y = _mm_sub_epi64(_mm_and_si128(w, keep), sub);
-
-	*z = _mm_shuffle_epi32(y, _MM_SHUFFLE(2, 3, 0, 1));
-	return _mm_cmpeq_epi64(_mm_min_epu32(*z, lim), *z);
-}
-
-SSE41 static unsigned rx_scan_sse41(const volatile union adv_rx_desc *ring,
-				    struct nb_pkt *const *slot, struct nb_pkt **pkts,
-				    unsigned max, uint32_t check, uint32_t buf_len,
-				    uint64_t *stop)
-{
-	_Static_assert(ADV_RXD_LEN_SHIFT == 32, "the dword swap is the rotate");
-	const __m128i keep = _mm_set1_epi64x((long long)(ADV_RXD_LEN_MASK | check));
-	const __m128i sub = _mm_set1_epi64x((long long)((1ull << ADV_RXD_LEN_SHIFT) |
-							ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP));
-	const __m128i lim = _mm_set1_epi64x((long long)(buf_len - 1u));
-	unsigned i;
-
-	for (i = 0; i + 2 <= max; i += 2) {
-		__m128i d0 = _mm_load_si128((const __m128i *)(uintptr_t)&ring[i]);
-		__m128i d1 = _mm_load_si128((const __m128i *)(uintptr_t)&ring[i + 1]);
-		__m128i w = _mm_unpackhi_epi64(d0, d1), z;
-		int good;
-
-		adv_pin(w);
-		good = _mm_movemask_pd(_mm_castsi128_pd(judge2(w, keep, sub, lim, &z)));
-		if (NB_LIKELY(good == 3)) {
-			struct nb_pkt *p0 = slot[i], *p1 = slot[i + 1];
-
-			p0->len = (uint32_t)_mm_cvtsi128_si32(z) + 1u;
-			p1->len = (uint32_t)_mm_extract_epi32(z, 2) + 1u;
-			_mm_storeu_si128((__m128i *)&pkts[i],
-					 _mm_loadu_si128((const __m128i *)&slot[i]));
-			continue;
-		}
-		if (good & 1) { /* lane 0 good, lane 1 not */
-			slot[i]->len = (uint32_t)_mm_cvtsi128_si32(z) + 1u;
-			pkts[i] = slot[i];
-			*stop = (uint64_t)_mm_extract_epi64(w, 1);
-			return i + 1;
-		}
-		*stop = (uint64_t)_mm_cvtsi128_si64(w);
-		return i;
-	}
-	return i + rx_scan_scalar(ring + i, slot + i, pkts + i, max - i, check,
-				  buf_len, stop);
-}
+/* ---- SSE4.1 -------------------------------------------------------------- */
 
 /* IOVAs of two buffers: (ptr - base) * mul + add; ptr - base < 2^32
  * (nb_mempool_create keeps the descriptor array below 4 GiB) and so is
@@ -170,6 +114,7 @@ SSE41 static void rx_post_sse41(volatile union adv_rx_desc *ring,
 	const __m128i zero = _mm_setzero_si128();
 	unsigned i;
 
+#pragma GCC unroll 2
 	for (i = 0; i + 2 <= n; i += 2) {
 		__m128i p = _mm_loadu_si128((const __m128i *)&slot[i]);
 		__m128i v = _mm_add_epi64(_mm_mul_epu32(_mm_sub_epi64(p, base), mul), add);
@@ -185,8 +130,9 @@ SSE41 static unsigned tx_post_sse41(volatile union adv_tx_desc *d,
 				    unsigned n, const struct nb_mempool *pool,
 				    uint64_t span)
 {
-	unsigned i;
+	size_t i;
 
+#pragma GCC unroll 4
 	for (i = 0; i < n; i++) {
 		struct nb_pkt *pkt = pkts[i];
 		uint64_t len = pkt->len;
@@ -199,10 +145,12 @@ SSE41 static unsigned tx_post_sse41(volatile union adv_tx_desc *d,
 						 (long long)adv_tx_cmd(len), 1));
 		slot[i] = pkt;
 	}
-	return i;
+	return (unsigned)i;
 }
 
 /* ---- AVX2: four descriptors per step ------------------------------------- */
+
+#define adv_pin(v) __asm__ volatile("" : "+x"(v))
 
 AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 				  struct nb_pkt *const *slot, struct nb_pkt **pkts,
@@ -229,7 +177,11 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 
 		adv_pin(w);
 		y = _mm256_sub_epi64(_mm256_and_si256(w, keep), sub);
-		z = _mm256_shuffle_epi32(y, _MM_SHUFFLE(2, 3, 0, 1));
+		/* adv_rx_good_len's rotate, per lane. */
+		z = _mm256_or_si256(_mm256_srli_epi64(y, ADV_RXD_LEN_SHIFT),
+				    _mm256_slli_epi64(y, 64 - ADV_RXD_LEN_SHIFT));
+		/* z < buf_len as "high dword 0 and low dword <= buf_len - 1"
+		 * (lim holds buf_len - 1 low, 0 high): unsigned, on AVX2. */
 		good = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
 			_mm256_cmpeq_epi64(_mm256_min_epu32(z, lim), z)));
 		len = _mm256_add_epi64(z, one);
@@ -257,7 +209,7 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 			pkts[k] = slot[k];
 		}
 	}
-	return max - left + rx_scan_sse41(ring, slot, pkts, left, check, buf_len, stop);
+	return max - left + rx_scan_scalar(ring, slot, pkts, left, check, buf_len, stop);
 }
 
 AVX2 static void rx_post_avx2(volatile union adv_rx_desc *ring,
@@ -281,7 +233,7 @@ AVX2 static void rx_post_avx2(volatile union adv_rx_desc *ring,
 		_mm256_storeu_si256((__m256i *)(uintptr_t)&ring[i + 2],
 				    _mm256_permute2x128_si256(lo, hi, 0x31));
 	}
-	rx_post_sse41(ring + i, slot + i, n - i, map);
+	rx_post_scalar(ring + i, slot + i, n - i, map);
 }
 
 /*
@@ -341,14 +293,16 @@ AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 				    _mm256_permute2x128_si256(lo_desc, hi_desc, 0x31));
 		_mm256_storeu_si256((__m256i *)slot, _mm256_loadu_si256((const __m256i *)pkts));
 	}
-	return i + tx_post_sse41(d, slot, pkts, n - i, pool, span);
+	return i + tx_post_scalar(d, slot, pkts, n - i, pool, span);
 }
 
 /* ---- selection ----------------------------------------------------------- */
 
 static const struct adv_path paths[] = {
 	{ "scalar", rx_scan_scalar, rx_post_scalar, tx_post_scalar },
-	{ "sse4.1", rx_scan_sse41, rx_post_sse41, tx_post_sse41 },
+	/* Receive scans two descriptors per step did not pay on SSE4.1 (the
+	 * lengths must come back out of the vector one by one): scalar. */
+	{ "sse4.1", rx_scan_scalar, rx_post_sse41, tx_post_sse41 },
 	{ "avx2", rx_scan_avx2, rx_post_avx2, tx_post_avx2 },
 };
 

@@ -474,6 +474,41 @@ void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
 	}
 }
 
+static struct adv_port *to_port(struct nb_dev *dev)
+{
+	return NB_CONTAINER_OF(dev, struct adv_port, nb);
+}
+
+uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n)
+{
+	struct adv_port *p = to_port(dev);
+
+	if (NB_UNLIKELY(queue >= p->n_rxq))
+		return 0;
+	return adv_rxq_burst(&p->rxq[queue], pkts, n);
+}
+
+uint16_t adv_port_tx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n)
+{
+	struct adv_port *p = to_port(dev);
+
+	if (NB_UNLIKELY(queue >= p->n_txq))
+		return 0;
+	return adv_txq_burst(&p->txq[queue], pkts, n);
+}
+
+int adv_port_read_stats(struct nb_dev *dev, struct nb_stats *out)
+{
+	struct adv_port *p = to_port(dev);
+
+	p->collect_stats(p);
+	*out = p->hw;
+	adv_add_queue_stats(p->rxq, p->n_rxq, p->txq, p->n_txq, out);
+	return 0;
+}
+
 void adv_release_queues(struct adv_rxq *rxq, uint16_t n_rxq,
 			struct adv_txq *txq, uint16_t n_txq)
 {

@@ -301,6 +301,26 @@ int adv_map_bar0(const char *drv, struct nb_pci *pci, uint32_t min_len,
  * both chips: bytes 0-3 in RAL, 4-5 in the low half of RAH). */
 void adv_mac_from_ra(uint32_t ral, uint32_t rah, uint8_t mac[6]);
 
+/*
+ * What the ixgbe and igb handles share; each chip's struct starts with it
+ * and keeps its registers and init to itself. The nb_dev_ops fast-path
+ * and stats entries of both drivers are the adv_port_* functions below.
+ */
+struct adv_port {
+	struct nb_dev nb;           /* must stay first */
+	uint16_t n_rxq, n_txq;
+	struct adv_rxq *rxq;        /* the chip struct's queue arrays */
+	struct adv_txq *txq;
+	struct nb_stats hw;         /* clear-on-read hardware counters, summed */
+	void (*collect_stats)(struct adv_port *port); /* add the chip's to hw */
+};
+
+uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n);
+uint16_t adv_port_tx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n);
+int adv_port_read_stats(struct nb_dev *dev, struct nb_stats *out);
+
 /* Add the queues' software counters (errors, device faults) to *out. */
 void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
 			 const struct adv_txq *txq, uint16_t n_txq,
