@@ -72,7 +72,7 @@ static int cmp_env_init(struct cmp_env *e)
 	return 0;
 }
 
-static void cmp_env_fini(struct cmp_env *e)
+static inline void cmp_env_fini(struct cmp_env *e)
 {
 	nb_mempool_destroy(e->mp[0]);
 	nb_mempool_destroy(e->mp[1]);
@@ -173,7 +173,7 @@ static int cmp_rx_post(struct cmp_env *e, const struct adv_path *v,
 }
 
 /* A frame to send: from either pool, length near the edges. */
-static struct nb_pkt *make_tx_pkt(struct cmp_env *e, struct cmp_input *in,
+static inline struct nb_pkt *make_tx_pkt(struct cmp_env *e, struct cmp_input *in,
 				  unsigned i)
 {
 	uint8_t kind = cmp_u8(in);
