@@ -247,6 +247,7 @@ AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 				  uint64_t span)
 {
 	const __m256i want_pool = _mm256_set1_epi64x((long long)(uintptr_t)pool);
+	const __m256i ones = _mm256_set1_epi64x(-1);
 	const __m256i len_mask = _mm256_set1_epi64x(0xFFFFFFFFll);
 	const __m256i min_len = _mm256_set1_epi64x(ADV_TX_MIN_LEN);
 	const __m256i max_len = _mm256_set1_epi64x((long long)(ADV_TX_MIN_LEN + span));
@@ -273,14 +274,14 @@ AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 					       len_mask);
 		/* len in ADV_TX_MIN_LEN..ADV_TX_MIN_LEN + span (signed compares
 		 * on values below 2^32) and the pool is `pool`. */
-		__m256i bad = _mm256_or_si256(
+		__m256i good = _mm256_andnot_si256(
 			_mm256_or_si256(_mm256_cmpgt_epi64(min_len, len),
 					_mm256_cmpgt_epi64(len, max_len)),
-			_mm256_xor_si256(_mm256_cmpeq_epi64(pools, want_pool),
-					 _mm256_set1_epi64x(-1)));
+			_mm256_cmpeq_epi64(pools, want_pool));
 		__m256i hi, lo_desc, hi_desc;
 
-		if (NB_UNLIKELY(!_mm256_testz_si256(bad, bad)))
+		/* testc: all lanes of `good` set */
+		if (NB_UNLIKELY(!_mm256_testc_si256(good, ones)))
 			break;
 		/* cmd_type_len | olinfo (PAYLEN = len) << 32, as adv_tx_cmd. */
 		hi = _mm256_or_si256(_mm256_or_si256(len, cmd),
