@@ -6,6 +6,8 @@
 #   make demo    the end-to-end demo in the QEMU testbed
 #   make fuzz    every libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench   benchmarks (tables; never part of `make test`)
+#   make devfuzz nicbox-devfuzz on QEMU's NIC models for DURATION seconds
+#                (default 1800; docs/devfuzz.md)
 #   make deb     Debian packages into build-deb/ (and lintian on them)
 #   make clean
 #
@@ -18,20 +20,23 @@
 # setpriv, systemd for systemd-socket-activate/-analyze), pcap checks
 # (tshark), the comparison peer (dpdk), and tools (valgrind, perf); man page
 # rendering (groff-base) and the Debian packages (debhelper, lintian) that
-# `make deb` builds and testbed check 81 installs.
+# `make deb` builds and testbed check 81 installs; bubblewrap for the
+# rootless-container check 82 (docs/containers.md).
 # cmake/install-qemu10.sh then raises QEMU to 10.x from bookworm-backports
 # (its igb device is the Intel NIC model we did not write).
 DEB_PACKAGES := cmake make gcc pkg-config \
 	libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libpcap-dev \
 	libcmocka-dev clang-14 libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio kmod util-linux systemd \
-	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian
+	tshark dpdk dpdk-dev valgrind linux-perf groff-base debhelper lintian \
+	bubblewrap
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
+DURATION ?= 1800
 
 .PHONY: all build build-release build-asan build-fuzz build-testbed deps \
-	test demo fuzz bench deb clean
+	test demo fuzz bench deb clean devfuzz
 
 all: build
 
@@ -70,6 +75,11 @@ build-fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_FUZZ=ON -DNB_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS)
+
+# Findings (case files, the guest's kernel log, QEMU's fate) go to
+# build/devfuzz-results/TIMESTAMP/ (test/devfuzz/run.sh).
+devfuzz: build-release
+	DURATION=$(DURATION) test/devfuzz/run.sh
 
 # What the QEMU testbed runs: the release tree and the .debs (check 81).
 build-testbed: build-release deb

@@ -9,6 +9,16 @@
  * opened before the claim and kept through lockdown (afterwards the process
  * could not open it); an existing file is truncated only once the devices
  * are ours, so a failed claim leaves it as it was.
+ *
+ * --queues N (N > 1): one thread polls the N receive queues in turn and
+ * writes every frame into the one pcap, each queue's frames in the order
+ * they arrived on it. It also checks RSS: each IPv4/IPv6 frame must arrive
+ * on the queue the software reference names (nb_rss_frame_hash with the
+ * default key and all hash types, nb_rss_queue), other frames on queue 0,
+ * and a hash the device reports must equal the reference's (rss_wrong
+ * counts the frames that break either; rss_hashed those that came with a
+ * device hash). --verify then counts reordering
+ * per queue (frames of one flow share a queue; queues interleave freely).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +30,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "latency.h"
 #include "pcap.h"
 
 #define CAP_BUF_SIZE (1u << 20)
@@ -32,6 +43,7 @@ enum {
 	OPT_EXPECT,
 	OPT_NSEC,
 	OPT_SNAPLEN,
+	OPT_LATENCY,
 };
 
 static const struct option capture_options[] = {
@@ -41,6 +53,7 @@ static const struct option capture_options[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "nsec", no_argument, NULL, OPT_NSEC },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "latency", no_argument, NULL, OPT_LATENCY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -51,6 +64,7 @@ struct capture_opts {
 	bool verify;
 	uint64_t expect; /* 0: unknown */
 	bool nsec;
+	bool latency;
 };
 
 struct capture {
@@ -63,6 +77,13 @@ struct capture {
 	uint64_t captured;
 	uint64_t valid, corrupt, foreign;
 	struct seq_tracker seq;
+	uint16_t n_queues;
+	uint64_t rss_wrong;
+	uint64_t rss_hashed;               /* frames with a device-reported hash */
+	uint64_t q_reordered;              /* --queues N > 1: within a queue */
+	uint64_t q_last[NB_MAX_QUEUES];    /* one past the last seq on queue */
+	uint64_t q_rx[NB_MAX_QUEUES];
+	struct latency lat; /* --latency */
 };
 
 static void handle_option(void *ctx, int opt, const char *arg)
@@ -93,14 +114,20 @@ static void handle_option(void *ctx, int opt, const char *arg)
 		o->snaplen = (uint32_t)app_parse_u64("--snaplen", arg, 1,
 						     CAP_MAX_SNAPLEN);
 		break;
+	case OPT_LATENCY:
+		o->latency = true;
+		break;
 	}
 }
 
 static void check_options(const struct capture_opts *o)
 {
-	if (!o->out && !o->verify)
-		app_usage_error("nothing to do: give --out FILE, --verify or"
-				" both");
+	if (!o->out && !o->verify && !o->latency)
+		app_usage_error("nothing to do: give --out FILE, --verify,"
+				" --latency or more");
+	if (o->verify && o->latency)
+		app_usage_error("--latency and --verify exclude each other"
+				" (the send time replaces pattern bytes)");
 	if (o->expect && !o->verify)
 		app_usage_error("--expect needs --verify");
 	if (o->nsec && !o->out)
@@ -176,7 +203,7 @@ static int start_pcap(struct app *a, void *ctx)
 	return 0;
 }
 
-static void classify(struct capture *c, const struct nb_pkt *p)
+static void classify(struct capture *c, const struct nb_pkt *p, uint16_t q)
 {
 	uint64_t seq;
 
@@ -184,6 +211,10 @@ static void classify(struct capture *c, const struct nb_pkt *p)
 	case FRAME_OK:
 		c->valid++;
 		seq_record(&c->seq, seq);
+		if (seq + 1 <= c->q_last[q])
+			c->q_reordered++;
+		else
+			c->q_last[q] = seq + 1;
 		break;
 	case FRAME_CORRUPT:
 		c->corrupt++;
@@ -192,6 +223,20 @@ static void classify(struct capture *c, const struct nb_pkt *p)
 		c->foreign++;
 		break;
 	}
+}
+
+/* Did frame p arrive on the queue (and with the hash) RSS says? */
+static bool rss_as_predicted(const struct capture *c, const struct nb_pkt *p,
+			     uint16_t q)
+{
+	uint32_t hash;
+
+	if (nb_rss_frame_hash(nb_rss_default_key(), NB_RSS_DEFAULT_TYPES, p->data,
+			      p->len, &hash) < 0)
+		return q == 0;
+	if ((p->flags & NB_PKT_RSS_HASH) && p->rss_hash != hash)
+		return false;
+	return nb_rss_queue(hash, c->n_queues) == q;
 }
 
 /*
@@ -211,8 +256,21 @@ static int64_t realtime_offset_ns(void)
  * Receive one batch, stamped with `now` (CLOCK_MONOTONIC, read just before);
  * false when the pcap file could not be written.
  */
-static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
-			  int64_t offset)
+/* --latency: the final report's figures, in microseconds. */
+static unsigned latency_counters(struct capture *c, struct app_counter *out)
+{
+	out[0] = (struct app_counter){ "lat_samples", c->lat.n };
+	out[1] = (struct app_counter){ "lat_p50_us",
+				       latency_percentile(&c->lat, 50) / 1000 };
+	out[2] = (struct app_counter){ "lat_p99_us",
+				       latency_percentile(&c->lat, 99) / 1000 };
+	out[3] = (struct app_counter){ "lat_max_us",
+				       latency_percentile(&c->lat, 100) / 1000 };
+	return 4;
+}
+
+static bool capture_batch(struct app *a, struct capture *c, uint16_t q,
+			  uint64_t now, int64_t offset, uint16_t *received)
 {
 	struct nb_pkt *pkts[APP_BATCH];
 	uint16_t want = APP_BATCH;
@@ -221,15 +279,24 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 			       .tv_nsec = wall % 1000000000 };
 	bool ok = true;
 	uint16_t n, kept = 0;
+	uint64_t rx_ns;
 
 	if (c->o.count && c->o.count - c->captured < want)
 		want = (uint16_t)(c->o.count - c->captured);
-	n = nb_rx_batch(a->port[0].dev, 0, pkts, want);
+	n = nb_rx_batch(a->port[0].dev, q, pkts, want);
+	*received = n;
 	if (!n)
 		return true;
+	c->q_rx[q] += n;
+	app_count(&a->port[0].q[q].rx, n);
+	rx_ns = c->o.latency ? app_now_ns() : now; /* the poll's start is older */
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nb_pkt *p = pkts[i];
 
+		if (c->n_queues > 1) {
+			c->rss_hashed += (p->flags & NB_PKT_RSS_HASH) != 0;
+			c->rss_wrong += !rss_as_predicted(c, p, q);
+		}
 		if (!cap_filter_match(&c->filter, p->data, p->len, p->len))
 			continue;
 		kept++;
@@ -237,12 +304,20 @@ static bool capture_batch(struct app *a, struct capture *c, uint64_t now,
 		    cap_writer_write(&c->pcap, &ts, p->data, p->len) < 0)
 			ok = false;
 		if (c->o.verify)
-			classify(c, p);
+			classify(c, p, q);
+		if (c->o.latency)
+			latency_add(&c->lat, p->data, p->len, rx_ns);
 	}
 	nb_pkt_free_bulk(pkts, n);
 	c->filtered += n - kept;
 	c->captured += kept;
 	return ok;
+}
+
+/* One queue: the stream's order. Several: the order within each queue. */
+static uint64_t reordered(const struct capture *c)
+{
+	return c->n_queues > 1 ? c->q_reordered : c->seq.reordered;
 }
 
 static unsigned counters(const struct capture *c, struct app_counter *out)
@@ -252,12 +327,16 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 	out[n++] = (struct app_counter){ "captured", c->captured };
 	if (c->filter.set)
 		out[n++] = (struct app_counter){ "filtered", c->filtered };
+	if (c->n_queues > 1) {
+		out[n++] = (struct app_counter){ "rss_wrong", c->rss_wrong };
+		out[n++] = (struct app_counter){ "rss_hashed", c->rss_hashed };
+	}
 	if (!c->o.verify)
 		return n;
 	out[n++] = (struct app_counter){ "valid", c->valid };
 	out[n++] = (struct app_counter){ "lost", seq_lost(&c->seq) };
 	out[n++] = (struct app_counter){ "duplicated", c->seq.duplicated };
-	out[n++] = (struct app_counter){ "reordered", c->seq.reordered };
+	out[n++] = (struct app_counter){ "reordered", reordered(c) };
 	out[n++] = (struct app_counter){ "corrupt", c->corrupt };
 	out[n++] = (struct app_counter){ "foreign", c->foreign };
 	return n;
@@ -265,29 +344,40 @@ static unsigned counters(const struct capture *c, struct app_counter *out)
 
 static void report(struct app *a, struct capture *c, uint64_t now, bool final)
 {
-	struct app_counter extra[9];
+	struct app_counter extra[14]; /* counters() and latency_counters() */
+	unsigned n;
 
 	if (c->writing && cap_writer_flush(&c->pcap) < 0) {
 		app_error("cannot write %s: %s", c->o.out, strerror(errno));
 		a->failed = true;
 	}
-	app_report(a, now, final, extra, counters(c, extra));
+	n = counters(c, extra);
+	if (final && c->o.latency)
+		n += latency_counters(c, extra + n);
+	app_report(a, now, final, extra, n);
 }
 
 static void run(struct app *a, struct capture *c)
 {
 	int64_t offset = realtime_offset_ns();
 	uint64_t now = app_now_ns();
+	struct nb_rx_idle idle;
+	uint16_t q = 0, got;
 
+	c->n_queues = a->n_queues;
+	if (app_idle_init(a, &idle, 0, -1) < 0)
+		return;
 	while (app_running(a, now)) {
-		if (!capture_batch(a, c, now, offset)) {
+		if (!capture_batch(a, c, q, now, offset, &got)) {
 			app_error("cannot write %s: %s", c->o.out,
 				  strerror(errno));
 			a->failed = true;
 			break;
 		}
+		q = (uint16_t)((q + 1) % c->n_queues);
 		if (c->o.count && c->captured == c->o.count)
 			break;
+		app_idle(a, &idle, got); /* before the clock: stamps stay fresh */
 		now = app_now_ns();
 		if (app_report_due(a, now))
 			report(a, c, now, false);
@@ -300,7 +390,7 @@ static void run(struct app *a, struct capture *c)
 static bool verify_clean(const struct capture *c)
 {
 	return seq_lost(&c->seq) == 0 && c->seq.duplicated == 0 &&
-	       c->seq.reordered == 0 && c->corrupt == 0;
+	       reordered(c) == 0 && c->corrupt == 0 && c->rss_wrong == 0;
 }
 
 int main(int argc, char **argv)
@@ -309,7 +399,8 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N]"
+			    " [--expect N] [--nsec] [--snaplen N] [--latency] [--queues N]"
+			    " [--rx-mode MODE]"
 			    " [--duration SECONDS] [--socket PATH] [--json]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
@@ -331,15 +422,23 @@ int main(int argc, char **argv)
 			"  --verify            check pktgen's sequence numbers and"
 			" payload; exit 3 if any\n"
 			"                      frame was lost, duplicated,"
-			" reordered or corrupt\n"
+			" reordered or corrupt (or, with\n"
+			"                      --queues, arrived on another queue"
+			" than RSS names)\n"
 			"  --expect N          pktgen sent frames 0..N-1: frames"
 			" missing at either end\n"
-			"                      count as lost (needs --verify)\n",
+			"                      count as lost (needs --verify)\n"
+			"  --latency           receive time - pktgen --timestamp's"
+			" send time: median,\n"
+			"                      99th percentile and maximum in the"
+			" final report\n"
+			APP_RX_MODE_HELP,
 		.n_devs_required = 1,
 		.options = capture_options,
 		.handle = handle_option,
 		.ctx = &c.o,
 		.args_name = "FILTER",
+		.rx_mode_option = true,
 	};
 	struct app_setup setup = { .promisc = true, .prepare = start_pcap,
 				   .prepare_ctx = &c };
@@ -352,6 +451,10 @@ int main(int argc, char **argv)
 		c.o.snaplen = CAP_DEFAULT_SNAPLEN;
 	compile_filter(&c, &cli);
 	seq_init(&c.seq, c.o.expect != 0, 0);
+	if (c.o.latency && latency_init(&c.lat) < 0) {
+		app_error("out of memory");
+		return APP_EXIT_FAILURE;
+	}
 	if (c.o.out) {
 		if (open_out(&c) < 0)
 			return APP_EXIT_FAILURE;
@@ -377,5 +480,6 @@ int main(int argc, char **argv)
 		close(c.out_fd);
 	}
 	cap_filter_free(&c.filter);
+	latency_free(&c.lat);
 	return status;
 }

@@ -18,9 +18,6 @@
 #define MAX_OPTIONS 24
 #define MAX_DEV_NAME 63
 #define MAX_DURATION_S (365.0 * 24 * 3600)
-/* Room for the rings and their bookkeeping next to the mempools. */
-#define RING_ROOM_PER_PORT (2u << 20)
-#define POOL_ALIGN (2u << 20)
 
 static const char *app_prog = "nicbox";
 /* Set from the signal handler, read by app_running. */
@@ -38,6 +35,7 @@ static const struct option common_options[] = {
 	{ "dev", required_argument, NULL, APP_OPT_DEV },
 	{ "help", no_argument, NULL, APP_OPT_HELP },
 	{ "version", no_argument, NULL, APP_OPT_VERSION },
+	{ "queues", required_argument, NULL, APP_OPT_QUEUES },
 };
 
 /* "prog: message" on stderr, without the newline. */
@@ -115,13 +113,16 @@ static void print_usage(const struct app_cli *cli)
 	       "  --duration SECONDS  stop after this long (default: until"
 	       " SIGINT/SIGTERM)\n"
 	       "  --json              one JSON object per stats line\n"
+	       "  --queues N          receive/transmit queues per NIC, 1..%d"
+	       " (default 1; RSS\n"
+	       "                      spreads flows over them)\n"
 	       "  -h, --help          print this help and exit\n"
 	       "  --version           print the version and exit\n\n"
 	       "DEV is a PCI address (0000:03:00.0) or an interface name"
 	       " (eth1).\n"
 	       "Exit status: 0 success, 1 failure (helper, device, file),"
 	       " 2 bad command line.\n",
-	       cli->prog, cli->synopsis, cli->help);
+	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES);
 }
 
 static void add_dev(struct app_cli *cli, const char *dev)
@@ -140,6 +141,20 @@ static void add_dev(struct app_cli *cli, const char *dev)
 	cli->devs[cli->n_devs++] = dev;
 }
 
+static enum nb_rx_mode parse_rx_mode(const char *arg)
+{
+	static const char *const names[] = {
+		[NB_RX_POLL] = "poll",
+		[NB_RX_INTERRUPT] = "interrupt",
+		[NB_RX_ADAPTIVE] = "adaptive",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(arg, names[i]) == 0)
+			return (enum nb_rx_mode)i;
+	app_usage_error("--rx-mode: '%s' is not poll, interrupt or adaptive", arg);
+}
+
 /* The common options, then the app's, then the zero entry getopt needs. */
 static void build_options(const struct app_cli *cli,
 			  struct option all[MAX_OPTIONS])
@@ -148,10 +163,30 @@ static void build_options(const struct app_cli *cli,
 
 	for (unsigned i = 0; i < sizeof(common_options) / sizeof(*common_options); i++)
 		all[n++] = common_options[i];
+	if (cli->rx_mode_option)
+		all[n++] = (struct option){ "rx-mode", required_argument, NULL,
+					    APP_OPT_RX_MODE };
 	for (const struct option *o = cli->options;
 	     o && o->name && n < MAX_OPTIONS - 1; o++)
 		all[n++] = *o;
 	memset(&all[n], 0, sizeof(all[n]));
+}
+
+/* getopt_long reports an ambiguous prefix ("--d": --dev or --duration?)
+ * like an unknown option; name the candidates instead. */
+noreturn static void unknown_long(const struct option *all, const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+	char matches[256] = "";
+	unsigned n = 0;
+
+	for (const struct option *o = all; o->name; o++)
+		if (strncmp(o->name, arg + 2, len) == 0 && ++n)
+			snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches),
+				 "%s--%s", n > 1 ? ", " : "", o->name);
+	if (n > 1)
+		app_usage_error("option '%.*s' is ambiguous (%s)", (int)len + 2, arg, matches);
+	app_usage_error("unknown option '%s'", arg);
 }
 
 void app_parse(struct app_cli *cli, int argc, char **argv)
@@ -162,6 +197,8 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 	setvbuf(stdout, stdout_buf, _IOLBF, sizeof(stdout_buf));
 	app_prog = cli->prog;
 	build_options(cli, all);
+	/* docs/performance.md: adaptive costs nothing measurable at full load. */
+	cli->rx_mode = cli->rx_mode_option ? NB_RX_ADAPTIVE : NB_RX_POLL;
 	opterr = 0; /* we word the messages ourselves */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
@@ -177,8 +214,15 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 		case APP_OPT_JSON:
 			cli->json = true;
 			break;
+		case APP_OPT_QUEUES:
+			cli->queues = (unsigned)app_parse_u64("--queues", optarg, 1,
+							      NB_MAX_QUEUES);
+			break;
 		case APP_OPT_DEV:
 			add_dev(cli, optarg);
+			break;
+		case APP_OPT_RX_MODE:
+			cli->rx_mode = parse_rx_mode(optarg);
 			break;
 		case 'h':
 		case APP_OPT_HELP:
@@ -198,19 +242,21 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 						argv[optind - 1]);
 			if (optopt)
 				app_usage_error("unknown option '-%c'", optopt);
-			app_usage_error("unknown option '%s'", argv[optind - 1]);
+			unknown_long(all, argv[optind - 1]);
 		default:
 			cli->handle(cli->ctx, opt, optarg);
 		}
 	}
+	if (cli->queues == 0)
+		cli->queues = 1;
 	if (optind < argc && !cli->args_name)
 		app_usage_error("unexpected argument '%s'", argv[optind]);
 	cli->args = argv + optind;
 	cli->n_args = argc - optind;
-	if (cli->n_devs < cli->n_devs_required) {
+	if (cli->n_devs < cli->n_devs_required && !cli->devs_optional) {
 		if (cli->n_devs_required == 1)
 			app_usage_error("missing --dev DEV");
-		app_usage_error("%s needs %u --dev options, got %u", cli->prog,
+		app_usage_error("needs %u --dev options, got %u",
 				cli->n_devs_required, cli->n_devs);
 	}
 }
@@ -224,7 +270,7 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-static int install_signal_handlers(void)
+int app_install_signal_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
@@ -235,15 +281,6 @@ static int install_signal_handlers(void)
 		return -1;
 	}
 	return 0;
-}
-
-static size_t pool_bytes(unsigned n_ports, uint32_t tx_bufs)
-{
-	size_t bufs = (size_t)n_ports * APP_MEMPOOL_BUFS + tx_bufs;
-	size_t bytes = bufs * (APP_BUF_SIZE + NB_PKT_HEADROOM) +
-		       (size_t)n_ports * RING_ROOM_PER_PORT;
-
-	return (bytes + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
 }
 
 /* "0000:00:04.0 (virtio, 52:54:00:12:34:56, link up 10000 Mbit/s)" */
@@ -267,80 +304,190 @@ static void describe_port(struct nb_dev *dev, char *out, size_t len)
 		 mac[3], mac[4], mac[5], link.up ? "up" : "down", speed);
 }
 
+void app_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_S),
+			       .tv_nsec = (long)(ns % NS_PER_S) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A worker waits (sleeping; nb_lockdown's signal may wake it) until the
+ * lockdown is done, then runs the app's loop. */
+static void *worker_main(void *arg)
+{
+	struct app_worker *w = arg;
+	int go;
+
+	while ((go = __atomic_load_n(&w->a->go, __ATOMIC_ACQUIRE)) == 0)
+		app_sleep_ns(1000000);
+	if (go > 0)
+		w->a->worker(w);
+	return NULL;
+}
+
+/* One thread per port and queue, created before lockdown. */
+static int start_workers(struct app *a, void (*worker)(struct app_worker *w))
+{
+	a->worker = worker;
+	for (unsigned i = 0; i < a->n_ports; i++) {
+		for (uint16_t q = 0; q < a->n_queues; q++) {
+			struct app_worker *w = &a->workers[a->n_workers];
+			int err;
+
+			*w = (struct app_worker){ .a = a, .port = i, .queue = q };
+			err = pthread_create(&w->tid, NULL, worker_main, w);
+			if (err) {
+				app_error("cannot start a thread for %s queue %u: %s",
+					  nb_dev_name(a->port[i].dev), q, strerror(err));
+				return -1;
+			}
+			w->started = true;
+			a->n_workers++;
+		}
+	}
+	return 0;
+}
+
+void app_stop_workers(struct app *a)
+{
+	if (__atomic_load_n(&a->go, __ATOMIC_ACQUIRE) == 0)
+		__atomic_store_n(&a->go, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < a->n_workers; i++) {
+		if (a->workers[i].started)
+			pthread_join(a->workers[i].tid, NULL);
+		a->workers[i].started = false;
+	}
+}
+
+/*
+ * NICBOX_SETUP_TIMES=1: how long each step of app_start took (and "exec",
+ * the process start to app_start), one line on stderr once the app is
+ * ready (bench/vm-setup-lat-guest.sh reads it). The helper's work shows in
+ * the step that asked for it (nb_ports_timing): claim (netdev down, bind to
+ * vfio-pci, IOMMU container and group), pool (hugepage memfd, IOMMU
+ * mapping), ready (device fds, VFIO reset); open is the mempools and the
+ * drivers' init; threads the app's preparation and queue threads.
+ */
+enum setup_step { SETUP_BEGIN, SETUP_CONNECT, SETUP_CLAIM, SETUP_POOL,
+		  SETUP_READY, SETUP_OPEN, SETUP_WORKERS, SETUP_LOCKDOWN,
+		  SETUP_STEPS };
+static uint64_t setup_ns[SETUP_STEPS];
+static double setup_exec_ms; /* process start to app_start */
+
+static bool setup_times_on(void)
+{
+	const char *env = getenv("NICBOX_SETUP_TIMES");
+
+	return env && strcmp(env, "1") == 0;
+}
+
+static void setup_mark(enum setup_step step)
+{
+	setup_ns[step] = app_now_ns();
+}
+
+/* nb_ports_open's own steps, which end at the time marked now. */
+static void setup_ports(const struct nb_ports *ports)
+{
+	struct nb_ports_timing t;
+
+	setup_mark(SETUP_OPEN);
+	if (nb_ports_timing(ports, &t) < 0)
+		return;
+	setup_ns[SETUP_READY] = setup_ns[SETUP_OPEN] - t.open_ns;
+	setup_ns[SETUP_POOL] = setup_ns[SETUP_READY] - t.ready_ns;
+	setup_ns[SETUP_CLAIM] = setup_ns[SETUP_POOL] - t.pool_ns;
+}
+
+/* Milliseconds from the process start (10 ms resolution) to now. */
+static double since_exec_ms(void)
+{
+	unsigned long long start = 0;
+	struct timespec now;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* Field 22, counted after the ")" that ends the command name. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			 "%*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return ((double)now.tv_sec + now.tv_nsec / 1e9 -
+		(double)start / (double)sysconf(_SC_CLK_TCK)) * 1e3;
+}
+
+static void setup_report(void)
+{
+	static const char *const name[SETUP_STEPS] = {
+		"", "connect", "claim", "pool", "ready", "open", "threads", "lockdown" };
+
+	if (!setup_times_on())
+		return;
+	fprintf(stderr, "%s: setup ms: exec %.0f", app_prog, setup_exec_ms);
+	for (unsigned i = SETUP_CONNECT; i < SETUP_STEPS; i++)
+		fprintf(stderr, " %s %.1f", name[i],
+			(double)(setup_ns[i] - setup_ns[i - 1]) / 1e6);
+	fprintf(stderr, " total %.1f\n",
+		(double)(setup_ns[SETUP_LOCKDOWN] - setup_ns[SETUP_BEGIN]) / 1e6);
+}
+
 int app_start(struct app *a, const struct app_cli *cli,
 	      const struct app_setup *setup)
 {
-	char note[256] = "";
+	char note[512] = "";
 	char desc[APP_MAX_PORTS][128];
-	int index[APP_MAX_PORTS];
-	size_t bytes;
+	struct nb_port_conf conf = { .rx_bufs = APP_MEMPOOL_BUFS, .tx_bufs = setup->tx_bufs,
+				     .buf_size = APP_BUF_SIZE, .promisc = setup->promisc,
+				     .rx_mode = cli->rx_mode };
 
 	memset(a, 0, sizeof(*a));
 	a->cli = cli;
-	if (install_signal_handlers() < 0)
+	setup_mark(SETUP_BEGIN);
+	setup_exec_ms = setup_times_on() ? since_exec_ms() : 0;
+	if (app_install_signal_handlers() < 0)
 		return -1;
 	if (nb_session_open(cli->socket, &a->session) < 0) {
-		app_error("cannot connect to nicbox-helper: %s", nb_last_error());
+		app_error("%s", nb_last_error()); /* names the socket and the helper */
 		return -1;
 	}
-	for (unsigned i = 0; i < cli->n_devs; i++) {
-		index[i] = nb_session_claim(a->session, cli->devs[i]);
-		if (index[i] < 0) {
-			app_error("cannot claim %s: %s", cli->devs[i],
-				  nb_last_error());
-			return -1;
-		}
-	}
-	bytes = pool_bytes(cli->n_devs, setup->tx_bufs);
-	if (nb_session_pool(a->session, bytes, NB_PAGE_DEFAULT, &a->pool, note,
-			    sizeof(note)) < 0) {
-		app_error("cannot get a %zu MiB DMA pool: %s", bytes >> 20,
-			  nb_last_error());
+	setup_mark(SETUP_CONNECT);
+	a->n_queues = setup->one_queue ? 1 : (uint16_t)cli->queues;
+	conf.queues = a->n_queues;
+	if (nb_ports_open(a->session, cli->devs, cli->n_devs, &conf, &a->ports, note,
+			  sizeof(note)) < 0) {
+		app_error("%s", nb_last_error()); /* says which step, which device */
 		return -1;
 	}
 	if (note[0])
 		app_error("warning: %s", note);
-	if (nb_session_ready(a->session) < 0) {
-		app_error("the helper did not hand over the devices: %s",
-			  nb_last_error());
-		return -1;
-	}
-	if (setup->tx_bufs &&
-	    nb_mempool_create(a->pool, setup->tx_bufs, APP_BUF_SIZE,
-			      &a->tx_mp) < 0) {
-		app_error("cannot create the transmit mempool: %s",
-			  nb_last_error());
-		return -1;
-	}
+	setup_ports(a->ports);
+	a->tx_mp = nb_ports_tx_mempool(a->ports);
 	for (unsigned i = 0; i < cli->n_devs; i++) {
-		struct app_port *p = &a->port[i];
-		struct nb_dev_conf conf = { .promisc = setup->promisc };
-
-		if (nb_mempool_create(a->pool, APP_MEMPOOL_BUFS, APP_BUF_SIZE,
-				      &p->rx_mp) < 0) {
-			app_error("cannot create the receive mempool for %s: %s",
-				  cli->devs[i], nb_last_error());
-			return -1;
-		}
-		conf.rx_mempool = p->rx_mp;
-		if (nb_dev_open(a->session, index[i], a->pool, &conf,
-				&p->dev) < 0) {
-			app_error("cannot open %s: %s", cli->devs[i],
-				  nb_last_error());
-			return -1;
-		}
+		a->port[i].dev = nb_ports_dev(a->ports, i);
 		a->n_ports++;
-		describe_port(p->dev, desc[i], sizeof(desc[i]));
+		describe_port(a->port[i].dev, desc[i], sizeof(desc[i]));
 	}
 	if (setup->prepare && setup->prepare(a, setup->prepare_ctx) < 0)
 		return -1;
+	if (setup->worker && start_workers(a, setup->worker) < 0)
+		return -1;
+	setup_mark(SETUP_WORKERS);
 	if (nb_lockdown(a->session, setup->keep_fds, setup->n_keep_fds, note,
 			sizeof(note)) < 0) {
 		app_error("lockdown failed: %s", nb_last_error());
-		return -1;
+		return -1; /* app_finish ends the workers (go stays 0: -1) */
 	}
 	if (note[0])
 		app_error("notice: %s", note);
+	setup_mark(SETUP_LOCKDOWN);
+	setup_report();
 	for (unsigned i = 0; i < a->n_ports; i++)
 		app_error("ready: %s, pid %d", desc[i], (int)getpid());
 
@@ -348,25 +495,14 @@ int app_start(struct app *a, const struct app_cli *cli,
 	a->last_report_ns = a->start_ns;
 	if (cli->duration > 0)
 		a->end_ns = a->start_ns + (uint64_t)(cli->duration * NS_PER_S);
+	__atomic_store_n(&a->go, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
 void app_finish(struct app *a)
 {
-	/*
-	 * Every device first: closing one frees the buffers on its rings, and
-	 * in fwd those belong to the other device's mempool.
-	 */
-	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
-		if (a->port[i].dev)
-			nb_dev_close(a->port[i].dev);
-	for (unsigned i = 0; i < APP_MAX_PORTS; i++)
-		if (a->port[i].rx_mp)
-			nb_mempool_destroy(a->port[i].rx_mp);
-	if (a->tx_mp)
-		nb_mempool_destroy(a->tx_mp);
-	if (a->pool)
-		nb_pool_destroy(a->pool);
+	app_stop_workers(a);
+	nb_ports_close(a->ports); /* devices first, then mempools and pool */
 	if (a->session)
 		nb_session_close(a->session);
 	memset(a, 0, sizeof(*a));
@@ -385,8 +521,37 @@ uint64_t app_now_ns(void)
 
 bool app_running(const struct app *a, uint64_t now_ns)
 {
-	return !stop_requested && !a->failed &&
+	return !stop_requested && !__atomic_load_n(&a->failed, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&a->stop, __ATOMIC_RELAXED) &&
 	       (a->end_ns == 0 || now_ns < a->end_ns);
+}
+
+int app_idle_init(struct app *a, struct nb_rx_idle *idle, int port,
+		  int queue)
+{
+	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_ports; i++)
+		for (uint16_t q = 0; q < a->n_queues; q++)
+			if ((port < 0 || (unsigned)port == i) &&
+			    (queue < 0 || queue == q) && n < NB_RX_WAIT_MAX)
+				qs[n++] = (struct nb_rxq_ref){
+					.dev = a->port[i].dev, .queue = q };
+	if (nb_rx_idle_init(idle, qs, n, APP_IDLE_TIMEOUT_MS) < 0) {
+		app_error("%s", nb_last_error());
+		__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
+}
+
+void app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received)
+{
+	if (nb_rx_idle(idle, received) < 0) {
+		app_error("waiting for frames: %s", nb_last_error());
+		__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
+	}
 }
 
 struct port_figures {
@@ -406,6 +571,25 @@ static void figure(const struct nb_stats *now, const struct nb_stats *base,
 	f->faults = now->dev_faults;
 }
 
+/* With more than one queue: each queue's rx, tx and drop counts. */
+static void print_queues(const struct app *a, const struct app_port *p, bool json)
+{
+	static const char *const names[] = { "rx", "tx", "drops" };
+
+	if (a->n_queues < 2)
+		return;
+	for (unsigned k = 0; k < 3; k++) {
+		printf(json ? ",\"queue_%s\":[" : " queue_%s ", names[k]);
+		for (unsigned q = 0; q < a->n_queues; q++) {
+			const uint64_t *c = k == 0 ? &p->q[q].rx : k == 1 ? &p->q[q].tx : &p->q[q].drops;
+
+			printf("%s%" PRIu64, q ? (json ? "," : "/") : "", app_counted(c));
+		}
+		if (json)
+			printf("]");
+	}
+}
+
 static void print_json(const struct app *a, const struct app_port *p,
 		       double t, bool final, const struct nb_stats *s,
 		       const struct port_figures *f,
@@ -423,10 +607,11 @@ static void print_json(const struct app *a, const struct app_port *p,
 	       f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
 		printf(",\"%s\":%" PRIu64, extra[i].name, extra[i].value);
+	print_queues(a, p, true);
 	printf("}\n");
 }
 
-static void print_text(const struct app_port *p, double t, bool final,
+static void print_text(const struct app *a, const struct app_port *p, double t, bool final,
 		       const struct nb_stats *s, const struct port_figures *f,
 		       const struct app_counter *extra, unsigned n_extra)
 {
@@ -446,6 +631,7 @@ static void print_text(const struct app_port *p, double t, bool final,
 	       f->tx_mbps, f->drops, f->errors, f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
 		printf(" %s %" PRIu64, extra[i].name, extra[i].value);
+	print_queues(a, p, false);
 	printf("\n");
 }
 
@@ -462,6 +648,7 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 	for (unsigned i = 0; i < a->n_ports; i++) {
 		struct app_port *p = &a->port[i];
 		const char *fault = nb_dev_fault(p->dev);
+		uint64_t drops = p->app_drops;
 		struct port_figures f;
 		struct nb_stats s;
 
@@ -471,17 +658,19 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 			a->failed = true;
 			continue;
 		}
-		figure(&s, final ? &zero : &p->last, p->app_drops, secs, &f);
+		for (unsigned q = 0; q < a->n_queues; q++)
+			drops += app_counted(&p->q[q].drops);
+		figure(&s, final ? &zero : &p->last, drops, secs, &f);
 		if (a->cli->json)
 			print_json(a, p, t, final, &s, &f, extra, n_extra);
 		else
-			print_text(p, t, final, &s, &f, extra, n_extra);
+			print_text(a, p, t, final, &s, &f, extra, n_extra);
 		p->last = s;
 		if (fault && !p->fault_reported) {
 			app_error("%s: device fault: %s", nb_dev_name(p->dev),
 				  fault);
 			p->fault_reported = true;
-			a->failed = true;
+			__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
 		}
 	}
 	a->last_report_ns = now_ns;

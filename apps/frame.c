@@ -93,6 +93,15 @@ void frame_build_headers(uint8_t *buf, uint32_t size,
 	put_be32(buf + FRAME_MAGIC_OFF, FRAME_MAGIC);
 }
 
+void frame_set_src_ip(uint8_t *buf, uint32_t src_ip)
+{
+	uint8_t *ip = buf + FRAME_ETH_LEN;
+
+	put_be32(ip + 12, src_ip);
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, frame_inet_checksum(ip, FRAME_IP_LEN));
+}
+
 /*
  * The pattern is a Weyl sequence (start + k * odd constant) in 64-bit
  * little-endian words, its start a scrambled copy of the sequence number:

@@ -51,6 +51,10 @@ void frame_default_addrs(struct frame_addrs *a, const uint8_t src_mac[6]);
 void frame_build_headers(uint8_t *buf, uint32_t size,
 			 const struct frame_addrs *a);
 
+/* Give a built frame another IPv4 source address (host byte order) and
+ * the header checksum that goes with it: pktgen's flows. */
+void frame_set_src_ip(uint8_t *buf, uint32_t src_ip);
+
 /* Write the sequence number and its pattern into a built frame. */
 void frame_stamp(uint8_t *buf, uint32_t size, uint64_t seq);
 

@@ -7,6 +7,14 @@
  * the sequence number and the payload pattern are written. Frames the
  * transmit ring did not take are freed and their sequence numbers reused,
  * so the stream a receiver sees has no gaps of our making.
+ *
+ * --queues N sends N flows (N > 1), all from transmit queue 0 of the one
+ * queue pair pktgen opens: frame seq belongs to flow seq % N, which has
+ * its own IPv4 source address, chosen so that a receiver hashing with the
+ * default RSS key and all hash types (nb_rss_default_key(),
+ * NB_RSS_DEFAULT_TYPES) over N queues with nicbox's redirection table
+ * puts flow f on queue f. Sequence numbers stay one stream; each flow's
+ * frames keep their order on their queue.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +22,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "latency.h"
 
 #define NS_PER_S 1000000000ull
 #define MAX_RATE 1000000000ull /* pps; far above any link */
@@ -29,6 +38,7 @@ enum {
 	OPT_RATE,
 	OPT_COUNT,
 	OPT_PORT,
+	OPT_TIMESTAMP,
 };
 
 static const struct option pktgen_options[] = {
@@ -36,15 +46,50 @@ static const struct option pktgen_options[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
 	{ NULL, 0, NULL, 0 },
 };
+
+#define FLOW_SRC_BASE 0x0a000100u /* 10.0.1.0: flows' addresses from here */
+#define FLOW_SEARCH 65536u         /* addresses tried per flow */
 
 struct pktgen_opts {
 	uint32_t size;
 	uint64_t rate;  /* frames per second; 0: as fast as the ring takes */
 	uint64_t count; /* 0: until --duration or a signal */
 	uint16_t port;  /* UDP source and destination port */
+	unsigned n_flows;                /* --queues: 1 = the classic stream */
+	uint32_t flow_src[NB_MAX_QUEUES]; /* each flow's IPv4 source */
+	bool timestamp; /* send time in each frame (latency.h) */
 };
+
+/*
+ * For each flow f of n: the first source address from FLOW_SRC_BASE on
+ * (not taken by an earlier flow) whose frame the receiver's RSS puts on
+ * queue f (see the top). `hdr` holds built headers; 0 or -1 (reported).
+ */
+static int choose_flows(struct pktgen_opts *o, uint8_t *hdr)
+{
+	uint32_t next = FLOW_SRC_BASE;
+
+	for (unsigned f = 0; f < o->n_flows; f++) {
+		uint32_t tries = 0, hash = 0;
+
+		for (;; next++) {
+			frame_set_src_ip(hdr, next);
+			if (nb_rss_frame_hash(nb_rss_default_key(), NB_RSS_DEFAULT_TYPES,
+					      hdr, FRAME_PATTERN_OFF, &hash) == 0 &&
+			    nb_rss_queue(hash, (uint16_t)o->n_flows) == f)
+				break;
+			if (++tries == FLOW_SEARCH) {
+				app_error("no source address for flow %u of %u", f, o->n_flows);
+				return -1;
+			}
+		}
+		o->flow_src[f] = next++;
+	}
+	return 0;
+}
 
 static void handle_option(void *ctx, int opt, const char *arg)
 {
@@ -64,13 +109,17 @@ static void handle_option(void *ctx, int opt, const char *arg)
 	case OPT_PORT:
 		o->port = (uint16_t)app_parse_u64("--port", arg, 1, 65535);
 		break;
+	case OPT_TIMESTAMP:
+		o->timestamp = true;
+		break;
 	}
 }
 
 /* Write the fixed headers into every buffer of the transmit mempool. */
 static int prepare_tx_buffers(struct app *a, void *ctx)
 {
-	const struct pktgen_opts *o = ctx;
+	struct pktgen_opts *o = ctx;
+	uint8_t hdr[FRAME_PATTERN_OFF];
 	uint32_t n = nb_mempool_count(a->tx_mp);
 	struct nb_pkt **all = calloc(n, sizeof(*all));
 	struct frame_addrs addrs;
@@ -88,6 +137,11 @@ static int prepare_tx_buffers(struct app *a, void *ctx)
 	}
 	frame_default_addrs(&addrs, mac);
 	addrs.udp_port = o->port;
+	frame_build_headers(hdr, o->size, &addrs);
+	if (o->n_flows > 1 && choose_flows(o, hdr) < 0) {
+		free(all);
+		return -1;
+	}
 	got = nb_pkt_alloc_bulk(a->tx_mp, all, n);
 	for (uint32_t i = 0; i < got; i++)
 		frame_build_headers(all[i]->data, o->size, &addrs);
@@ -134,6 +188,15 @@ static void drain_rx(struct nb_dev *dev)
 		nb_pkt_free_bulk(pkts, n);
 }
 
+/* --timestamp: the send time, read once per batch, into every frame. */
+static void stamp_batch(struct nb_pkt **pkts, uint32_t n)
+{
+	uint64_t now = app_now_ns();
+
+	for (uint32_t i = 0; i < n; i++)
+		latency_stamp(pkts[i]->data, now);
+}
+
 static uint64_t send_batch(struct app *a, const struct pktgen_opts *o,
 			   uint32_t want, uint64_t seq)
 {
@@ -142,9 +205,13 @@ static uint64_t send_batch(struct app *a, const struct pktgen_opts *o,
 	uint16_t sent;
 
 	for (uint32_t i = 0; i < n; i++) {
+		if (o->n_flows > 1)
+			frame_set_src_ip(pkts[i]->data, o->flow_src[(seq + i) % o->n_flows]);
 		frame_stamp(pkts[i]->data, o->size, seq + i);
 		pkts[i]->len = o->size;
 	}
+	if (o->timestamp)
+		stamp_batch(pkts, n);
 	sent = nb_tx_batch(a->port[0].dev, 0, pkts, (uint16_t)n);
 	if (sent < n)
 		nb_pkt_free_bulk(pkts + sent, n - sent);
@@ -207,7 +274,8 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-pktgen",
 		.synopsis = "--dev DEV [--size BYTES] [--rate PPS] [--count N]"
-			    " [--port PORT] [--duration SECONDS] [--socket PATH] [--json]",
+			    " [--port PORT] [--queues N] [--timestamp] [--duration SECONDS]"
+			    " [--socket PATH] [--json]",
 		.help = "Send numbered UDP test frames from DEV.\n\n"
 			"  --dev DEV           the NIC to send from\n"
 			"  --size BYTES        frame length without FCS, 60..1514"
@@ -219,13 +287,22 @@ int main(int argc, char **argv)
 			"  --port PORT         UDP source and destination port"
 			" (default 42424; capture\n"
 			"                      --verify counts other ports as"
-			" foreign)\n",
+			" foreign)\n"
+			"  --timestamp         write the send time into each frame"
+			" (for capture --latency;\n"
+			"                      needs --size 62 or more; such"
+			" frames fail --verify)\n"
+			"--queues N here: N flows (IPv4 sources) that a receiver's"
+			" RSS over N queues\n"
+			"(default key) spreads one flow per queue; sent from one"
+			" queue.\n",
 		.n_devs_required = 1,
 		.options = pktgen_options,
 		.handle = handle_option,
 		.ctx = &o,
 	};
 	struct app_setup setup = {
+		.one_queue = true,
 		.tx_bufs = APP_MEMPOOL_BUFS,
 		.prepare = prepare_tx_buffers,
 		.prepare_ctx = &o,
@@ -234,6 +311,10 @@ int main(int argc, char **argv)
 	int status = APP_EXIT_FAILURE;
 
 	app_parse(&cli, argc, argv);
+	o.n_flows = cli.queues;
+	if (o.timestamp && o.size < LATENCY_MIN_SIZE)
+		app_usage_error("--timestamp needs --size %u or more",
+				LATENCY_MIN_SIZE);
 	if (app_start(&a, &cli, &setup) == 0) {
 		run(&a, &o);
 		status = a.failed ? APP_EXIT_FAILURE : APP_EXIT_OK;

@@ -137,9 +137,9 @@ static int open_intel(void)
 
 static int open_virtio(void)
 {
-	if (vq_init(&b.vrx.vq, b.dma, VIRTIO_NET_RXQ, RING, softdev_kick,
+	if (vq_init(&b.vrx.vq, b.dma, VIRTIO_NET_RXQ, RING, 0, softdev_kick,
 		    softdev_fault, &b.drx) < 0 ||
-	    vq_init(&b.vtx.vq, b.dma, VIRTIO_NET_TXQ, RING, softdev_kick,
+	    vq_init(&b.vtx.vq, b.dma, VIRTIO_NET_TXQ, RING, 0, softdev_kick,
 		    softdev_fault, &b.dtx) < 0)
 		return -1;
 	b.vrx.mp = b.mp;

@@ -8,7 +8,7 @@ set -u
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$src/build}
 
-benches=("$src/bench/vm-fwd.sh")
+benches=("$src/bench/vm-fwd.sh" "$src/bench/vm-irq.sh")
 for script in "$src"/bench/*-bench.sh; do
   [[ -e $script ]] && benches+=("$script")
 done
@@ -17,7 +17,7 @@ failed=()
 for script in "${benches[@]}"; do
   name=$(basename "$script")
   echo "=== bench: $name"
-  if [[ $name == vm-fwd.sh ]]; then
+  if [[ $name == vm-*.sh ]]; then
     bash "$script" "$build" || failed+=("$name")
   else
     bash "$script" || failed+=("$name")

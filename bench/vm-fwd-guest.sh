@@ -12,15 +12,8 @@
 # rates (see traffic_steady_rate); for forwarding also the load pktgen
 # offered. Writes RESULTS/bench/runs.tsv:
 #   test  tool  run  pps  offered_pps
-set -u
-. "$NB_SRC/test/vm/lib.sh"
-export NB_OUT=$NB_RESULTS/bench
-rm -rf "$NB_OUT"
-mkdir -p "$NB_OUT"
-chmod 1777 "$NB_OUT"
-. "$NB_SRC/test/apps/vm-lib.sh"
-. "$NB_SRC/test/vm/testpmd-lib.sh"
-. "$NB_SRC/test/vm/traffic-lib.sh"
+bench_name=bench
+. "$NB_SRC/bench/guest-setup.sh"
 
 runs=${NB_BENCH_RUNS:-3}
 seconds=${NB_BENCH_SECONDS:-15}

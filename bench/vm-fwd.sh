@@ -12,6 +12,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$src/build}
+. "$src/bench/lib.sh"
 runs=${NB_BENCH_RUNS:-3}
 seconds=${NB_BENCH_SECONDS:-15}
 ((runs >= 1)) || { echo "vm-fwd: NB_BENCH_RUNS must be at least 1" >&2; exit 1; }
@@ -64,7 +65,6 @@ echo
 echo "$table"
 
 [[ ${NB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
-doc=$src/docs/performance.md
 section=$(cat <<SECTION
 <!-- vm-bench begin -->
 ## QEMU testbed: nicbox vs DPDK testpmd on virtio-net and igb
@@ -106,14 +106,4 @@ $table
 <!-- vm-bench end -->
 SECTION
 )
-if [[ -f $doc ]] && grep -q '<!-- vm-bench begin -->' "$doc"; then
-  SECTION=$section awk '
-    /<!-- vm-bench begin -->/ { print ENVIRON["SECTION"]; skip = 1; next }
-    /<!-- vm-bench end -->/ { skip = 0; next }
-    !skip { print }' "$doc" >"$doc.tmp"
-  mv "$doc.tmp" "$doc"
-else
-  [[ -f $doc ]] || printf '# Performance\n' >"$doc"
-  printf '\n%s\n' "$section" >>"$doc"
-fi
-echo "vm-fwd: table written into $doc"
+bench_write_doc vm-bench "$section"

@@ -21,6 +21,9 @@ _nicbox_app()
 	--out | --socket)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
+	--rx-mode)
+		mapfile -t COMPREPLY < <(compgen -W "poll interrupt adaptive" -- "$cur")
+		return ;;
 	--size | --rate | --count | --port | --duration | --expect | --snaplen)
 		return ;;
 	esac
@@ -34,7 +37,7 @@ _nicbox_helper()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	if ((COMP_CWORD == 1)); then
-		mapfile -t COMPREPLY < <(compgen -W "serve status --help" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "serve status check-policy --help --version" -- "$cur")
 		return
 	fi
 	case $prev in
@@ -45,8 +48,10 @@ _nicbox_helper()
 		mapfile -t COMPREPLY < <(compgen -g -- "$cur")
 		return ;;
 	esac
-	local opts="--socket --policy"
+	local opts="--policy"
+	[[ ${COMP_WORDS[1]} != check-policy ]] && opts+=" --socket"
 	[[ ${COMP_WORDS[1]} == serve ]] && opts+=" --group"
+	[[ ${COMP_WORDS[1]} == status ]] && opts+=" --json"
 	mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 }
 

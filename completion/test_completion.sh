@@ -33,7 +33,9 @@ expect "nicbox-pktgen --p" --port
 expect "nicbox-fwd --" --dev --socket --json --version --help
 expect "nicbox-helper s" serve status
 expect "nicbox-helper serve --" --socket --policy --group
-expect "nicbox-helper status --" --socket --policy
+expect "nicbox-helper status --" --socket --policy --json
+expect "nicbox-helper check-policy --" --policy
+expect "nicbox-helper c" check-policy
 expect "nicbox-capture --dev lo" lo
 [[ $fail -eq 0 ]] && echo "ok: completions offered"
 exit $fail

@@ -5,7 +5,8 @@
 
 #include "nb_internal.h"
 
-static _Thread_local char last_error[512] = "no error";
+/* Room for "nicbox-helper: " and any helper reason (core/session.c checks). */
+static _Thread_local char last_error[NB_ERROR_LEN] = "no error";
 
 __attribute__((format(printf, 1, 0)))
 static void set_reason(const char *fmt, va_list ap)

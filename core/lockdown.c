@@ -340,7 +340,7 @@ static int apply_seccomp(const struct nb_seccomp_rule *rules, size_t n_rules,
 NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		       unsigned n_keep_fds, char *notice, size_t notice_len)
 {
-	int keep[MAX_KEEP] = { 0, 1, 2 };
+	int keep[MAX_KEEP + NB_IRQ_MAX_FDS] = { 0, 1, 2 };
 	char notes[256] = "";
 	unsigned n = 3;
 
@@ -351,6 +351,7 @@ NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		n += nb_session_fds(s, keep + n, MAX_KEEP - n);
 	for (unsigned i = 0; i < n_keep_fds; i++)
 		keep[n++] = keep_fds[i];
+	n += nb_irq_fds(keep + n, NB_IRQ_MAX_FDS); /* interrupt eventfds */
 
 	if (close_other_fds(keep, n) < 0 ||
 	    apply_seccomp(freeze, NB_ARRAY_SIZE(freeze), SCMP_ACT_ALLOW,

@@ -31,7 +31,6 @@
 
 #include "nb_internal.h"
 
-#define NB_CACHE_LINE 64u
 #define NB_MAX_BUF_SIZE 65535u
 /* Keeps the descriptor array (NB_PKT_SLOT <= 64 bytes each) below 4 GiB,
  * so a descriptor's offset in it fits 32 bits (the SIMD rx refill
@@ -39,7 +38,7 @@
 #define NB_MAX_BUFS (1u << 26)
 
 /* The public layout other code (and the ABI) depends on. */
-_Static_assert(sizeof(struct nb_pkt) == 32, "nb_pkt must stay 32 bytes");
+_Static_assert(sizeof(struct nb_pkt) == 40, "nb_pkt must stay 40 bytes");
 /*
  * Descriptors sit NB_PKT_SLOT bytes apart in the private array: a power of
  * two that divides the buffer stride (a multiple of 64), so a buffer's
@@ -53,6 +52,8 @@ _Static_assert(offsetof(struct nb_pkt, iova) == 8, "nb_pkt.iova offset");
 _Static_assert(offsetof(struct nb_pkt, pool) == 16, "nb_pkt.pool offset");
 _Static_assert(offsetof(struct nb_pkt, len) == 24, "nb_pkt.len offset");
 _Static_assert(offsetof(struct nb_pkt, idx) == 28, "nb_pkt.idx offset");
+_Static_assert(offsetof(struct nb_pkt, rss_hash) == 32, "nb_pkt.rss_hash offset");
+_Static_assert(offsetof(struct nb_pkt, flags) == 36, "nb_pkt.flags offset");
 _Static_assert(NB_PKT_HEADROOM % NB_CACHE_LINE == 0,
 	       "headroom must keep data[] cache-line aligned");
 
@@ -136,6 +137,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 		pkt->iova = iova + data_off;
 		pkt->pool = mp;
 		pkt->len = 0;
+		pkt->flags = 0;
 		pkt->idx = i;
 	}
 	/* Push in reverse so the first allocations come out in index order. */
@@ -223,6 +225,7 @@ NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
 		struct nb_pkt *pkt = top[n - 1 - i];
 
 		pkt->len = 0;
+		pkt->flags = 0;
 		pkts[i] = pkt;
 	}
 	debug_take(mp, pkts, n);

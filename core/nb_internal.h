@@ -13,6 +13,7 @@
 #include "nicbox.h"
 
 #define NB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NB_CACHE_LINE 64u /* mempool buffers and their headroom are aligned to it */
 #define NB_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define NB_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
 #define NB_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -24,6 +25,7 @@
 /* Errors: every failing path records errno and a reason, then returns -1.   */
 
 /* Sets errno = err and the thread's nb_last_error() text; returns -1. */
+#define NB_ERROR_LEN 512 /* bytes of nb_last_error(), with its NUL */
 int nb_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, returning NULL, for functions that return pointers. */
 void *nb_fail_null(int err, const char *fmt, ...)
@@ -45,6 +47,12 @@ struct nb_pci_ops {
 			 size_t len);
 	/* Function-level reset; may be NULL (then -1/ENOTSUP). */
 	int (*reset)(struct nb_pci *pci);
+	/*
+	 * Route MSI-X vectors 0..n-1 to the eventfds fds[0..n-1]; n = 0 turns
+	 * them off. ENOTSUP when the function has fewer than n vectors. May be
+	 * NULL: a backend without interrupts (then nb_dev_irq_setup says so).
+	 */
+	int (*msix_set)(struct nb_pci *pci, const int *fds, unsigned n);
 	/* Unmap BARs, close the fd, free. */
 	void (*close)(struct nb_pci *pci);
 };
@@ -85,11 +93,59 @@ int nb_pci_disable_dma(struct nb_pci *pci);
  * buffers and its struct, but leaves `pci` open), then clears Bus Master
  * Enable and closes `pci` itself.
  */
+/*
+ * A driver's interrupt arming for one receive queue (core/irq.c calls them
+ * from nb_rx_wait_any, in the queue's thread). arm unmasks the queue's
+ * vector and then returns true if the ring already holds a frame (so the
+ * caller does not sleep); disarm masks it again. Both only hint: the next
+ * rx burst checks the ring as always.
+ */
+struct nb_irq_ops {
+	bool (*arm)(struct nb_dev *dev, uint16_t queue);
+	void (*disarm)(struct nb_dev *dev, uint16_t queue);
+};
+
+/* Receive queues that may have a vector each (vector q = rx queue q). */
+#define NB_IRQ_MAX_QUEUES NB_RX_WAIT_MAX
+
+struct nb_dev_irq {
+	enum nb_rx_mode mode;
+	uint16_t n;                    /* vectors set up; 0 in NB_RX_POLL */
+	int fd[NB_IRQ_MAX_QUEUES];     /* eventfd of vector q */
+	const struct nb_irq_ops *ops;
+};
+
 struct nb_dev {
 	struct nb_dev_head head; /* must stay first: the inline wrappers */
 	struct nb_pci *pci;      /* owned: closed by nb_dev_close */
 	char fault[NB_FAULT_LEN]; /* last device fault, "" if none */
+	struct nb_dev_irq irq;   /* core/irq.c */
+	/* Set by the driver's open, for nb_dev_info. */
+	uint16_t rx_queues, tx_queues, max_queues, rx_ring_size, tx_ring_size;
 };
+
+/* What a driver's open records for nb_dev_info (core/port.c). */
+static inline void nb_dev_set_geometry(struct nb_dev *dev, uint16_t rxq, uint16_t txq,
+				       uint16_t max_queues, uint16_t rx_ring, uint16_t tx_ring)
+{
+	dev->rx_queues = rxq;
+	dev->tx_queues = txq;
+	dev->max_queues = max_queues;
+	dev->rx_ring_size = rx_ring;
+	dev->tx_ring_size = tx_ring;
+}
+
+/* Pool sizing (core/port.c): the most DMA bytes any driver carves per
+ * descriptor (virtio split ring: 16 + 2 + 8) and per ring (alignment,
+ * indices), its largest default ring size, and its per-device extras (the
+ * virtio control queue and its buffer). test_port checks them against the
+ * drivers. */
+#define NB_DESC_DMA_MAX 32u
+#define NB_RING_DMA_EXTRA 256u
+#define NB_RING_DEFAULT_MAX 512u
+#define NB_DEV_DMA_EXTRA (16u * NB_DESC_DMA_MAX + NB_RING_DMA_EXTRA + 128u)
+/* nb_ports_dma_bytes before its rounding up to 2 MiB. */
+size_t nb_ports_dma_need(unsigned n, const struct nb_port_conf *conf);
 
 struct nb_driver {
 	const char *name;
@@ -116,6 +172,38 @@ int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,
  */
 void nb_dev_set_fault(struct nb_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* Interrupts (core/irq.c)                                                   */
+
+/*
+ * In conf->rx_mode NB_RX_INTERRUPT or NB_RX_ADAPTIVE: one eventfd per
+ * receive queue, MSI-X vector q onto queue q's (pci->ops->msix_set). The
+ * driver calls it after its reset and before it enables receive, then
+ * programs its own vector mapping. NB_RX_POLL records the mode and sets up
+ * nothing. EINVAL for an unknown mode or too many queues, ENOTSUP for a
+ * function without enough vectors.
+ */
+int nb_dev_irq_setup(struct nb_dev *dev, const struct nb_dev_conf *conf,
+		     uint16_t n_rxq, const struct nb_irq_ops *ops);
+/* MSI-X off, eventfds closed. Safe to call twice and after a failed setup. */
+void nb_dev_irq_teardown(struct nb_dev *dev);
+/* The eventfds of every open device, for nb_lockdown's keep list. */
+unsigned nb_irq_fds(int *fds, unsigned max);
+#define NB_IRQ_MAX_FDS (NB_MAX_DEVICES * NB_IRQ_MAX_QUEUES)
+
+/* ------------------------------------------------------------------------ */
+/* Pool carving, for nicbox-devfuzz: it opens and closes the real drivers   */
+/* once per case; the rings they carve go back by moving the carve point.   */
+
+/* How many bytes of the pool are carved now. */
+size_t nb_pool_carve_mark(const struct nb_pool *pool);
+/*
+ * Hand back everything carved after `mark` (a value of nb_pool_carve_mark;
+ * a larger one changes nothing). Only when nothing carved since is in use:
+ * the device that used it stopped, its driver closed.
+ */
+void nb_pool_carve_rewind(struct nb_pool *pool, size_t mark);
 
 /* ------------------------------------------------------------------------ */
 /* Mempool                                                                   */

@@ -153,6 +153,47 @@ static int vfio_reset(struct nb_pci *pci)
 	return 0;
 }
 
+/*
+ * VFIO_DEVICE_SET_IRQS (include/uapi/linux/vfio.h): DATA_EVENTFD |
+ * ACTION_TRIGGER on the MSI-X index routes vectors 0..n-1 to fds[]; count 0
+ * with DATA_NONE turns MSI-X off again. The vector count is checked first,
+ * so a device with too few says so instead of failing inside the kernel.
+ */
+static int vfio_msix_set(struct nb_pci *pci, const int *fds, unsigned n)
+{
+	struct nb_pci_vfio *v = to_vfio(pci);
+	char buf[sizeof(struct vfio_irq_set) + 32 * sizeof(int)]
+		__attribute__((aligned(8)));
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	uint32_t have;
+
+	if (n > 32)
+		return nb_fail(EINVAL, "%s: %u MSI-X vectors asked, at most 32",
+			       pci->name, n);
+	if (n > 0) {
+		if (nb_pci_vfio_irq_count(pci, VFIO_PCI_MSIX_IRQ_INDEX, &have) < 0)
+			return -1;
+		if (have < n)
+			return nb_fail(ENOTSUP, "%s: the device offers %u MSI-X vectors, "
+				       "interrupt receive needs %u (one per rx queue); "
+				       "use the poll receive mode or fewer queues",
+				       pci->name, have, n);
+	}
+	memset(buf, 0, sizeof(buf));
+	set->argsz = (uint32_t)(sizeof(*set) + n * sizeof(int));
+	set->flags = (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) |
+		     VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->start = 0;
+	set->count = n;
+	if (n)
+		memcpy(set->data, fds, n * sizeof(int));
+	if (ioctl(v->fd, VFIO_DEVICE_SET_IRQS, set) < 0)
+		return nb_fail(errno, "%s: VFIO_DEVICE_SET_IRQS (MSI-X, %u vectors): %s",
+			       pci->name, n, strerror(errno));
+	return 0;
+}
+
 static void vfio_close(struct nb_pci *pci)
 {
 	struct nb_pci_vfio *v = to_vfio(pci);
@@ -169,6 +210,7 @@ static const struct nb_pci_ops vfio_pci_ops = {
 	.cfg_read = vfio_cfg_read,
 	.cfg_write = vfio_cfg_write,
 	.reset = vfio_reset,
+	.msix_set = vfio_msix_set,
 	.close = vfio_close,
 };
 

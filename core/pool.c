@@ -159,6 +159,17 @@ NB_API int nb_pool_carve(struct nb_pool *pool, size_t size, size_t align,
 	return 0;
 }
 
+size_t nb_pool_carve_mark(const struct nb_pool *pool)
+{
+	return pool->carved;
+}
+
+void nb_pool_carve_rewind(struct nb_pool *pool, size_t mark)
+{
+	if (mark < pool->carved)
+		pool->carved = mark;
+}
+
 NB_API uint64_t nb_pool_va_to_iova(const struct nb_pool *pool, const void *va)
 {
 	uintptr_t addr = (uintptr_t)va;

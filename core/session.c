@@ -17,6 +17,9 @@
 #include "nb_session.h"
 #include "proto.h"
 
+_Static_assert(sizeof("nicbox-helper: ") + NBP_TEXT_LEN <= NB_ERROR_LEN,
+	       "a helper's reason fits nb_last_error() whole");
+
 struct nb_session {
 	int sock;
 	unsigned timeout;  /* seconds to wait for connect() and each reply */
@@ -119,10 +122,36 @@ static int transact(struct nb_session *s, const void *req, uint16_t want,
 }
 
 /*
+ * The uid the host's root has in our user namespace: 0 outside containers;
+ * in a user namespace (a rootless container) the uid_map line that maps the
+ * parent's 0, else the overflow uid, which every unmapped uid reads as.
+ */
+static uid_t host_root_uid(void)
+{
+	unsigned long in, out, count, overflow = 65534;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	uid_t uid = (uid_t)-1;
+
+	while (f && uid == (uid_t)-1 && fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (out == 0 && count > 0)
+			uid = (uid_t)in;
+	if (f)
+		fclose(f);
+	f = uid == (uid_t)-1 ? fopen("/proc/sys/kernel/overflowuid", "re") : NULL;
+	if (f && fscanf(f, "%lu", &overflow) != 1)
+		overflow = 65534;
+	if (f)
+		fclose(f);
+	return uid != (uid_t)-1 ? uid : (uid_t)overflow;
+}
+
+/*
  * Connect with a deadline (NICBOX_TIMEOUT seconds, default 30, for connect()
  * and then for every reply), to a listener that runs as root or as our own
  * uid (which could do anything we can anyway): any other process that got
- * to the socket path first is not nicbox-helper.
+ * to the socket path first is not nicbox-helper. In a rootless container
+ * the host's root reads as host_root_uid(); only whoever built the
+ * container's mounts can put a socket there that another host user serves.
  */
 static int nb_helper_connect(struct nb_session *s, const struct sockaddr_un *addr)
 {
@@ -143,7 +172,7 @@ static int nb_helper_connect(struct nb_session *s, const struct sockaddr_un *add
 	    setsockopt(s->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&
 	    connect(s->sock, (const struct sockaddr *)addr, sizeof(*addr)) == 0 &&
 	    getsockopt(s->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		if (cred.uid == 0 || cred.uid == geteuid())
+		if (cred.uid == 0 || cred.uid == geteuid() || cred.uid == host_root_uid())
 			return 0;
 		return nb_fail(EPERM, "%s is served by uid %u, not root: that is not "
 			       "nicbox-helper", s->path, (unsigned)cred.uid);

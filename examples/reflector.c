@@ -24,9 +24,6 @@
 #include <nicbox.h>
 
 #define BATCH 32
-#define BUFS 2048       /* receive buffers: a ring plus frames in flight */
-#define BUF_SIZE 2048   /* a full 1514-byte frame fits */
-#define POOL_BYTES (16u << 20)
 
 static volatile sig_atomic_t stop;
 
@@ -85,15 +82,15 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct nb_session *s = NULL;
-	struct nb_pool *pool = NULL;
-	struct nb_mempool *mp = NULL;
-	struct nb_dev *dev = NULL;
-	struct nb_dev_conf conf = { .promisc = true };
+	struct nb_ports *ports = NULL;
+	struct nb_port_conf conf = { .promisc = true }; /* default rings and buffers */
+	struct nb_dev_info info;
+	struct nb_dev *dev;
 	static char out_buf[256];
-	char note[256] = "";
+	char note[512] = "";
 	double seconds = argc == 3 ? strtod(argv[2], NULL) : 0;
 	uint64_t sent, unsent = 0;
-	int idx, rc = 1;
+	int rc = 1;
 
 	if (argc < 2 || argc > 3 || seconds < 0) {
 		fprintf(stderr, "usage: %s DEV [SECONDS]\n", argv[0]);
@@ -106,22 +103,23 @@ int main(int argc, char **argv)
 	 * printf, which after lockdown is more than the process needs. */
 	setvbuf(stdout, out_buf, _IOLBF, sizeof(out_buf));
 
-	/* 1. Claim the NIC and get DMA memory from nicbox-helper. */
+	/* 1. Connect to nicbox-helper; claim the NIC, get a DMA pool sized for
+	 *    its rings and receive buffers, open it promiscuous: one call. */
 	if (nb_session_open(NULL, &s) < 0 ||
-	    (idx = nb_session_claim(s, argv[1])) < 0 ||
-	    nb_session_pool(s, POOL_BYTES, NB_PAGE_DEFAULT, &pool, note,
-			    sizeof(note)) < 0 ||
-	    nb_session_ready(s) < 0)
+	    nb_ports_open(s, (const char *[]){ argv[1] }, 1, &conf, &ports, note,
+			  sizeof(note)) < 0)
 		goto out;
 	if (note[0])
 		fprintf(stderr, "reflector: %s\n", note);
+	dev = nb_ports_dev(ports, 0);
 
-	/* 2. Receive buffers and the device, brought up promiscuous. */
-	if (nb_mempool_create(pool, BUFS, BUF_SIZE, &mp) < 0)
+	/* 2. What was opened. */
+	if (nb_dev_info(dev, &info) < 0)
 		goto out;
-	conf.rx_mempool = mp;
-	if (nb_dev_open(s, idx, pool, &conf, &dev) < 0)
-		goto out;
+	fprintf(stderr, "reflector: %s (%s) %02x:%02x:%02x:%02x:%02x:%02x, link %s, "
+		"%u/%u descriptors\n", info.pci, info.driver, info.mac[0], info.mac[1],
+		info.mac[2], info.mac[3], info.mac[4], info.mac[5], info.link.up ? "up" : "down",
+		info.rx_ring_size, info.tx_ring_size);
 
 	/* 3. Lock down: from here no file, socket or privilege is reachable. */
 	if (nb_lockdown(s, NULL, 0, note, sizeof(note)) < 0)
@@ -139,12 +137,7 @@ int main(int argc, char **argv)
 out:
 	if (rc)
 		fprintf(stderr, "reflector: %s\n", nb_last_error());
-	if (dev)
-		nb_dev_close(dev);
-	if (mp)
-		nb_mempool_destroy(mp);
-	if (pool)
-		nb_pool_destroy(pool);
+	nb_ports_close(ports);
 	if (s)
 		nb_session_close(s);
 	return rc;

@@ -19,8 +19,32 @@
  *     thread-local and valid until the next failing nb_ call on that thread.
  *   - Nothing in the library calls exit() or abort(); the caller decides.
  *   - The fast-path calls (nb_rx_batch, nb_tx_batch, nb_pkt_alloc_bulk,
- *     nb_pkt_free_bulk) are not thread-safe per queue/mempool: use one
- *     thread per queue and per mempool.
+ *     nb_pkt_free_bulk, and nb_rx_wait/nb_rx_idle for a queue) are not
+ *     thread-safe per queue/mempool: use one thread per queue and per
+ *     mempool. See "Threads and queues" below.
+ *
+ * Threads and queues (multi-queue devices, nb_dev_conf.rx_queues > 1):
+ *   - Each receive queue q has its own mempool (nb_dev_conf.rx_mempools[q]);
+ *     the driver refills queue q only from it. A buffer goes back to its
+ *     own mempool wherever it is freed (nb_pkt_free, or a transmit queue
+ *     reclaiming it), so a mempool is touched by every thread that frees
+ *     its buffers: keep each mempool to one thread. The apps do it by
+ *     pairing: the thread that receives on queue q of one device is the
+ *     only one that sends on queue q of the other (nicbox-fwd), so queue
+ *     q's buffers never meet another thread.
+ *   - One thread per receive queue and per transmit queue (the same thread
+ *     may drive several). Nothing mutable on the fast path is shared
+ *     between queues: each queue's ring, shadow array and counters are its
+ *     own.
+ *   - One reporting thread at a time, next to the queue threads:
+ *     nb_dev_stats (device counters are clear-on-read and summed in the
+ *     handle; the queues' software counters are read without locks, so a
+ *     report may lag a burst), nb_dev_link, nb_dev_mac, nb_dev_fault.
+ *     nb_rss_* are pure functions: any thread.
+ *   - One thread, with no queue thread running: nb_dev_open, nb_dev_close,
+ *     nb_dev_set_promisc, nb_mempool_create/destroy, nb_session_*.
+ *   - Start every thread before nb_lockdown (it locks down all threads of
+ *     the process and forbids new ones afterwards; see nb_lockdown).
  */
 #ifndef NICBOX_H
 #define NICBOX_H
@@ -49,6 +73,8 @@ extern "C" {
 #define NB_MAX_DEVICES 4
 /* Most DMA pools one session may ask for. */
 #define NB_MAX_POOLS 4
+/* Most receive and most transmit queues one device may be opened with. */
+#define NB_MAX_QUEUES 16
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -140,7 +166,15 @@ struct nb_pkt {
 	struct nb_mempool *pool;  /* owner; where nb_pkt_free returns it */
 	uint32_t len;             /* bytes of packet in data[] */
 	uint32_t idx;             /* index of this buffer in its mempool */
+	uint32_t rss_hash;        /* the device's RSS hash, with NB_PKT_RSS_HASH */
+	uint32_t flags;           /* NB_PKT_* bits, set by the receiving driver */
 };
+
+/*
+ * The device reported an RSS hash for this frame in rss_hash (written by
+ * the device: a value to compare, never an index to trust; see nb_rss_*).
+ */
+#define NB_PKT_RSS_HASH (1u << 0)
 
 /*
  * A mempool of `count` buffers of `buf_size` data bytes each (rounded up to
@@ -243,15 +277,181 @@ NB_API const char *nb_dev_fault(const struct nb_dev *dev);
 /* Stops the device (DMA off), frees its rings' buffers, frees the handle. */
 NB_API void nb_dev_close(struct nb_dev *dev);
 
+/*
+ * How the application waits for received frames (per device, for all its
+ * receive queues):
+ *   NB_RX_POLL       it never waits: nb_rx_batch in a loop, 100% of a CPU;
+ *                    no interrupt is set up (the default, the value 0);
+ *   NB_RX_INTERRUPT  nb_rx_idle sleeps on the queue's interrupt after every
+ *                    empty poll;
+ *   NB_RX_ADAPTIVE   nb_rx_idle polls while frames come and sleeps only
+ *                    after NB_RX_IDLE_POLLS empty polls spanning at least
+ *                    NB_RX_IDLE_US microseconds without a frame.
+ * The two waiting modes need one MSI-X vector per receive queue: nb_dev_open
+ * routes each to an eventfd of the library's (VFIO_DEVICE_SET_IRQS), so
+ * open such a device before nb_lockdown (which keeps those fds open and
+ * allows no new eventfd); nb_dev_close tears them down. A device with too
+ * few vectors, or a PCI backend without interrupts, fails nb_dev_open with
+ * ENOTSUP.
+ */
+enum nb_rx_mode {
+	NB_RX_POLL = 0,
+	NB_RX_INTERRUPT = 1,
+	NB_RX_ADAPTIVE = 2,
+};
+
 struct nb_dev_conf {
-	uint16_t rx_queues;    /* 0 means 1 */
-	uint16_t tx_queues;    /* 0 means 1 */
+	uint16_t rx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
+	uint16_t tx_queues;    /* 0 means 1; at most NB_MAX_QUEUES */
 	uint16_t rx_ring_size; /* 0 means the driver's default */
 	uint16_t tx_ring_size; /* 0 means the driver's default */
-	struct nb_mempool *rx_mempool; /* required: receive buffers */
+	/* Receive buffers of a one-queue device (or set rx_mempools). */
+	struct nb_mempool *rx_mempool;
 	bool promisc;
 	uint32_t link_wait_ms; /* how long open waits for link; 0 = default */
+	/*
+	 * rx_queues mempools, one per receive queue and all distinct (a
+	 * mempool is single-threaded); required with more than one receive
+	 * queue, and then rx_mempool must be NULL. EINVAL otherwise.
+	 */
+	struct nb_mempool *const *rx_mempools;
+	/*
+	 * RSS, used with more than one receive queue: the Toeplitz key
+	 * (NB_RSS_KEY_LEN bytes; NULL: nb_rss_default_key()) and the
+	 * NB_RSS_* hash types (0: NB_RSS_DEFAULT_TYPES). A frame of no
+	 * enabled type goes to queue 0. The driver's redirection table is
+	 * always the one nb_rss_queue() describes.
+	 */
+	const uint8_t *rss_key;
+	uint32_t rss_types;
+	enum nb_rx_mode rx_mode; /* NB_RX_POLL (0) unless set */
 };
+
+/* The receive mode the device was opened with. */
+NB_API enum nb_rx_mode nb_dev_rx_mode(const struct nb_dev *dev);
+
+/* ------------------------------------------------------------------------ */
+/* Waiting for frames (NB_RX_INTERRUPT, NB_RX_ADAPTIVE)                      */
+
+/* One receive queue of one device. */
+struct nb_rxq_ref {
+	struct nb_dev *dev;
+	uint16_t queue;
+};
+
+/*
+ * Sleep until one of the n queues may hold a frame, or timeout_ms pass
+ * (-1: no limit; use one: the device is untrusted and may never interrupt).
+ * For each queue: unmask its interrupt, then look at the ring again (a
+ * frame that came before the unmask is not lost: no sleep then); sleep in
+ * ppoll on the eventfds; mask every interrupt again. Returns 0 when a
+ * queue may have frames (an interrupt came or the ring was not empty; a
+ * spurious interrupt also returns 0, so call nb_rx_batch and expect 0),
+ * -1 with errno ETIMEDOUT when the time passed, EINTR when a signal came,
+ * ENOTSUP for a device opened with NB_RX_POLL, EINVAL for a bad queue or n
+ * of 0 or above NB_RX_WAIT_MAX.
+ *
+ * Threads: a queue is waited on only by the thread that receives on it
+ * (the fast-path rule); different threads may wait on different queues of
+ * one device at the same time. Allowed after nb_lockdown (it needs only
+ * read, ppoll and MMIO).
+ */
+#define NB_RX_WAIT_MAX 16
+NB_API int nb_rx_wait_any(const struct nb_rxq_ref *qs, unsigned n,
+			  int timeout_ms);
+/* nb_rx_wait_any on one queue. */
+NB_API int nb_rx_wait(struct nb_dev *dev, uint16_t queue, int timeout_ms);
+
+/*
+ * The adaptive loop, so applications do not each write it. One struct per
+ * thread, for the queues that thread receives on (all of one rx mode):
+ *
+ *	struct nb_rx_idle idle;
+ *	nb_rx_idle_init(&idle, qs, n_qs, 100);
+ *	while (running) {
+ *		unsigned got = ...nb_rx_batch on each queue of qs...;
+ *		nb_rx_idle(&idle, got);
+ *	}
+ *
+ * nb_rx_idle counts empty rounds: with frames it returns at once; in
+ * NB_RX_POLL it never sleeps; in NB_RX_INTERRUPT it sleeps (nb_rx_wait_any,
+ * at most timeout_ms, so the loop still runs its timers) after each empty
+ * round; in NB_RX_ADAPTIVE only after NB_RX_IDLE_POLLS empty rounds that
+ * span NB_RX_IDLE_US without a frame (hysteresis: a busy queue is never
+ * put to sleep by a short gap, and one frame brings back polling).
+ * Returns 1 if it slept, 0 if not, -1 with errno from nb_rx_wait_any
+ * (ETIMEDOUT and EINTR are not errors here: they return 1).
+ */
+#define NB_RX_IDLE_POLLS 64
+#define NB_RX_IDLE_US 1000
+struct nb_rx_idle {
+	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
+	unsigned n;
+	enum nb_rx_mode mode;
+	int timeout_ms;
+	uint32_t empty_rounds;
+	uint64_t idle_since_ns;  /* CLOCK_MONOTONIC of the first empty round */
+	uint64_t sleeps;         /* times it slept */
+	uint64_t wakeups;        /* of those, ended by an interrupt or a frame */
+};
+/* EINVAL for n 0 or above NB_RX_WAIT_MAX or devices of different modes. */
+NB_API int nb_rx_idle_init(struct nb_rx_idle *st, const struct nb_rxq_ref *qs,
+			   unsigned n, int timeout_ms);
+NB_API int nb_rx_idle(struct nb_rx_idle *st, unsigned received);
+
+/* ------------------------------------------------------------------------ */
+/* RSS (receive-side scaling)                                               */
+
+#define NB_RSS_KEY_LEN 40
+/* Entries of the redirection table every nicbox driver programs. */
+#define NB_RSS_RETA_SIZE 128
+
+/* Hash types: which header fields go into the hash (Microsoft's RSS
+ * hashing types; UDP as the Intel NICs and virtio-net define it). */
+#define NB_RSS_IPV4 (1u << 0)     /* source, destination IPv4 address */
+#define NB_RSS_TCP_IPV4 (1u << 1) /* ... and the TCP ports */
+#define NB_RSS_UDP_IPV4 (1u << 2) /* ... and the UDP ports */
+#define NB_RSS_IPV6 (1u << 3)     /* source, destination IPv6 address */
+#define NB_RSS_TCP_IPV6 (1u << 4)
+#define NB_RSS_UDP_IPV6 (1u << 5)
+#define NB_RSS_ALL_TYPES 0x3Fu
+#define NB_RSS_DEFAULT_TYPES NB_RSS_ALL_TYPES
+
+/*
+ * The default key: the 40-byte key of Microsoft's RSS verification suite
+ * (6d 5a 56 da 25 5b 0e c2 ...), also the example key of the 82599 and
+ * 82576 datasheets.
+ */
+NB_API const uint8_t *nb_rss_default_key(void);
+
+/*
+ * Toeplitz hash of `len` bytes of `input` under a key of NB_RSS_KEY_LEN
+ * bytes (input at most NB_RSS_KEY_LEN - 4 bytes: 36, an IPv6 4-tuple).
+ * The software reference, tested against Microsoft's vectors.
+ */
+NB_API uint32_t nb_rss_toeplitz(const uint8_t *key, const uint8_t *input,
+				size_t len);
+
+/*
+ * The hash a NIC computes for an Ethernet frame with hash `types`
+ * enabled: IPv4/IPv6 (no VLAN tag) with TCP or UDP ports when that type is
+ * on and the packet is not a fragment, else the addresses alone when that
+ * type is on. 0 and *hash set, or -1 with errno ENOENT when the frame has
+ * no enabled type (the device then reports no hash and uses queue 0).
+ */
+NB_API int nb_rss_frame_hash(const uint8_t *key, uint32_t types,
+			     const uint8_t *frame, size_t len, uint32_t *hash);
+
+/*
+ * The receive queue of a frame with RSS hash `hash` on a device opened
+ * with n_queues receive queues: every nicbox driver programs redirection
+ * table entry i (of NB_RSS_RETA_SIZE, indexed by the hash's low 7 bits)
+ * with queue i % n_queues.
+ */
+static inline uint16_t nb_rss_queue(uint32_t hash, uint16_t n_queues)
+{
+	return n_queues ? (uint16_t)((hash & (NB_RSS_RETA_SIZE - 1)) % n_queues) : 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Session with nicbox-helper                                                */
@@ -280,7 +480,7 @@ NB_API int nb_session_claim(struct nb_session *s, const char *device);
 /*
  * Ask for a DMA pool of `bytes`, mapped for every claimed device. Claim all
  * devices first. `warning`, if not NULL, receives a message when the helper
- * fell back to 4 KiB pages (empty string otherwise, up to 128 bytes).
+ * fell back to 4 KiB pages (empty string otherwise, up to 335 bytes).
  */
 NB_API int nb_session_pool(struct nb_session *s, size_t bytes,
 			   enum nb_page_size page, struct nb_pool **out,
@@ -302,6 +502,74 @@ NB_API int nb_dev_open(struct nb_session *s, int index, struct nb_pool *dma,
 
 /* Tell the helper we are done (it restores the NIC) and free the session. */
 NB_API void nb_session_close(struct nb_session *s);
+
+/* ------------------------------------------------------------------------ */
+/* Device information and one-call ports                                     */
+
+struct nb_dev_info {
+	const char *driver;        /* "virtio-net", "ixgbe", "igb" */
+	const char *pci;           /* "0000:00:04.0" */
+	uint8_t mac[6];
+	struct nb_link link;       /* as of the call */
+	uint16_t rx_queues, tx_queues;         /* opened */
+	uint16_t max_rx_queues, max_tx_queues; /* the driver can run */
+	uint16_t rx_ring_size, tx_ring_size;   /* descriptors per queue, as opened */
+};
+
+/* Everything above in one call (MAC and link read from the device). */
+NB_API int nb_dev_info(struct nb_dev *dev, struct nb_dev_info *out);
+
+/*
+ * One or more ports of one session: claims, one DMA pool sized for them, the
+ * mempools and the open devices, in one call. Zero fields take the defaults.
+ */
+struct nb_port_conf {
+	uint16_t queues;    /* rx/tx queue pairs per port (RSS); 0: 1 */
+	uint16_t rx_ring_size, tx_ring_size; /* 0: the driver's default */
+	uint32_t rx_bufs;   /* receive buffers per receive queue; 0: 4096 */
+	uint32_t tx_bufs;   /* one shared transmit mempool of this many; 0: none */
+	uint32_t buf_size;  /* data bytes per buffer; 0: 2048 (a 1514-byte frame) */
+	bool promisc;
+	uint32_t link_wait_ms; /* 0: the driver's default */
+	enum nb_rx_mode rx_mode; /* as nb_dev_conf.rx_mode */
+	const uint8_t *rss_key;  /* as nb_dev_conf.rss_key */
+	uint32_t rss_types;      /* as nb_dev_conf.rss_types */
+};
+
+struct nb_ports;
+
+/*
+ * DMA bytes n ports with `conf` need (rings, buffers, alignment), rounded
+ * up to 2 MiB: what nb_ports_open asks the helper for.
+ */
+NB_API size_t nb_ports_dma_bytes(unsigned n, const struct nb_port_conf *conf);
+
+/*
+ * On a session just opened (nothing claimed yet): claim devices[0..n-1]
+ * (n <= NB_MAX_DEVICES), get one pool of nb_ports_dma_bytes(n, conf) (the
+ * helper's 4 KiB fallback goes to `warning`, as in nb_session_pool), finish
+ * the session's setup, and open each device with its own receive mempool.
+ * conf may be NULL. On failure nothing stays open but the session (which
+ * can then only be closed), and nb_last_error() says which step failed for
+ * which device ("cannot claim eth1: nicbox-helper: ...").
+ */
+NB_API int nb_ports_open(struct nb_session *s, const char *const *devices, unsigned n,
+			 const struct nb_port_conf *conf, struct nb_ports **out,
+			 char *warning, size_t warning_len);
+NB_API struct nb_dev *nb_ports_dev(const struct nb_ports *p, unsigned i); /* NULL if none */
+NB_API struct nb_mempool *nb_ports_tx_mempool(const struct nb_ports *p); /* NULL: tx_bufs 0 */
+/*
+ * Where nb_ports_open's time went, in ns: the helper's claims (netdev down,
+ * bind to vfio-pci, IOMMU container and group), the pool (hugepage memfd,
+ * IOMMU mapping), ready (device fds, VFIO reset), and open (mempools and
+ * the drivers' reset and init). 0, or -1 with EINVAL for NULL.
+ */
+struct nb_ports_timing {
+	uint64_t claim_ns, pool_ns, ready_ns, open_ns;
+};
+NB_API int nb_ports_timing(const struct nb_ports *p, struct nb_ports_timing *out);
+/* Devices first (DMA off), then mempools and the pool; not the session. */
+NB_API void nb_ports_close(struct nb_ports *p);
 
 /* ------------------------------------------------------------------------ */
 /* Lockdown                                                                  */

@@ -12,33 +12,14 @@
 
 #include "helper.h"
 
-#define PCI NBH_SYSFS "/bus/pci"
-#define IOMMU_GROUPS NBH_SYSFS "/kernel/iommu_groups"
-#define NET NBH_SYSFS "/class/net"
+#define PCI "/sys/bus/pci"
 #define STATE_DIR NBH_RUN_DIR "/state"
-static const char *nbh_root = ""; /* unit tests put a fake /sys and /run under it */
-
-/* nbh_root + a path, in one static buffer: use each result before the next call. */
-__attribute__((format(printf, 1, 2))) static const char *sysp(const char *fmt, ...)
-{
-	static char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s", nbh_root);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path + n, sizeof(path) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return path;
-}
 
 /* First line of a sysfs file, without its newline; -1 if unreadable. */
 static int sysfs_read(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	ssize_t n = nbh_slurp(path, buf, len - 1);
 
-	if (fd >= 0)
-		close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return n < 0 ? -1 : 0;
@@ -68,7 +49,7 @@ static void link_name(const char *path, char *out, size_t len)
 
 void nbh_nic_driver(const char *bdf, char *out, size_t len)
 {
-	link_name(sysp(PCI "/devices/%s/driver", bdf), out, len);
+	link_name(nbh_path(PCI "/devices/%s/driver", bdf), out, len);
 }
 
 /* Call fn on each entry of dir until it returns true; whether one did. */
@@ -95,7 +76,7 @@ static int netdev_bdf(const char *ifname, char bdf[NBP_BDF_LEN])
 	int rc = -1;
 
 	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
-	    !realpath(sysp(NET "/%s", ifname), real))
+	    !realpath(nbh_path("/sys/class/net/%s", ifname), real))
 		return -1;
 	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
@@ -122,16 +103,16 @@ int nbh_nic_resolve(const char *name, struct nbh_nic *nic)
 	if (nbh_normalize_bdf(name, nic->bdf) < 0 && netdev_bdf(name, nic->bdf) < 0)
 		return nbh_fail(ENODEV, "'%s' is neither a PCI address nor the interface "
 				"name of a PCI NIC", name);
-	if (sysfs_read(sysp(PCI "/devices/%s/class", nic->bdf), buf, sizeof(buf)) < 0)
+	if (sysfs_read(nbh_path(PCI "/devices/%s/class", nic->bdf), buf, sizeof(buf)) < 0)
 		return nbh_fail(ENODEV, "no PCI device %s", nic->bdf);
 	if (strtoul(buf, NULL, 16) >> 16 != 0x02)
 		return nbh_fail(ENODEV, "%s is not a network controller (PCI class 02)", nic->bdf);
-	sysfs_read(sysp(PCI "/devices/%s/vendor", nic->bdf), buf, sizeof(buf));
+	sysfs_read(nbh_path(PCI "/devices/%s/vendor", nic->bdf), buf, sizeof(buf));
 	nic->vendor_id = (uint16_t)strtoul(buf, NULL, 16);
-	sysfs_read(sysp(PCI "/devices/%s/device", nic->bdf), buf, sizeof(buf));
+	sysfs_read(nbh_path(PCI "/devices/%s/device", nic->bdf), buf, sizeof(buf));
 	nic->device_id = (uint16_t)strtoul(buf, NULL, 16);
-	find_entry(NET, is_netdev_of, nic);
-	link_name(sysp(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
+	find_entry(nbh_path("/sys/class/net"), is_netdev_of, nic);
+	link_name(nbh_path(PCI "/devices/%s/iommu_group", nic->bdf), buf, sizeof(buf));
 	nic->group = buf[0] ? atoi(buf) : -1;
 	return 0;
 }
@@ -175,8 +156,8 @@ __attribute__((format(printf, 3, 4))) static int put_file(const char *path, mode
 	return 0;
 }
 
-#define holder_path(bdf) sysp(NBH_RUN_DIR "/%s.holder", bdf)
-#define journal_path(bdf) sysp(STATE_DIR "/%s.journal", bdf)
+#define holder_path(bdf) nbh_path(NBH_RUN_DIR "/%s.holder", bdf)
+#define journal_path(bdf) nbh_path(STATE_DIR "/%s.journal", bdf)
 
 void nbh_nic_holder(const char *bdf, char *out, size_t len)
 {
@@ -204,7 +185,7 @@ static int put_back(struct nbh_nic *nic);
 static int locked(struct nbh_nic *nic)
 {
 	nbh_nic_driver(nic->bdf, nic->orig_driver, sizeof(nic->orig_driver));
-	if (sysfs_read(sysp(PCI "/devices/%s/driver_override", nic->bdf), nic->orig_override,
+	if (sysfs_read(nbh_path(PCI "/devices/%s/driver_override", nic->bdf), nic->orig_override,
 		       sizeof(nic->orig_override)) < 0)
 		return nbh_fail_errno("reading driver_override of %s", nic->bdf);
 	if (strcmp(nic->orig_override, "(null)") == 0)
@@ -224,7 +205,7 @@ static int replay(struct nbh_nic *nic)
 	if (sscanf(text, "%12s %63s %63s %d %d %u %d", old.bdf, old.orig_driver,
 		   old.orig_override, &up, &old.group, &old.uid, &old.pid) != 7 ||
 	    strcmp(old.bdf, nic->bdf))
-		return nbh_fail(EIO, "the journal of %s is corrupt: '%s'", nic->bdf, text);
+		return nbh_fail(EIO, "the journal of %s is corrupt: '%.80s'", nic->bdf, text);
 	old.orig_driver[strcmp(old.orig_driver, "-") ? sizeof(old.orig_driver) - 1 : 0] = '\0';
 	old.orig_override[strcmp(old.orig_override, "-") ? sizeof(old.orig_override) - 1 : 0] = '\0';
 	old.link_was_up = up;
@@ -233,7 +214,7 @@ static int replay(struct nbh_nic *nic)
 		return nbh_fail(EBUSY, "%s is quarantined on vfio-pci: a device fd of uid %u's "
 				"session (pid %d) is still open", nic->bdf, old.uid, old.pid);
 	nic->ifname[0] = '\0';
-	find_entry(NET, is_netdev_of, nic);
+	find_entry(nbh_path("/sys/class/net"), is_netdev_of, nic);
 	return 0;
 }
 
@@ -244,9 +225,9 @@ int nbh_nic_lock(struct nbh_nic *nic, uid_t uid, pid_t pid)
 
 	nic->uid = uid;
 	nic->pid = pid;
-	if (safe_dir(sysp(NBH_RUN_DIR), 0755, 022) < 0 || safe_dir(sysp(STATE_DIR), 0700, 077) < 0)
+	if (safe_dir(nbh_path(NBH_RUN_DIR), 0755, 022) < 0 || safe_dir(nbh_path(STATE_DIR), 0700, 077) < 0)
 		return -1;
-	fd = open(sysp(STATE_DIR "/%s.lock", nic->bdf),
+	fd = open(nbh_path(STATE_DIR "/%s.lock", nic->bdf),
 		  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nbh_fail_errno("lock file of %s", nic->bdf);
@@ -295,7 +276,7 @@ void nbh_nic_replay_all(void)
 	pid_t pid = fork(); /* restore children that outlive it are not the helper's */
 
 	if (pid == 0) {
-		find_entry(sysp(STATE_DIR), replay_one, NULL);
+		find_entry(nbh_path(STATE_DIR), replay_one, NULL);
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
@@ -307,8 +288,8 @@ void nbh_nic_replay_all(void)
 int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct nbh_ident *who)
 {
 	struct dirent **list = NULL;
-	char members[NBP_TEXT_LEN / 2] = "", drv[64];
-	int n = scandir(sysp(IOMMU_GROUPS "/%d/devices", nic->group), &list, NULL, alphasort);
+	char members[128] = "", drv[64];
+	int n = scandir(nbh_path("/sys/kernel/iommu_groups/%d/devices", nic->group), &list, 0, alphasort);
 	bool bad = n < 0;
 
 	for (int i = 0, m = 0; i < n; i++) {
@@ -316,7 +297,7 @@ int nbh_nic_group(struct nbh_nic *nic, const struct nbh_policy *p, const struct 
 		struct nbh_nic peer;
 
 		nbh_nic_driver(bdf, drv, sizeof(drv));
-		if (bdf[0] != '.' && m < (int)sizeof(members)) /* the reason has 160 bytes */
+		if (bdf[0] != '.' && m < (int)sizeof(members))
 			m += snprintf(members + m, sizeof(members) - (size_t)m, " %s=%s", bdf,
 				      drv[0] ? drv : "none");
 		if (bdf[0] != '.' && strcmp(bdf, nic->bdf) && strcmp(drv, "pcieport") && !bad) {
@@ -456,10 +437,10 @@ static int load_vfio_pci(void)
 	struct stat st;
 	pid_t pid;
 
-	if (stat(PCI "/drivers/vfio-pci", &st) == 0)
+	if (stat(nbh_path(PCI "/drivers/vfio-pci"), &st) == 0)
 		return 0;
 	if (posix_spawn(&pid, "/sbin/modprobe", NULL, NULL, argv, envp) != 0 ||
-	    waitpid(pid, NULL, 0) < 0 || stat(PCI "/drivers/vfio-pci", &st) < 0)
+	    waitpid(pid, NULL, 0) < 0 || stat(nbh_path(PCI "/drivers/vfio-pci"), &st) < 0)
 		return nbh_fail(ENOENT, "vfio-pci is not available and 'modprobe vfio-pci' failed");
 	return 0;
 }
@@ -472,12 +453,12 @@ int nbh_nic_to_vfio(struct nbh_nic *nic)
 	if (strcmp(nic->orig_driver, "vfio-pci") == 0)
 		return 0;
 	if (load_vfio_pci() < 0 || journal_write(nic) < 0 ||
-	    sysfs_write(sysp(PCI "/devices/%s/driver_override", nic->bdf), "vfio-pci") < 0)
+	    sysfs_write(nbh_path(PCI "/devices/%s/driver_override", nic->bdf), "vfio-pci") < 0)
 		return -1;
 	nic->switched = true;
 	if ((nic->orig_driver[0] &&
-	     sysfs_write(sysp(PCI "/drivers/%s/unbind", nic->orig_driver), nic->bdf) < 0) ||
-	    sysfs_write(sysp(PCI "/drivers_probe"), nic->bdf) < 0)
+	     sysfs_write(nbh_path(PCI "/drivers/%s/unbind", nic->orig_driver), nic->bdf) < 0) ||
+	    sysfs_write(nbh_path(PCI "/drivers_probe"), nic->bdf) < 0)
 		return -1;
 	nbh_nic_driver(nic->bdf, drv, sizeof(drv));
 	if (strcmp(drv, "vfio-pci") != 0)
@@ -491,11 +472,11 @@ static void undo(struct nbh_nic *nic)
 	char drv[64];
 
 	if (nic->switched && !nic->keep_vfio) {
-		sysfs_write(sysp(PCI "/drivers/vfio-pci/unbind"), nic->bdf);
-		sysfs_write(sysp(PCI "/devices/%s/driver_override", nic->bdf),
+		sysfs_write(nbh_path(PCI "/drivers/vfio-pci/unbind"), nic->bdf);
+		sysfs_write(nbh_path(PCI "/devices/%s/driver_override", nic->bdf),
 			    nic->orig_override[0] ? nic->orig_override : "\n");
 		if (nic->orig_driver[0])
-			sysfs_write(sysp(PCI "/drivers_probe"), nic->bdf);
+			sysfs_write(nbh_path(PCI "/drivers_probe"), nic->bdf);
 		nbh_nic_driver(nic->bdf, drv, sizeof(drv));
 		if (strcmp(drv, nic->orig_driver) != 0)
 			nbh_log("%s: driver is '%s' after restore, was '%s'", nic->bdf, drv,
@@ -503,7 +484,7 @@ static void undo(struct nbh_nic *nic)
 	}
 	if (nic->link_was_up && !nic->keep_vfio) {
 		nic->ifname[0] = '\0';
-		if (!find_entry(NET, is_netdev_of, nic) ||
+		if (!find_entry(nbh_path("/sys/class/net"), is_netdev_of, nic) ||
 		    nbh_nic_netdev(nic, true, true) < 0)
 			nbh_log("%s: could not bring its netdev back up", nic->bdf);
 	}

@@ -22,10 +22,7 @@
 #include "../core/nb_pci_ids.h" /* which NICs a nicbox driver runs; header only */
 #include "proto.h"
 
-#ifndef NBH_SYSFS /* the test build points both at a fake tree */
-#define NBH_SYSFS "/sys"
 #define NBH_RUN_DIR "/run/nicbox"
-#endif
 #define NBH_DEFAULT_POLICY "/etc/nicbox/nicbox.conf"
 #define NBH_IFNAME_LEN 16 /* IFNAMSIZ */
 
@@ -117,6 +114,8 @@ void nbh_nic_restore(struct nbh_nic *nic);
 void nbh_nic_replay_all(void); /* every journal, at start */
 void nbh_nic_holder(const char *bdf, char *out, size_t len); /* "" if free */
 void nbh_nic_driver(const char *bdf, char *out, size_t len); /* "" if none */
+#define NBH_IOMMU_HINT "turn the IOMMU on with intel_iommu=on (Intel) or amd_iommu=on " \
+	"(AMD) on the kernel command line (iommu=pt keeps the kernel's own DMA fast)"
 
 /* iommu.c: the DMA mapping interface (an iommufd backend would fit it). */
 struct nbh_iommu;
@@ -126,8 +125,12 @@ int nbh_iommu_map(struct nbh_iommu *io, void *va, uint64_t size, uint64_t align,
 int nbh_iommu_device_fd(struct nbh_iommu *io, unsigned group, const char *bdf);
 void nbh_iommu_close(struct nbh_iommu *io);
 
-/* isolation.c: -1 if MSIs are not remapped or ATS is on; `root` prefixes /sys, /proc. */
-int nbh_isolated(const char *root, const char *bdf, bool unsafe_interrupts, bool allow_ats);
+/* isolation.c. Every /sys, /proc and /run path the helper uses is nbh_path(): nbh_root
+ * ("", a fake tree in tests) + the path, in a static buffer: use it before the next call. */
+extern const char *nbh_root;
+const char *nbh_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+ssize_t nbh_slurp(const char *path, void *buf, size_t len); /* up to len bytes; -1 */
+int nbh_isolated(const char *bdf, bool unsafe_irqs, bool allow_ats); /* -1: no IRQ remap, or ATS */
 
 /* pool.c: sealed memfd pools, mapped MAP_SHARED by the helper. */
 struct nbh_pool {
@@ -152,6 +155,7 @@ int nbh_peer(int sock, struct nbh_ident *who, pid_t *pid); /* SO_PEERCRED + grou
 void nbh_send_error(int sock, uid_t uid, bool log); /* ERROR: nbh_err, nbh_reason */
 void nbh_session_run(int sock, const struct nbh_policy *policy, const struct nbh_ident *who,
 		     pid_t pid);
-int nbh_status(const char *policy_file, const char *socket_path);
+/* status.c: 0, 3 if the helper does not answer on socket_path, 1 on failure. */
+int nbh_status(const char *policy_file, const char *socket_path, bool json);
 
 #endif /* NBH_HELPER_H */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - command line, listening socket, and one forked child per client
  * (OpenSSH style): a blocking unbind or a crash stalls only that session. */
+#include <err.h>
+#include <getopt.h>
+#include <glob.h>
 #include <libgen.h>
 #include <sys/un.h>
 #include <time.h>
@@ -24,8 +27,8 @@ static void on_quit(int sig)
 	nbh_quit = 1;
 }
 
-/* Our socket, mode 0660, of `group` if given; renamed into place once it
- * listens, so no client finds a socket that refuses connections. */
+/* Our socket, mode 0660, of `group` if given; renamed into place once it listens,
+ * so no client finds a socket that refuses connections. Exits on failure. */
 static int listen_socket(const char *path, const char *group)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -36,18 +39,15 @@ static int listen_socket(const char *path, const char *group)
 	char *end;
 	int fd, rc;
 
-	if (group && !g) {
-		gid = (gid_t)strtoul(group, &end, 10);
-		if (!*group || *end)
-			return nbh_fail(ENOENT, "unknown group '%s'", group);
-	}
+	if (group && !g && (gid = (gid_t)strtoul(group, &end, 10), !*group || *end))
+		errx(1, "unknown group '%s'", group);
 	if (snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.new", path) >= (int)sizeof(addr.sun_path))
-		return nbh_fail(ENAMETOOLONG, "socket path too long: %s", path);
+		errx(1, "socket path longer than %zu bytes: %s", sizeof(addr.sun_path) - 5, path);
 	strcpy(dir, path);
 	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
-		return nbh_fail_errno("mkdir %s", dir);
+		err(1, "mkdir %s", dir);
 	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) /* replace stale sockets only */
-		return nbh_fail(EEXIST, "%s exists and is not a socket", path);
+		errx(1, "%s exists and is not a socket", path);
 	unlink(addr.sun_path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	mode_t old = umask(0177);
@@ -55,12 +55,8 @@ static int listen_socket(const char *path, const char *group)
 	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
 	if (rc < 0 || listen(fd, NBH_BACKLOG) < 0 || (group && chown(addr.sun_path, (uid_t)-1, gid) < 0) ||
-	    chmod(addr.sun_path, 0660) < 0 || rename(addr.sun_path, path) < 0) {
-		nbh_fail_errno("%s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
+	    chmod(addr.sun_path, 0660) < 0 || rename(addr.sun_path, path) < 0)
+		err(1, "%s", path);
 	return fd;
 }
 
@@ -71,9 +67,8 @@ static int activated_socket(void)
 	int fd = pid && n && strtol(pid, NULL, 10) == getpid() && !strcmp(n, "1") ?
 		 SD_LISTEN_FDS_START : -1;
 
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	for (int i = 0; i < 3; i++) /* our sessions must not see them */
+		unsetenv((const char *[]){ "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES" }[i]);
 	return fd;
 }
 
@@ -132,6 +127,7 @@ static void serve(int listener, const struct nbh_policy *policy)
 	 * before a wait still ends it. Sessions inherit all this. */
 	struct sigaction sa = { .sa_handler = on_quit };
 	sigset_t all, run;
+	glob_t groups;
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &run);
@@ -142,6 +138,10 @@ static void serve(int listener, const struct nbh_policy *policy)
 	signal(SIGPIPE, SIG_IGN);
 	nbh_nic_replay_all(); /* NICs a crash left behind */
 	nbh_log("serving with %zu policy rules from %s", policy->n_rules, policy->file);
+	if (glob(nbh_path("/sys/kernel/iommu_groups/*"), GLOB_NOSORT, NULL, &groups) == GLOB_NOMATCH)
+		nbh_log("warning: no IOMMU group in %s, so every claim will fail: %s",
+			nbh_path("/sys/kernel/iommu_groups"), NBH_IOMMU_HINT);
+	globfree(&groups);
 	while (nbh_wait(listener, -1) >= 0) {
 		int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 
@@ -160,52 +160,66 @@ static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: nicbox-helper serve  [--socket PATH] [--policy FILE] [--group NAME|GID]\n"
-		"       nicbox-helper status [--socket PATH] [--policy FILE]\n"
-		"       nicbox-helper check-policy [--policy FILE]\n"
-		"defaults: " NB_DEFAULT_SOCKET ", " NBH_DEFAULT_POLICY "; serve honours\n"
-		"systemd socket activation; the socket is mode 0660, of --group if given.\n");
+		"       nicbox-helper status [--socket PATH] [--policy FILE] [--json]\n"
+		"       nicbox-helper check-policy [--policy FILE] | --help | --version\n"
+		"defaults: " NB_DEFAULT_SOCKET ", " NBH_DEFAULT_POLICY "; serve runs as root and\n"
+		"honours socket activation; the socket is mode 0660, of --group if given\n"
+		"exit status: 0 ok, 1 failure, 2 bad command line, 3 (status) helper not running\n");
 	return rc;
 }
 
+/* After "nicbox-helper: <why>" from getopt or warnx: a hint, exit status 2. */
+#define HINT "Try 'nicbox-helper --help'.\n"
+#define bad_usage(...) (warnx(__VA_ARGS__), fputs(HINT, stderr), 2)
+
 int main(int argc, char **argv)
 {
-	const char *sock = NB_DEFAULT_SOCKET, *policy_file = NBH_DEFAULT_POLICY, *group = NULL;
-	const char *cmd = argc > 1 ? argv[1] : "";
-	bool serving = !strcmp(cmd, "serve"), checking = !strcmp(cmd, "check-policy"), activated;
+	static const struct option opts[] = { { "socket", 1, NULL, 's' }, { "policy", 1, NULL, 'p' },
+		{ "group", 1, NULL, 'g' }, { "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 } };
+	const char *sock = NB_DEFAULT_SOCKET, *policy_file = NBH_DEFAULT_POLICY, *group = NULL, *cmd;
+	bool json = false, activated, serving;
 	struct nbh_policy policy;
 	char err[512];
-	int fd;
+	int fd, opt;
 
-	if (!serving && !checking && strcmp(cmd, "status"))
-		return usage(strcmp(cmd, "--help") && strcmp(cmd, "-h") ? 2 : 0);
-	for (int i = 2; i < argc; i += 2) {
-		const char **opt = !strcmp(argv[i], "--socket") ? &sock :
-				   !strcmp(argv[i], "--policy") ? &policy_file :
-				   !strcmp(argv[i], "--group") && serving ? &group : NULL;
-
-		if (!opt || i + 1 == argc)
-			return usage(2);
-		*opt = argv[i + 1];
-	}
-	if (!serving && !checking)
-		return nbh_status(policy_file, sock) < 0;
-	if (nbh_policy_load(policy_file, &policy, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nicbox-helper: %s\n", err);
-		return 1;
-	}
-	if (checking) {
+	argv[0] = program_invocation_short_name; /* getopt's messages name it so */
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) /* getopt names mistakes */
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'p': policy_file = optarg; break;
+		case 'g': group = optarg; break;
+		case 'j': json = true; break;
+		case 'h': return usage(0);
+		case 'V': return puts("nicbox-helper (nicbox) " NICBOX_VERSION) < 0;
+		default: return fputs(HINT, stderr), 2;
+		}
+	if (optind == argc)
+		return bad_usage("no command given (serve, status or check-policy)");
+	cmd = argv[optind++];
+	serving = !strcmp(cmd, "serve");
+	if (!serving && strcmp(cmd, "status") && strcmp(cmd, "check-policy"))
+		return bad_usage("unknown command '%s' (serve, status or check-policy)", cmd);
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if ((group && !serving) || (json && strcmp(cmd, "status")))
+		return bad_usage("--%s is an option of %s only", group ? "group" : "json",
+				 group ? "serve" : "status");
+	if (!strcmp(cmd, "status"))
+		return nbh_status(policy_file, sock, json);
+	if (serving && geteuid() != 0)
+		errx(1, "serve needs root (it binds NICs to vfio-pci and maps DMA); start it "
+		     "with sudo or as nicbox-helper.service");
+	if (nbh_policy_load(policy_file, &policy, err, sizeof(err)) < 0)
+		errx(1, "%s", err);
+	if (!serving) { /* check-policy */
 		printf("%s: %zu rules%s\n", policy_file, policy.n_rules,
 		       policy.n_rules ? "" : ": it allows nothing");
 		nbh_policy_free(&policy);
 		return 0;
 	}
-	fd = activated_socket();
-	activated = fd >= 0;
-	if (!activated && (fd = listen_socket(sock, group)) < 0) {
-		fprintf(stderr, "nicbox-helper: %s\n", nbh_reason);
-		nbh_policy_free(&policy);
-		return 1;
-	}
+	if (!(activated = (fd = activated_socket()) >= 0))
+		fd = listen_socket(sock, group);
 	serve(fd, &policy);
 	close(fd);
 	if (!activated)

@@ -19,13 +19,13 @@ struct parser {
 
 __attribute__((format(printf, 2, 3))) static int perr(struct parser *ps, const char *fmt, ...)
 {
-	char reason[256];
+	int n = snprintf(ps->err, ps->err_len, "%s:%u: ", ps->name, ps->line);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	if (n >= 0 && (size_t)n < ps->err_len)
+		vsnprintf(ps->err + n, ps->err_len - (size_t)n, fmt, ap);
 	va_end(ap);
-	snprintf(ps->err, ps->err_len, "%s:%u: %s", ps->name, ps->line, reason);
 	return -1;
 }
 
@@ -116,14 +116,12 @@ static int parse_option(struct parser *ps, const char *tok, struct nbh_rule *r)
 	const char *v = tok + 5;
 	char *end;
 
-	if (strcmp(tok, "netdev-up") == 0) {
-		r->allow_up = true;
-	} else if (strcmp(tok, "keep-vfio") == 0) {
-		r->keep_vfio = true;
-	} else if (strcmp(tok, "unsafe-interrupts") == 0) {
-		r->unsafe_interrupts = true;
-	} else if (strcmp(tok, "allow-ats") == 0) {
-		r->allow_ats = true;
+	bool *flag = !strcmp(tok, "netdev-up") ? &r->allow_up : !strcmp(tok, "keep-vfio") ? &r->keep_vfio :
+		     !strcmp(tok, "unsafe-interrupts") ? &r->unsafe_interrupts :
+		     !strcmp(tok, "allow-ats") ? &r->allow_ats : NULL;
+
+	if (flag) {
+		*flag = true;
 	} else if (strncmp(tok, "pool=", 5) == 0) {
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);

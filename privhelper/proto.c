@@ -9,7 +9,7 @@
 
 #include "proto.h"
 
-_Static_assert(sizeof(struct nbp_hdr) == 16 && sizeof(struct nbp_pool_ok) == 208, "wire layout");
+_Static_assert(sizeof(struct nbp_pool_ok) == 16 + 32 + NBP_TEXT_LEN, "wire layout");
 
 /* Replies have bit 7 set; an unknown type has size 0. */
 static const uint16_t sizes[256] = {

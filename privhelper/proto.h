@@ -14,11 +14,11 @@
 #include "nicbox.h" /* NB_MAX_DEVICES, NB_MAX_POOLS */
 
 #define NBP_MAGIC 0x3150424eu /* "NBP1" little-endian */
-#define NBP_VERSION 1
+#define NBP_VERSION 2 /* 2: reasons and warnings of NBP_TEXT_LEN 336 */
 
 #define NBP_DEVNAME_LEN 64
 #define NBP_BDF_LEN 16                   /* "0000:00:04.0" + NUL */
-#define NBP_TEXT_LEN 160                 /* warnings and error reasons */
+#define NBP_TEXT_LEN 336 /* warnings, error reasons: the longest + NUL (reason_bounds.py) */
 #define NBP_MAX_POOL_BYTES (64ull << 30) /* hard ceiling above any policy */
 
 enum nbp_type { /* requests 0x01.., replies 0x81.. */

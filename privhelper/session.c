@@ -86,8 +86,7 @@ static int on_claim(struct session *s, struct exchange *x)
 				nic->bdf, nic->vendor_id, nic->device_id);
 	if (nic->group < 0)
 		return nbh_fail(ENXIO, "no IOMMU group for %s (is /sys/kernel/iommu_groups "
-				"empty?): turn the IOMMU on with intel_iommu=on (Intel) or "
-				"amd_iommu=on (AMD) on the kernel command line", nic->bdf);
+				"empty?): %s", nic->bdf, NBH_IOMMU_HINT);
 	nic->keep_vfio = rule->keep_vfio;
 	for (unsigned i = 0; i < s->n_nics && !owner; i++)
 		owner = s->nics[i].group == nic->group ? &s->nics[i] : NULL;
@@ -98,7 +97,7 @@ static int on_claim(struct session *s, struct exchange *x)
 	    (nic->ifname[0] && nbh_nic_netdev(nic, rule->allow_up, false) < 0) ||
 	    nbh_nic_to_vfio(nic) < 0 || (!s->iommu && !(s->iommu = nbh_iommu_open())) ||
 	    nbh_iommu_attach_group(s->iommu, (unsigned)nic->group) < 0 ||
-	    nbh_isolated("", nic->bdf, rule->unsafe_interrupts, rule->allow_ats) < 0)
+	    nbh_isolated(nic->bdf, rule->unsafe_interrupts, rule->allow_ats) < 0)
 		return -1;
 	if (s->n_nics == 1 || rule->max_pool < s->pool_cap)
 		s->pool_cap = rule->max_pool;
@@ -111,24 +110,19 @@ static int on_claim(struct session *s, struct exchange *x)
 	return 0;
 }
 
-static int over_limit(struct session *s, uint64_t bytes)
-{
-	return nbh_fail(EACCES, "a pool of %llu bytes exceeds the policy's limit of %llu MiB "
-			"per session (%llu MiB used)", (unsigned long long)bytes,
-			(unsigned long long)(s->pool_cap >> 20),
-			(unsigned long long)(s->pool_used >> 20));
-}
-
 static int on_pool(struct session *s, struct exchange *x)
 {
 	struct nbh_pool *p = &s->pools[s->n_pools];
 	struct nbp_pool_ok *ok = &x->rep.pool_ok;
+	/* Rounded up to the page size asked for, before any page is reserved. */
+	unsigned long long bytes = nbh_pool_size(x->req.pool.bytes, x->req.pool.page);
 
 	if (s->n_pools == NB_MAX_POOLS)
 		return nbh_fail(E2BIG, "a session has at most %d pools", NB_MAX_POOLS);
-	/* Rounded up to the page size asked for, before any page is reserved. */
-	if (nbh_pool_size(x->req.pool.bytes, x->req.pool.page) > s->pool_cap - s->pool_used)
-		return over_limit(s, nbh_pool_size(x->req.pool.bytes, x->req.pool.page));
+	if (bytes > s->pool_cap - s->pool_used)
+		return nbh_fail(EACCES, "a pool of %llu bytes exceeds the policy's limit of %llu "
+				"MiB per session (%llu MiB used)", bytes, (unsigned long long)(s->pool_cap >> 20),
+				(unsigned long long)(s->pool_used >> 20));
 	if (nbh_pool_create(x->req.pool.bytes, x->req.pool.page, p, ok->warning,
 			    sizeof(ok->warning)) < 0)
 		return -1;

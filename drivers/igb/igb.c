@@ -16,8 +16,9 @@
 #include "igb_regs.h"
 #include "nb_mmio.h"
 
-/* One queue pair until RSS and per-queue mempools exist (docs/igb.md). */
-#define IGB_MAX_QUEUES 1
+/* The 82576 has 16 queues per direction (8.10, 8.12); RSS spreads over
+ * all of them (RETA entries name queues 0-15; docs/igb.md). */
+#define IGB_MAX_QUEUES 16
 #define IGB_DEFAULT_RING_SIZE 512
 #define IGB_DEFAULT_LINK_WAIT_MS 10000
 #define IGB_RESET_TIMEOUT_MS 1000
@@ -76,6 +77,66 @@ static void disable_interrupts(struct igb_dev *d)
 {
 	wr(d, IGB_IMC, IGB_INT_ALL);  /* 8.8 IMC */
 	wr(d, IGB_EIMC, IGB_INT_ALL); /* 8.8 EIMC */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receive interrupts (7.3): rx queue q raises MSI-X vector q               */
+
+/* Minimum gap between two interrupts of one vector (EITR); we mask after
+ * the first anyway, so this only bounds a storm. */
+#define IGB_EITR_US 20
+
+static bool igb_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	struct igb_dev *d = to_igb(dev);
+
+	wr(d, IGB_EIMS, 1u << queue); /* 8.8 EIMS: unmask vector `queue` */
+	(void)rd(d, IGB_STATUS);      /* flush the posted write before we look */
+	return adv_rxq_ready(&d->rxq[queue]);
+}
+
+static void igb_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	wr(to_igb(dev), IGB_EIMC, 1u << queue); /* 8.8 EIMC: mask it again */
+}
+
+static const struct nb_irq_ops igb_irq_ops = {
+	.arm = igb_irq_arm,
+	.disarm = igb_irq_disarm,
+};
+
+/*
+ * 7.3.1.2 / 7.3.2: MSI-X mode with one vector per receive queue. After the
+ * reset, before receive is enabled; every vector stays masked (EIMC from
+ * disable_interrupts) until nb_rx_wait unmasks it.
+ */
+static int setup_rx_interrupts(struct igb_dev *d, const struct nb_dev_conf *conf)
+{
+	uint32_t vectors = 0;
+
+	if (nb_dev_irq_setup(&d->port.nb, conf, d->port.n_rxq, &igb_irq_ops) < 0)
+		return -1;
+	if (d->port.nb.irq.n == 0)
+		return 0; /* poll mode: interrupts stay masked */
+	/* 8.8 GPIE: MSI-X mode, auto-mask on EIAM, pending bits in the PBA. */
+	wr(d, IGB_GPIE, IGB_GPIE_MULTIPLE_MSIX | IGB_GPIE_EIAME |
+				IGB_GPIE_PBA_SUPPORT | IGB_GPIE_NSICR);
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
+		uint32_t reg = IGB_IVAR(q % 8u), shift = q < 8 ? 0 : 16;
+		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
+
+		/* 8.8 IVAR: rx queue q -> vector q, valid. */
+		wr(d, reg, ivar | ((IGB_IVAR_VALID | q) << shift));
+		/* 8.8 EITR: at most one interrupt per IGB_EITR_US. */
+		wr(d, IGB_EITR(q), IGB_EITR_INTERVAL_US(IGB_EITR_US));
+		vectors |= 1u << q;
+	}
+	/* 8.8 EIAC: sending the message clears its EICR bit; 8.8 EIAM (with
+	 * GPIE.EIAME): and masks the vector, so each arm yields one message. */
+	wr(d, IGB_EIAC, vectors);
+	wr(d, IGB_EIAM, vectors);
+	wr(d, IGB_EICR, vectors); /* 8.8 EICR: no stale cause from before */
+	return 0;
 }
 
 /* 4.5.2: global reset, then the NVM auto-read. */
@@ -161,12 +222,27 @@ static void write_promisc(struct igb_dev *d, bool on)
 	wr(d, IGB_RCTL, rctl);
 }
 
-/* 4.5.9: receive initialization; the queues are enabled in start_queues. */
-static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
-		   struct nb_mempool *mp)
+/*
+ * 7.1.1.7 (RSS) with more than one receive queue: the key (8.10 RSSRK),
+ * redirection table entry i -> queue i % n (8.10 RETA), the hash fields and
+ * MRQE "RSS only" (8.10 MRQC; its layout is not the 82599's: MRQE is 2:0
+ * and 010b), and RXCSUM.PCSD so the write-back's second dword is the RSS
+ * hash (7.1.5.2). One queue: MRQC keeps its reset value 0.
+ */
+static void init_rss(struct igb_dev *d, const struct adv_conf *c)
 {
-	uint32_t bsize = adv_rx_bsize_kb(nb_mempool_buf_size(mp),
-					 IGB_SRRCTL_BSIZEPKT_MAX_KB);
+	if (c->n_rxq < 2)
+		return;
+	adv_rss_program(d->regs, IGB_RETA(0), IGB_RSSRK(0), c->n_rxq, c->rss_key);
+	wr(d, IGB_MRQC, (rd(d, IGB_MRQC) & ~(IGB_MRQC_MRQE_MASK | IGB_MRQC_FIELDS_MASK)) |
+				IGB_MRQC_MRQE_RSS | adv_mrqc_fields(c->rss_types));
+	wr(d, IGB_RXCSUM, rd(d, IGB_RXCSUM) | IGB_RXCSUM_PCSD); /* 8.10 RXCSUM */
+}
+
+/* 4.5.9: receive initialization; the queues are enabled in start_queues. */
+static int init_rx(struct igb_dev *d, struct nb_pool *dma, const struct adv_conf *c)
+{
+	const uint16_t size = c->rx_size;
 
 	/* 8.10.1: receiver off while set up; CRC stripped, broadcasts in,
 	 * no long packets (frames up to 1522 bytes). */
@@ -183,7 +259,7 @@ static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
 		if (adv_alloc_ring("igb", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
 		adv_rxq_init(&d->rxq[q], &d->port.nb, "igb", d->regs, IGB_RDT(q), ring,
-			     slot, size, mp, bsize, IGB_RXD_ERR_RXE);
+			     slot, size, c->rx_mp[q], c->bsize_kb[q], IGB_RXD_ERR_RXE);
 		/* 8.10 RXDCTL: queue off while its ring is programmed. */
 		wr(d, IGB_RXDCTL(q), rd(d, IGB_RXDCTL(q)) & ~IGB_RXDCTL_ENABLE);
 		wr(d, IGB_RDBAL(q), (uint32_t)iova);          /* 8.10 RDBAL */
@@ -194,10 +270,12 @@ static int init_rx(struct igb_dev *d, struct nb_pool *dma, uint16_t size,
 		wr(d, IGB_SRRCTL(q),
 		   (rd(d, IGB_SRRCTL(q)) & ~(IGB_SRRCTL_DESCTYPE_MASK |
 					     IGB_SRRCTL_BSIZEPKT_MASK)) |
-			   IGB_SRRCTL_DESCTYPE_ADV_ONEBUF | bsize | IGB_SRRCTL_DROP_EN);
+			   IGB_SRRCTL_DESCTYPE_ADV_ONEBUF | c->bsize_kb[q] |
+			   IGB_SRRCTL_DROP_EN);
 		wr(d, IGB_RDH(q), 0);                          /* 8.10 RDH */
 		wr(d, IGB_RDT(q), 0);                          /* 8.10 RDT */
 	}
+	init_rss(d, c);
 	return 0;
 }
 
@@ -262,6 +340,9 @@ static int start_queues(struct igb_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct igb_dev *d)
 {
+	if (d->port.nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+		disable_interrupts(d);
+	nb_dev_irq_teardown(&d->port.nb);
 	wr(d, IGB_RCTL, rd(d, IGB_RCTL) & ~IGB_RCTL_EN); /* 8.10.1 */
 	wr(d, IGB_TCTL, rd(d, IGB_TCTL) & ~IGB_TCTL_EN); /* 8.12.1 */
 	for (uint16_t q = 0; q < d->port.n_rxq; q++)
@@ -328,8 +409,8 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	struct igb_dev *d;
 	volatile uint8_t *regs;
 
-	if (adv_check_conf("igb", pci, conf,
-			   IGB_DEFAULT_RING_SIZE, &c) < 0)
+	if (adv_check_conf("igb", pci, conf, IGB_DEFAULT_RING_SIZE,
+			   IGB_MAX_QUEUES, IGB_SRRCTL_BSIZEPKT_MAX_KB, &c) < 0)
 		return -1;
 	if (adv_map_bar0("igb", pci, IGB_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
@@ -344,13 +425,15 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	d->port.rxq = d->rxq;
 	d->port.txq = d->txq;
 	d->port.collect_stats = igb_collect_stats;
+	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IGB_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.5: the initialization sequence, step by step. */
 	disable_interrupts(d);
 	if (reset_device(d) < 0 || nb_pci_enable_dma(pci) < 0 || setup_link(d) < 0)
 		goto fail;
 	reset_stats(d);
-	if (init_rx(d, dma, c.rx_size, conf->rx_mempool) < 0 ||
+	if (setup_rx_interrupts(d, conf) < 0 ||
+	    init_rx(d, dma, &c) < 0 ||
 	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);

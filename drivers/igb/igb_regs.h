@@ -40,6 +40,23 @@
 #define IGB_IMC 0x000D8             /* 8.8 Interrupt Mask Clear */
 #define IGB_EIMC 0x01528            /* 8.8 Extended Interrupt Mask Clear */
 #define IGB_INT_ALL 0xFFFFFFFFu
+/* MSI-X (7.3.1.2, 7.3.2): one vector per receive queue. */
+#define IGB_GPIE 0x01514            /* 8.8 General Purpose Interrupt Enable */
+#define IGB_GPIE_NSICR (1u << 0)    /* non-selective interrupt clear on read */
+#define IGB_GPIE_MULTIPLE_MSIX (1u << 4) /* MSI-X mode: EICR bit n = vector n */
+#define IGB_GPIE_EIAME (1u << 30)   /* EIAM auto-masks the vector when it fires */
+#define IGB_GPIE_PBA_SUPPORT (1u << 31) /* MSI-X pending bits in the PBA */
+#define IGB_EICR 0x01580            /* 8.8 Extended Interrupt Cause, W1C */
+#define IGB_EIMS 0x01524            /* 8.8 Extended Interrupt Mask Set */
+#define IGB_EIAC 0x0152C            /* 8.8 Extended Interrupt Auto Clear */
+#define IGB_EIAM 0x01530            /* 8.8 Extended Interrupt Auto Mask */
+#define IGB_EITR(n) (0x01680u + 4u * (n)) /* 8.8 Interrupt Throttle, n < 25 */
+#define IGB_EITR_INTERVAL_US(us) ((uint32_t)(us) << 2) /* bits 14:2, 1 us units */
+/* 8.8 IVAR0..7: IVAR[n] routes rx queue n (byte 0) and n + 8 (byte 2),
+ * tx queue n (byte 1) and n + 8 (byte 3); each byte is a 5-bit vector
+ * number and a valid bit 7. */
+#define IGB_IVAR(n) (0x01700u + 4u * (n))
+#define IGB_IVAR_VALID 0x80u
 
 /* ---- Receive (8.10), per queue n < 16 ---------------------------------- */
 #define IGB_RCTL 0x00100            /* 8.10.1 Receive Control */
@@ -52,6 +69,13 @@
 #define IGB_RXCSUM 0x05000          /* 8.10 Receive Checksum Control */
 #define IGB_RXCSUM_IPOFL (1u << 8)
 #define IGB_RXCSUM_TUOFL (1u << 9)
+#define IGB_RXCSUM_PCSD (1u << 13)  /* write-back carries the RSS hash */
+#define IGB_MRQC 0x05818            /* 8.10 Multiple Receive Queues Command */
+#define IGB_MRQC_MRQE_MASK 0x7u     /* 2:0 multiple receive queues enable */
+#define IGB_MRQC_MRQE_RSS 0x2u      /* 010b: RSS only (no VMDq) */
+#define IGB_MRQC_FIELDS_MASK (0x1FFu << 16) /* 24:16 hash field enables */
+#define IGB_RETA(n) (0x05C00u + 4u * (n))  /* 8.10 redirection table, n < 32 */
+#define IGB_RSSRK(n) (0x05C80u + 4u * (n)) /* 8.10 RSS random key, n < 10 */
 #define IGB_RDBAL(n) (0x0C000u + 0x40u * (n))  /* 8.10 */
 #define IGB_RDBAH(n) (0x0C004u + 0x40u * (n))  /* 8.10 */
 #define IGB_RDLEN(n) (0x0C008u + 0x40u * (n))  /* 8.10 */

@@ -10,8 +10,8 @@
  * (test/unit/test_adv_path.c and test/fuzz/fuzz_adv_path.c check this,
  * hostile descriptors included):
  *  - rx_scan: the number of leading good frames (DD, EOP, no error bit,
- *    length 1..buf_len) among ring[0..max), pkts[i] = slot[i] and its len
- *    for those, and the read-once write-back word of the first other one;
+ *    length 1..buf_len) among ring[0..max), pkts[i] = slot[i] and its len,
+ *    rss_hash and flags (adv_rx_rss) for those, and the read-once write-back word of the first other one;
  *    nothing written beyond the good ones;
  *  - rx_post: ring[i] = { IOVA of slot[i], 0 } for i < n, 16 bytes each;
  *  - tx_post: while pkts[i] is from `pool` with a length in
@@ -57,6 +57,8 @@ static unsigned rx_scan_scalar(const volatile union adv_rx_desc *ring,
 			break;
 		}
 		pkt = slot[i];
+		/* After DD (x86 keeps loads in order): the RSS words. */
+		adv_rx_rss(pkt, nb_dma_read64(&ring[i].wb.info));
 		pkt->len = (uint32_t)good + 1u;
 		pkts[i] = pkt;
 	}
@@ -152,6 +154,15 @@ SSE41 static unsigned tx_post_sse41(volatile union adv_tx_desc *d,
 
 #define adv_pin(v) __asm__ volatile("" : "+x"(v))
 
+/* rss_hash and flags in one 8-byte store: word = hash | flags << 32 (what
+ * adv_rx_rss() would write). */
+static inline void rx_rss_store(struct nb_pkt *pkt, uint64_t word)
+{
+	_Static_assert(offsetof(struct nb_pkt, flags) ==
+		       offsetof(struct nb_pkt, rss_hash) + 4, "nb_pkt layout");
+	memcpy((char *)pkt + offsetof(struct nb_pkt, rss_hash), &word, sizeof(word));
+}
+
 AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 				  struct nb_pkt *const *slot, struct nb_pkt **pkts,
 				  unsigned max, uint32_t check, uint32_t buf_len,
@@ -162,6 +173,8 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 							   ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP));
 	const __m256i lim = _mm256_set1_epi64x((long long)(buf_len - 1u));
 	const __m256i one = _mm256_set1_epi64x(1);
+	const __m256i rss_type = _mm256_set1_epi64x(ADV_RXD_RSS_TYPE_MASK);
+	const __m256i rss_flag = _mm256_set1_epi64x((long long)((uint64_t)NB_PKT_RSS_HASH << 32));
 	unsigned left = max;
 
 	/* Pointers step, no indices: fewer instructions per group. */
@@ -171,11 +184,21 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 		/* High qwords: lanes d0, d2, d1, d3; put them in ring order. */
 		__m256i w = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b),
 						     _MM_SHUFFLE(3, 1, 2, 0));
-		__m256i y, z, len;
-		uint64_t lens[4], wbs[4];
+		/* Low qwords (info | RSS hash << 32), the same way. */
+		__m256i lo = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b),
+						      _MM_SHUFFLE(3, 1, 2, 0));
+		__m256i y, z, len, rss;
+		uint64_t lens[4], wbs[4], rsss[4];
 		unsigned good;
 
 		adv_pin(w);
+		adv_pin(lo);
+		/* adv_rx_rss per lane, as one word: hash | flags << 32. */
+		rss = _mm256_or_si256(_mm256_srli_epi64(lo, 32),
+				      _mm256_andnot_si256(
+					      _mm256_cmpeq_epi64(_mm256_and_si256(lo, rss_type),
+								 _mm256_setzero_si256()),
+					      rss_flag));
 		y = _mm256_sub_epi64(_mm256_and_si256(w, keep), sub);
 		/* adv_rx_good_len's rotate, per lane. */
 		z = _mm256_or_si256(_mm256_srli_epi64(y, ADV_RXD_LEN_SHIFT),
@@ -189,10 +212,17 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 			__m128i l01 = _mm256_castsi256_si128(len);
 			__m128i l23 = _mm256_extracti128_si256(len, 1);
 
+			__m128i r01 = _mm256_castsi256_si128(rss);
+			__m128i r23 = _mm256_extracti128_si256(rss, 1);
+
 			slot[0]->len = (uint32_t)_mm_cvtsi128_si32(l01);
 			slot[1]->len = (uint32_t)_mm_extract_epi32(l01, 2);
 			slot[2]->len = (uint32_t)_mm_cvtsi128_si32(l23);
 			slot[3]->len = (uint32_t)_mm_extract_epi32(l23, 2);
+			rx_rss_store(slot[0], (uint64_t)_mm_cvtsi128_si64(r01));
+			rx_rss_store(slot[1], (uint64_t)_mm_extract_epi64(r01, 1));
+			rx_rss_store(slot[2], (uint64_t)_mm_cvtsi128_si64(r23));
+			rx_rss_store(slot[3], (uint64_t)_mm_extract_epi64(r23, 1));
 			_mm256_storeu_si256((__m256i *)pkts,
 					    _mm256_loadu_si256((const __m256i *)slot));
 			continue;
@@ -200,12 +230,14 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 		/* Leading good ones, then the first other one stops the scan. */
 		_mm256_storeu_si256((__m256i *)lens, len);
 		_mm256_storeu_si256((__m256i *)wbs, w);
+		_mm256_storeu_si256((__m256i *)rsss, rss);
 		for (unsigned k = 0; k < 4; k++) {
 			if (!(good & (1u << k))) {
 				*stop = wbs[k];
 				return max - left + k;
 			}
 			slot[k]->len = (uint32_t)lens[k];
+			rx_rss_store(slot[k], rsss[k]);
 			pkts[k] = slot[k];
 		}
 	}
@@ -237,8 +269,8 @@ AVX2 static void rx_post_avx2(volatile union adv_rx_desc *ring,
 }
 
 /*
- * Four packets per step: their nb_pkt (32 bytes: data, iova, pool,
- * len|idx) transposed into an IOVA, a pool and a length vector; all four
+ * Four packets per step: the first 32 bytes of their nb_pkt (data, iova,
+ * pool, len|idx) transposed into an IOVA, a pool and a length vector; all four
  * must pass the checks, else the scalar loop takes over at the first.
  */
 AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,

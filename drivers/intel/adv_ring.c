@@ -58,19 +58,23 @@ int adv_wait_reg(volatile uint8_t *regs, const char *drv, const char *dev,
 
 int adv_check_conf(const char *drv, const struct nb_pci *pci,
 		   const struct nb_dev_conf *conf, uint16_t default_ring_size,
-		   struct adv_conf *out)
+		   uint16_t max_queues, uint32_t max_bsize_kb, struct adv_conf *out)
 {
 	const struct adv_path *path;
-	uint32_t buf_size;
 
 	out->n_rxq = conf->rx_queues ? conf->rx_queues : 1;
 	out->n_txq = conf->tx_queues ? conf->tx_queues : 1;
 	out->rx_size = conf->rx_ring_size ? conf->rx_ring_size : default_ring_size;
 	out->tx_size = conf->tx_ring_size ? conf->tx_ring_size : default_ring_size;
-	if (out->n_rxq > 1 || out->n_txq > 1)
-		return nb_fail(ENOTSUP,
-			       "%s %s: %u rx / %u tx queues asked for; this driver runs one queue per direction (no RSS yet): set rx_queues and tx_queues to 1",
-			       drv, pci->name, out->n_rxq, out->n_txq);
+	out->rss_key = conf->rss_key ? conf->rss_key : nb_rss_default_key();
+	out->rss_types = conf->rss_types ? conf->rss_types : NB_RSS_DEFAULT_TYPES;
+	if (out->n_rxq > max_queues || out->n_txq > max_queues)
+		return nb_fail(EINVAL,
+			       "%s %s: %u rx / %u tx queues asked for; this driver runs 1..%u per direction",
+			       drv, pci->name, out->n_rxq, out->n_txq, max_queues);
+	if (out->rss_types & ~NB_RSS_ALL_TYPES)
+		return nb_fail(EINVAL, "%s %s: unknown RSS hash types 0x%x",
+			       drv, pci->name, out->rss_types & ~NB_RSS_ALL_TYPES);
 	if (!NB_IS_POW2(out->rx_size) || !NB_IS_POW2(out->tx_size) ||
 	    out->rx_size < ADV_MIN_RING_SIZE || out->tx_size < ADV_MIN_RING_SIZE ||
 	    out->rx_size > ADV_MAX_RING_SIZE || out->tx_size > ADV_MAX_RING_SIZE)
@@ -80,15 +84,62 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 			       ADV_MIN_RING_SIZE, ADV_MAX_RING_SIZE);
 	if (adv_path_pick(drv, &path) < 0)
 		return -1;
-	if (conf->rx_mempool == NULL)
-		return nb_fail(EINVAL, "%s %s: conf.rx_mempool is required",
+	if (conf->rx_mempools == NULL && (conf->rx_mempool == NULL || out->n_rxq > 1))
+		return nb_fail(EINVAL, out->n_rxq > 1 ?
+			       "%s %s: %u rx queues need conf.rx_mempools, one mempool per queue" :
+			       "%s %s: conf.rx_mempool is required",
+			       drv, pci->name, out->n_rxq);
+	if (conf->rx_mempools != NULL && conf->rx_mempool != NULL)
+		return nb_fail(EINVAL, "%s %s: set conf.rx_mempool or conf.rx_mempools, not both",
 			       drv, pci->name);
-	buf_size = nb_mempool_buf_size(conf->rx_mempool);
-	if (buf_size < ADV_RX_MIN_BUF_SIZE)
-		return nb_fail(EINVAL,
-			       "%s %s: rx buffers of %u bytes are too small: the device counts them in whole KiB and a 1518-byte frame needs %u (create the mempool with a larger buffer size)",
-			       drv, pci->name, buf_size, ADV_RX_MIN_BUF_SIZE);
+	for (uint16_t q = 0; q < out->n_rxq; q++) {
+		struct nb_mempool *mp = conf->rx_mempools ? conf->rx_mempools[q] : conf->rx_mempool;
+		uint32_t buf_size;
+
+		if (mp == NULL)
+			return nb_fail(EINVAL, "%s %s: conf.rx_mempools[%u] is NULL",
+				       drv, pci->name, q);
+		for (uint16_t p = 0; p < q; p++)
+			if (out->rx_mp[p] == mp)
+				return nb_fail(EINVAL,
+					       "%s %s: rx queues %u and %u share a mempool; each queue needs its own (a mempool is single-threaded)",
+					       drv, pci->name, p, q);
+		buf_size = nb_mempool_buf_size(mp);
+		if (buf_size < ADV_RX_MIN_BUF_SIZE)
+			return nb_fail(EINVAL,
+				       "%s %s: rx buffers of %u bytes are too small: the device counts them in whole KiB and a 1518-byte frame needs %u (create the mempool with a larger buffer size)",
+				       drv, pci->name, buf_size, ADV_RX_MIN_BUF_SIZE);
+		out->rx_mp[q] = mp;
+		out->bsize_kb[q] = adv_rx_bsize_kb(buf_size, max_bsize_kb);
+	}
 	return 0;
+}
+
+void adv_rss_program(volatile uint8_t *regs, uint32_t reta0, uint32_t rssrk0,
+		     uint16_t n_rxq, const uint8_t *key)
+{
+	for (uint32_t r = 0; r < ADV_RETA_REGS; r++) {
+		uint32_t v = 0;
+
+		for (uint32_t b = 0; b < 4; b++)
+			v |= (uint32_t)nb_rss_queue(4 * r + b, n_rxq) << (8 * b);
+		nb_reg_write32(regs, reta0 + 4 * r, v);
+	}
+	for (uint32_t r = 0; r < ADV_RSSRK_REGS; r++)
+		nb_reg_write32(regs, rssrk0 + 4 * r,
+			       (uint32_t)key[4 * r] | (uint32_t)key[4 * r + 1] << 8 |
+				       (uint32_t)key[4 * r + 2] << 16 |
+				       (uint32_t)key[4 * r + 3] << 24);
+}
+
+uint32_t adv_mrqc_fields(uint32_t t)
+{
+	return (t & NB_RSS_IPV4 ? ADV_MRQC_IPV4 : 0) |
+	       (t & NB_RSS_TCP_IPV4 ? ADV_MRQC_TCP_IPV4 : 0) |
+	       (t & NB_RSS_UDP_IPV4 ? ADV_MRQC_UDP_IPV4 : 0) |
+	       (t & NB_RSS_IPV6 ? ADV_MRQC_IPV6 : 0) |
+	       (t & NB_RSS_TCP_IPV6 ? ADV_MRQC_TCP_IPV6 : 0) |
+	       (t & NB_RSS_UDP_IPV6 ? ADV_MRQC_UDP_IPV6 : 0);
 }
 
 uint32_t adv_rx_bsize_kb(uint32_t buf_size, uint32_t max_kb)
@@ -260,6 +311,8 @@ uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n)
 			budget = 0;
 			continue;
 		case RX_ACCEPT:
+			/* DD was seen in the status read above. */
+			adv_rx_rss(q->slot[idx], nb_dma_read64(&q->ring[idx].wb.info));
 			q->slot[idx]->len = len;
 			pkts[got++] = q->slot[idx];
 			break;

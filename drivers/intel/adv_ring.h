@@ -73,8 +73,8 @@ struct adv_rx_desc_read {
 
 /* Write-back format: what the device writes over it. */
 struct adv_rx_desc_wb {
-	uint32_t info;         /* packet type, RSS type (unused) */
-	uint32_t rss;          /* RSS hash (unused) */
+	uint32_t info;         /* RSS type 3:0, packet type */
+	uint32_t rss;          /* RSS hash (with RXCSUM.PCSD set) */
 	uint32_t status_error; /* extended status 19:0, extended errors 31:20 */
 	uint16_t length;       /* bytes written to the packet buffer */
 	uint16_t vlan;
@@ -93,6 +93,8 @@ _Static_assert(offsetof(struct adv_rx_desc_wb, status_error) % 8 == 0,
 	       "status_error starts an aligned 8-byte word");
 #define ADV_RXD_LEN_MASK (0xFFFFull << ADV_RXD_LEN_SHIFT)
 
+/* RSS type (82599 7.1.6.2, 82576 7.1.5.2): 0 means no hash computed. */
+#define ADV_RXD_RSS_TYPE_MASK 0xFu
 #define ADV_RXD_STAT_DD (1u << 0)  /* descriptor done */
 #define ADV_RXD_STAT_EOP (1u << 1) /* end of packet */
 
@@ -111,6 +113,21 @@ static inline uint64_t adv_rx_good_len(uint64_t m)
 
 	return y >> ADV_RXD_LEN_SHIFT | y << (64u - ADV_RXD_LEN_SHIFT);
 }
+
+/*
+ * The write-back's first 8 bytes (info, then the RSS hash; read once,
+ * after DD) into pkt, as the device reports them: rss_hash, and flags =
+ * NB_PKT_RSS_HASH if the RSS type (info 3:0) is non-zero. Data handed on,
+ * never used as an index. Every receive path (scalar, SIMD, slow) uses it.
+ */
+static inline void adv_rx_rss(struct nb_pkt *pkt, uint64_t info_rss)
+{
+	pkt->rss_hash = (uint32_t)(info_rss >> 32);
+	pkt->flags = (info_rss & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0;
+}
+_Static_assert(offsetof(struct adv_rx_desc_wb, info) == 0 &&
+	       offsetof(struct adv_rx_desc_wb, rss) == 4,
+	       "info and the RSS hash are the descriptor's first 8 bytes");
 
 /* ---- Advanced transmit data descriptor --------------------------------- */
 struct adv_tx_desc_read {
@@ -243,15 +260,40 @@ int adv_wait_reg(volatile uint8_t *regs, const char *drv, const char *dev,
 void adv_sleep_us(long us);
 
 /* The chip-independent part of a driver's configuration check: queue
- * counts (one per direction: neither driver programs RSS yet, and all
- * queues would share one mempool), ring sizes and the receive buffer size;
- * more queues fail with ENOTSUP. */
+ * counts (1..max_queues per direction), one distinct mempool per receive
+ * queue, ring sizes, the receive buffer size and the RSS settings. */
 struct adv_conf {
 	uint16_t n_rxq, n_txq, rx_size, tx_size;
+	struct nb_mempool *rx_mp[NB_MAX_QUEUES];
+	uint32_t bsize_kb[NB_MAX_QUEUES]; /* SRRCTL.BSIZEPACKET per queue */
+	const uint8_t *rss_key;           /* NB_RSS_KEY_LEN bytes */
+	uint32_t rss_types;               /* NB_RSS_* */
 };
 int adv_check_conf(const char *drv, const struct nb_pci *pci,
 		   const struct nb_dev_conf *conf, uint16_t default_ring_size,
-		   struct adv_conf *out);
+		   uint16_t max_queues, uint32_t max_bsize_kb, struct adv_conf *out);
+
+/*
+ * RSS registers laid out alike on both chips (82599 8.2.3.7.14-15, 82576
+ * 8.10 RETA/RSSRK): 32 RETA registers of four one-byte entries (entry i
+ * in byte i % 4 of register i / 4; the hash's low 7 bits pick the entry,
+ * whose value is the queue) and 10 RSSRK registers (key byte i in byte
+ * i % 4 of register i / 4). adv_rss_program writes RETA entry i = i % n_rxq
+ * (the rule nb_rss_queue() states) and the key.
+ */
+#define ADV_RETA_REGS 32u
+#define ADV_RSSRK_REGS 10u
+void adv_rss_program(volatile uint8_t *regs, uint32_t reta0, uint32_t rssrk0,
+		     uint16_t n_rxq, const uint8_t *key);
+/* MRQC field-enable bits 23:16 for NB_RSS_* types (82599 8.2.3.7.12,
+ * 82576 8.10 MRQC: the same positions on both). */
+#define ADV_MRQC_TCP_IPV4 (1u << 16)
+#define ADV_MRQC_IPV4 (1u << 17)
+#define ADV_MRQC_IPV6 (1u << 20)
+#define ADV_MRQC_TCP_IPV6 (1u << 21)
+#define ADV_MRQC_UDP_IPV4 (1u << 22)
+#define ADV_MRQC_UDP_IPV6 (1u << 23)
+uint32_t adv_mrqc_fields(uint32_t rss_types);
 
 /* SRRCTL.BSIZEPACKET for buffers of buf_size bytes (1 KiB units, rounded
  * down, at most max_kb). */
@@ -281,6 +323,17 @@ uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n);
 uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
 /* Reclaim transmitted batches (called by the burst; exposed for the fuzzer). */
 void adv_txq_clean(struct adv_txq *q);
+
+/*
+ * True if the next descriptor the burst waits for has DD set (or the queue
+ * stopped): interrupt arming looks here after unmasking. A hint read once;
+ * adv_rxq_burst reads and checks the descriptor again.
+ */
+static inline bool adv_rxq_ready(const struct adv_rxq *q)
+{
+	return q->stopped ||
+	       (q->ring[q->next].wb.status_error & ADV_RXD_STAT_DD) != 0;
+}
 
 /* Give every buffer still posted in the ring back to its mempool. */
 void adv_rxq_release(struct adv_rxq *q);

@@ -17,8 +17,9 @@
 #include "nb_mmio.h"
 #include "nb_pci_ids.h"
 
-/* One queue pair until RSS and per-queue mempools exist (docs/ixgbe.md). */
-#define IXGBE_MAX_QUEUES 1
+/* RSS spreads over at most 16 queues (MRQC.MRQE 0001b, 8.2.3.7.12);
+ * nicbox's limit is the same (docs/ixgbe.md). */
+#define IXGBE_MAX_QUEUES 16
 #define IXGBE_DEFAULT_RING_SIZE 512
 #define IXGBE_DEFAULT_LINK_WAIT_MS 10000
 #define IXGBE_RESET_TIMEOUT_MS 1000
@@ -92,6 +93,66 @@ static bool ixgbe_match(uint16_t vendor_id, uint16_t device_id)
 static void disable_interrupts(struct ixgbe_dev *d)
 {
 	wr(d, IXGBE_EIMC, IXGBE_EIMC_ALL); /* 8.2.3.5.4 */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receive interrupts (7.3): rx queue q raises MSI-X vector q               */
+
+/* Minimum gap between two interrupts of one vector (EITR); each arm yields
+ * one message (EIAM), so this only bounds a storm. */
+#define IXGBE_EITR_US 20
+
+static bool ixgbe_irq_arm(struct nb_dev *dev, uint16_t queue)
+{
+	struct ixgbe_dev *d = to_ixgbe(dev);
+
+	wr(d, IXGBE_EIMS, 1u << queue); /* 8.2.3.5.3: unmask vector `queue` */
+	(void)rd(d, IXGBE_STATUS);      /* flush the posted write before we look */
+	return adv_rxq_ready(&d->rxq[queue]);
+}
+
+static void ixgbe_irq_disarm(struct nb_dev *dev, uint16_t queue)
+{
+	wr(to_ixgbe(dev), IXGBE_EIMC, 1u << queue); /* 8.2.3.5.4: mask again */
+}
+
+static const struct nb_irq_ops ixgbe_irq_ops = {
+	.arm = ixgbe_irq_arm,
+	.disarm = ixgbe_irq_disarm,
+};
+
+/*
+ * 7.3.1 / 4.6.3.1: MSI-X mode, rx queue q on vector q. After the reset,
+ * before receive is enabled; every vector stays masked (EIMC) until
+ * nb_rx_wait unmasks it.
+ */
+static int setup_rx_interrupts(struct ixgbe_dev *d, const struct nb_dev_conf *conf)
+{
+	uint32_t vectors = 0;
+
+	if (nb_dev_irq_setup(&d->port.nb, conf, d->port.n_rxq, &ixgbe_irq_ops) < 0)
+		return -1;
+	if (d->port.nb.irq.n == 0)
+		return 0; /* poll mode: interrupts stay masked */
+	/* 8.2.3.5.18 GPIE: MSI-X mode, EIAM auto-mask, pending bits in PBA. */
+	wr(d, IXGBE_GPIE, IXGBE_GPIE_MULTIPLE_MSIX | IXGBE_GPIE_EIAME |
+				  IXGBE_GPIE_PBA_SUPPORT);
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
+		uint32_t reg = IXGBE_IVAR(q / 2u), shift = (q % 2u) * 16u;
+		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
+
+		/* 8.2.3.5.13 IVAR: rx queue q -> vector q, valid. */
+		wr(d, reg, ivar | ((IXGBE_IVAR_VALID | q) << shift));
+		/* 8.2.3.5.12 EITR: at most one interrupt per IXGBE_EITR_US. */
+		wr(d, IXGBE_EITR(q), IXGBE_EITR_INTERVAL_US(IXGBE_EITR_US));
+		vectors |= 1u << q;
+	}
+	/* 8.2.3.5.5 EIAC: the message clears its EICR bit; 8.2.3.5.6 EIAM
+	 * (with GPIE.EIAME): and masks the vector: one message per arm. */
+	wr(d, IXGBE_EIAC, vectors);
+	wr(d, IXGBE_EIAM, vectors);
+	wr(d, IXGBE_EICR, vectors); /* 8.2.3.5.1: no stale cause */
+	return 0;
 }
 
 /*
@@ -325,12 +386,27 @@ static void write_promisc(struct ixgbe_dev *d, bool on)
 		clear_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
 }
 
-/* 4.6.7: receive initialization (global part, then each queue). */
-static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
-		   struct nb_mempool *mp)
+/*
+ * 4.6.7 / 7.1.2.8: RSS over the n receive queues: key (8.2.3.7.14),
+ * redirection table entry i -> queue i % n (8.2.3.7.15), the hash
+ * fields and MRQE "RSS only" (8.2.3.7.12), and RXCSUM.PCSD so the
+ * write-back carries the hash instead of the fragment checksum
+ * (8.2.3.7.5, 7.1.6.2). One queue: MRQC stays at its reset value 0.
+ */
+static void init_rss(struct ixgbe_dev *d, const struct adv_conf *c)
 {
-	/* 8.2.3.8.7: BSIZEPKT in KiB, at most 16 */
-	uint32_t bsize = adv_rx_bsize_kb(nb_mempool_buf_size(mp), 16);
+	if (c->n_rxq < 2)
+		return;
+	adv_rss_program(d->regs, IXGBE_RETA(0), IXGBE_RSSRK(0), c->n_rxq, c->rss_key);
+	wr(d, IXGBE_MRQC, (rd(d, IXGBE_MRQC) & ~(IXGBE_MRQC_MRQE_MASK | IXGBE_MRQC_FIELDS_MASK)) |
+			  IXGBE_MRQC_MRQE_RSS | adv_mrqc_fields(c->rss_types));
+	set_bits(d, IXGBE_RXCSUM, IXGBE_RXCSUM_PCSD);
+}
+
+/* 4.6.7: receive initialization (global part, then each queue). */
+static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, const struct adv_conf *c)
+{
+	const uint16_t size = c->rx_size;
 
 	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN); /* 8.2.3.8.10: off while set up */
 	/* 8.2.3.8.9: 128 KiB in packet buffer 0, none in the others (no DCB). */
@@ -350,12 +426,14 @@ static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
 		if (adv_alloc_ring("ixgbe", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
 		adv_rxq_init(&d->rxq[q], &d->port.nb, "ixgbe", d->regs, IXGBE_RDT(q),
-			     ring, slot, size, mp, bsize, IXGBE_RXD_ERR_RXE);
-		/* 8.2.3.8.7: advanced one-buffer descriptors; drop when full. */
+			     ring, slot, size, c->rx_mp[q], c->bsize_kb[q],
+			     IXGBE_RXD_ERR_RXE);
+		/* 8.2.3.8.7: advanced one-buffer descriptors, BSIZEPKT in
+		 * KiB (this queue's mempool); drop when full. */
 		wr(d, IXGBE_SRRCTL(q),
 		   (rd(d, IXGBE_SRRCTL(q)) & ~(IXGBE_SRRCTL_DESCTYPE_MASK |
 					       IXGBE_SRRCTL_BSIZEPKT_MASK)) |
-			   IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | bsize |
+			   IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | c->bsize_kb[q] |
 			   IXGBE_SRRCTL_DROP_EN);
 		wr(d, IXGBE_RDBAL(q), (uint32_t)iova);          /* 8.2.3.8.1 */
 		wr(d, IXGBE_RDBAH(q), (uint32_t)(iova >> 32));  /* 8.2.3.8.2 */
@@ -363,6 +441,7 @@ static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size,
 		wr(d, IXGBE_RDH(q), 0);                          /* 8.2.3.8.4 */
 		wr(d, IXGBE_RDT(q), 0);                          /* 8.2.3.8.5 */
 	}
+	init_rss(d, c);
 	/* 4.6.7: no snoop off; 8.2.3.11.1: relaxed ordering off for rx data
 	 * and header writes (on by default), so a frame's bytes are in memory
 	 * before its DD write-back is (Linux and DPDK do the same). */
@@ -468,6 +547,9 @@ static int start_queues(struct ixgbe_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct ixgbe_dev *d)
 {
+	if (d->port.nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+		disable_interrupts(d);
+	nb_dev_irq_teardown(&d->port.nb);
 	for (uint16_t q = 0; q < d->port.n_rxq; q++)
 		clear_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
 	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);               /* 8.2.3.8.10 */
@@ -547,8 +629,9 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	struct ixgbe_dev *d;
 	volatile uint8_t *regs;
 
-	if (adv_check_conf("ixgbe", pci, conf,
-			   IXGBE_DEFAULT_RING_SIZE, &c) < 0)
+	/* 8.2.3.8.7: BSIZEPKT counts KiB, at most 16 */
+	if (adv_check_conf("ixgbe", pci, conf, IXGBE_DEFAULT_RING_SIZE,
+			   IXGBE_MAX_QUEUES, 16, &c) < 0)
 		return -1;
 	if (adv_map_bar0("ixgbe", pci, IXGBE_BAR0_MIN_LEN, &regs) < 0)
 		return -1;
@@ -563,6 +646,7 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	d->port.rxq = d->rxq;
 	d->port.txq = d->txq;
 	d->port.collect_stats = ixgbe_collect_stats;
+	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IXGBE_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.6.3: the initialization sequence, step by step. */
 	disable_interrupts(d);
@@ -570,7 +654,8 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 		goto fail;
 	setup_link(d, link_wait);
 	reset_stats(d);
-	if (init_rx(d, dma, c.rx_size, conf->rx_mempool) < 0 ||
+	if (setup_rx_interrupts(d, conf) < 0 ||
+	    init_rx(d, dma, &c) < 0 ||
 	    init_tx(d, dma, c.tx_size) < 0 || start_queues(d) < 0)
 		goto fail;
 	write_promisc(d, conf->promisc);

@@ -44,6 +44,22 @@
 /* ---- Interrupts (8.2.3.5) ---------------------------------------------- */
 #define IXGBE_EIMC 0x00888          /* 8.2.3.5.4 Extended Interrupt Mask Clear */
 #define IXGBE_EIMC_ALL 0x7FFFFFFFu  /* bits 30:0; bit 31 reserved */
+/* MSI-X (7.3.1, 7.3.4): in MSI-X mode bit n of EICR/EIMS/EIMC/EIAC/EIAM is
+ * vector n (n < 16 here: the _EX registers hold vectors 16 and up). */
+#define IXGBE_EICR 0x00800          /* 8.2.3.5.1 Extended Interrupt Cause, W1C */
+#define IXGBE_EIAC 0x00810          /* 8.2.3.5.5 Extended Interrupt Auto Clear */
+#define IXGBE_EIMS 0x00880          /* 8.2.3.5.3 Extended Interrupt Mask Set */
+#define IXGBE_EIAM 0x00890          /* 8.2.3.5.6 Extended Interrupt Auto Mask */
+#define IXGBE_EITR(n) (0x00820u + 4u * (n)) /* 8.2.3.5.12, n < 24 */
+#define IXGBE_EITR_INTERVAL_US(us) (((uint32_t)(us) / 2u) << 3) /* 11:3, 2 us */
+#define IXGBE_GPIE 0x00898          /* 8.2.3.5.18 General Purpose Interrupt Enable */
+#define IXGBE_GPIE_MULTIPLE_MSIX (1u << 4) /* MSI-X mode */
+#define IXGBE_GPIE_EIAME (1u << 30) /* auto-mask by EIAM on an MSI-X message */
+#define IXGBE_GPIE_PBA_SUPPORT (1u << 31)
+/* 8.2.3.5.13 IVAR[n]: rx queue 2n (bits 7:0), tx 2n (15:8), rx 2n+1
+ * (23:16), tx 2n+1 (31:24); each a 6-bit vector and a valid bit 7. */
+#define IXGBE_IVAR(n) (0x00900u + 4u * (n))
+#define IXGBE_IVAR_VALID 0x80u
 
 /* ---- Receive (8.2.3.8), per queue n < 64 ------------------------------- */
 #define IXGBE_RDBAL(n) (0x01000u + 0x40u * (n))  /* 8.2.3.8.1 */
@@ -83,6 +99,14 @@
 #define IXGBE_RAL(n) (0x0A200u + 8u * (n)) /* 8.2.3.7.9 Receive Address Low */
 #define IXGBE_RAH(n) (0x0A204u + 8u * (n)) /* 8.2.3.7.10 Receive Address High */
 #define IXGBE_RAH_AV (1u << 31)     /* address valid */
+#define IXGBE_RXCSUM 0x05000        /* 8.2.3.7.5 Receive Checksum Control */
+#define IXGBE_RXCSUM_PCSD (1u << 13) /* write-back carries the RSS hash */
+#define IXGBE_MRQC 0x0EC80          /* 8.2.3.7.12 Multiple Receive Queues Command */
+#define IXGBE_MRQC_MRQE_MASK 0xFu   /* 3:0 multiple receive queues enable */
+#define IXGBE_MRQC_MRQE_RSS 0x1u    /* 0001b: RSS only, up to 16 queues */
+#define IXGBE_MRQC_FIELDS_MASK (0x1FFu << 16) /* 24:16 hash field enables */
+#define IXGBE_RSSRK(n) (0x0EB80u + 4u * (n)) /* 8.2.3.7.14 RSS key, n < 10 */
+#define IXGBE_RETA(n) (0x0EB00u + 4u * (n))  /* 8.2.3.7.15 redirection, n < 32 */
 
 /* ---- MAC (8.2.3.22) ---------------------------------------------------- */
 #define IXGBE_HLREG0 0x04240        /* 8.2.3.22.8 MAC Core Control 0 */

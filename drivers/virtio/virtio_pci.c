@@ -217,7 +217,7 @@ uint16_t vpci_queue_max(struct virtio_pci *vp, uint16_t index)
 }
 
 int vpci_queue_enable(struct virtio_pci *vp, const struct virtqueue *vq,
-		      volatile uint16_t **notify)
+		      uint16_t msix_vector, volatile uint16_t **notify)
 {
 	volatile uint8_t *common = vp->common.va;
 	uint64_t notify_off;
@@ -225,8 +225,15 @@ int vpci_queue_enable(struct virtio_pci *vp, const struct virtqueue *vq,
 	/* 4.1.5.1.3 Virtqueue Configuration, in its order. */
 	nb_reg_write16(common, VIRTIO_COMMON_Q_SELECT, vq->index);
 	nb_reg_write16(common, VIRTIO_COMMON_Q_SIZE, vq->size);
-	/* We poll: no MSI-X vector for this queue (4.1.4.3). */
-	nb_reg_write16(common, VIRTIO_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+	/* 4.1.4.3 queue_msix_vector; 4.1.5.1.2.1: read it back, the device
+	 * answers NO_VECTOR when it could not map the vector. */
+	nb_reg_write16(common, VIRTIO_COMMON_Q_MSIX, msix_vector);
+	if (msix_vector != VIRTIO_MSI_NO_VECTOR &&
+	    nb_reg_read16(common, VIRTIO_COMMON_Q_MSIX) != msix_vector)
+		return nb_fail(EIO, "%s: queue %u refused MSI-X vector %u "
+			       "(queue_msix_vector reads back otherwise, virtio "
+			       "1.2, 4.1.5.1.2.1)", vp->pci->name, vq->index,
+			       msix_vector);
 	/* 4.1.3.1: 64-bit fields may be written as two 32-bit halves. */
 	nb_reg_write64_split(common, VIRTIO_COMMON_Q_DESC, vq->desc_iova);
 	nb_reg_write64_split(common, VIRTIO_COMMON_Q_DRIVER, vq->avail_iova);

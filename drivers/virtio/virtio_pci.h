@@ -18,7 +18,7 @@ struct virtio_pci {
 	struct nb_pci *pci;
 	struct vpci_region common; /* 4.1.4.3 */
 	struct vpci_region notify; /* 4.1.4.4 */
-	struct vpci_region isr;    /* 4.1.4.5: located, never read (we poll) */
+	struct vpci_region isr;    /* 4.1.4.5: located, never read (MSI-X only) */
 	struct vpci_region device; /* 4.1.4.6 */
 	uint32_t notify_off_multiplier;
 };
@@ -41,10 +41,12 @@ uint16_t vpci_queue_max(struct virtio_pci *vp, uint16_t index);
 
 /*
  * Tell the device where vq's rings are and enable it (4.1.5.1.3); *notify
- * gets the queue's doorbell address (4.1.4.4).
+ * gets the queue's doorbell address (4.1.4.4). msix_vector: the queue's
+ * MSI-X vector, or VIRTIO_MSI_NO_VECTOR (we poll it); EIO if the device
+ * does not take it.
  */
 int vpci_queue_enable(struct virtio_pci *vp, const struct virtqueue *vq,
-		      volatile uint16_t **notify);
+		      uint16_t msix_vector, volatile uint16_t **notify);
 
 /*
  * Read `len` bytes of device configuration at `off`, retrying until

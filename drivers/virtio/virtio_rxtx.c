@@ -3,12 +3,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nb_mmio.h"
 #include "virtio_rxtx.h"
 
 /* Work in chunks of this many ring entries; locals stay on the stack. */
 #define VNET_CHUNK 64
 
-_Static_assert(VIRTIO_NET_HDR_LEN <= NB_PKT_HEADROOM,
+_Static_assert(VIRTIO_NET_HASH_HDR_LEN <= NB_PKT_HEADROOM,
 	       "the virtio-net header lives in the packet headroom");
 
 int vnet_rxq_check_mempool(struct nb_mempool *mp)
@@ -28,6 +29,7 @@ int vnet_rxq_check_mempool(struct nb_mempool *mp)
 void vnet_rxq_refill(struct vnet_rxq *rxq)
 {
 	struct nb_pkt *fresh[VNET_CHUNK];
+	uint32_t hdr = vnet_hdr_len(rxq->hash_hdr);
 	uint16_t want, got;
 
 	while ((want = vq_free_descs(&rxq->vq)) > 0 && !rxq->vq.broken) {
@@ -39,30 +41,46 @@ void vnet_rxq_refill(struct vnet_rxq *rxq)
 		 * the headroom; the frame lands at data[0], 64-byte aligned.
 		 */
 		for (uint16_t i = 0; i < got; i++)
-			vq_post_one(&rxq->vq, fresh[i],
-				    fresh[i]->iova - VIRTIO_NET_HDR_LEN,
-				    VIRTIO_NET_HDR_LEN + rxq->buf_size, true);
+			vq_post_one(&rxq->vq, fresh[i], fresh[i]->iova - hdr,
+				    hdr + rxq->buf_size, true);
 		if (got < want)
 			break; /* mempool empty: retry on the next burst */
 	}
 	vq_publish(&rxq->vq);
 }
 
+/*
+ * 5.1.6.4.4: with VIRTIO_NET_F_HASH_REPORT the header carries the hash the
+ * device computed. Device-written: each field read once, the hash only
+ * reported (never used as an index), and only with a known report type.
+ */
+static void take_hash(struct nb_pkt *pkt)
+{
+	const uint8_t *hdr = pkt->data - VIRTIO_NET_HASH_HDR_LEN;
+	uint16_t report = nb_dma_read16(hdr + VIRTIO_NET_HDR_HASH_REPORT);
+
+	if (report == VIRTIO_NET_HASH_REPORT_NONE ||
+	    report > VIRTIO_NET_HASH_REPORT_MAX)
+		return;
+	pkt->rss_hash = nb_dma_read32(hdr + VIRTIO_NET_HDR_HASH_VALUE);
+	pkt->flags = NB_PKT_RSS_HASH;
+}
+
 uint16_t vnet_rx_burst(struct vnet_rxq *rxq, struct nb_pkt **pkts, uint16_t n)
 {
 	void *tokens[VNET_CHUNK];
 	uint32_t lens[VNET_CHUNK];
+	uint32_t hdr = vnet_hdr_len(rxq->hash_hdr);
 	uint16_t out = 0;
 
 	while (out < n) {
 		uint16_t want = n - out < VNET_CHUNK ? n - out : VNET_CHUNK;
-		uint16_t got = vq_reap(&rxq->vq, tokens, lens, want,
-				       VIRTIO_NET_HDR_LEN);
+		uint16_t got = vq_reap(&rxq->vq, tokens, lens, want, hdr);
 
 		for (uint16_t i = 0; i < got; i++) {
 			struct nb_pkt *pkt = tokens[i];
-			/* vq_reap checked HDR_LEN <= len <= HDR_LEN + buf. */
-			uint32_t frame_len = lens[i] - VIRTIO_NET_HDR_LEN;
+			/* vq_reap checked hdr <= len <= hdr + buf. */
+			uint32_t frame_len = lens[i] - hdr;
 
 			if (frame_len == 0) {
 				rxq->stats->rx_errors++;
@@ -70,6 +88,9 @@ uint16_t vnet_rx_burst(struct vnet_rxq *rxq, struct nb_pkt **pkts, uint16_t n)
 				continue;
 			}
 			pkt->len = frame_len;
+			pkt->flags = 0;
+			if (rxq->hash_hdr)
+				take_hash(pkt);
 			rxq->stats->rx_bytes += frame_len;
 			pkts[out++] = pkt;
 		}
@@ -100,6 +121,7 @@ static void tx_reap(struct vnet_txq *txq)
 
 uint16_t vnet_tx_burst(struct vnet_txq *txq, struct nb_pkt **pkts, uint16_t n)
 {
+	uint32_t hdr = vnet_hdr_len(txq->hash_hdr);
 	uint16_t taken;
 
 	tx_reap(txq);
@@ -115,11 +137,12 @@ uint16_t vnet_tx_burst(struct vnet_txq *txq, struct nb_pkt **pkts, uint16_t n)
 		}
 		/*
 		 * 5.1.6.2: no offloads negotiated, so flags 0, gso_type
-		 * VIRTIO_NET_HDR_GSO_NONE (0), and num_buffers 0.
+		 * VIRTIO_NET_HDR_GSO_NONE (0), num_buffers 0 and, with
+		 * HASH_REPORT, the hash fields 0 too.
 		 */
-		memset(pkt->data - VIRTIO_NET_HDR_LEN, 0, VIRTIO_NET_HDR_LEN);
-		vq_post_one(&txq->vq, pkt, pkt->iova - VIRTIO_NET_HDR_LEN,
-			    VIRTIO_NET_HDR_LEN + pkt->len, false);
+		memset(pkt->data - hdr, 0, hdr);
+		vq_post_one(&txq->vq, pkt, pkt->iova - hdr, hdr + pkt->len,
+			    false);
 		txq->stats->tx_packets++;
 		txq->stats->tx_bytes += pkt->len;
 	}

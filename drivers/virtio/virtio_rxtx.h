@@ -18,12 +18,20 @@ struct vnet_rxq {
 	struct nb_mempool *mp; /* where refills come from */
 	uint32_t buf_size;     /* frame bytes per buffer (after the header) */
 	struct nb_stats *stats;
+	bool hash_hdr; /* VIRTIO_NET_F_HASH_REPORT: 20-byte header, hash */
 };
 
 struct vnet_txq {
 	struct virtqueue vq;
 	struct nb_stats *stats;
+	bool hash_hdr; /* VIRTIO_NET_F_HASH_REPORT: 20-byte header */
 };
+
+/* The header in front of every frame: 12 bytes, 20 with hash reports. */
+static inline uint32_t vnet_hdr_len(bool hash_hdr)
+{
+	return hash_hdr ? VIRTIO_NET_HASH_HDR_LEN : VIRTIO_NET_HDR_LEN;
+}
 
 /*
  * Check that `mp` can back a receive queue: buffers must hold a whole

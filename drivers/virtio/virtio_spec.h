@@ -33,6 +33,9 @@
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_CTRL_RX 18
+#define VIRTIO_NET_F_MQ 22
+#define VIRTIO_NET_F_HASH_REPORT 57
+#define VIRTIO_NET_F_RSS 60
 #define VIRTIO_NET_F_SPEED_DUPLEX 63
 
 #define VIRTIO_BIT(f) (UINT64_C(1) << (f))
@@ -92,15 +95,25 @@
 #define VIRTIO_NET_CFG_MAC 0     /* u8 mac[6], valid with VIRTIO_NET_F_MAC */
 #define VIRTIO_NET_CFG_STATUS 6  /* le16, valid with VIRTIO_NET_F_STATUS */
 #define VIRTIO_NET_CFG_SPEED 12  /* le32 Mbit/s, VIRTIO_NET_F_SPEED_DUPLEX */
+#define VIRTIO_NET_CFG_MAX_PAIRS 8 /* le16, with VIRTIO_NET_F_MQ or _RSS */
+#define VIRTIO_NET_CFG_RSS_KEY 17  /* u8 rss_max_key_size (RSS, HASH_REPORT) */
+#define VIRTIO_NET_CFG_RSS_TABLE 18 /* le16 rss_max_indirection_table_length */
+#define VIRTIO_NET_CFG_HASH_TYPES 20 /* le32 supported_hash_types */
 #define VIRTIO_NET_CFG_MIN_LEN 8 /* mac + status */
 #define VIRTIO_NET_CFG_SPEED_LEN 16
 #define VIRTIO_NET_S_LINK_UP 1
 #define VIRTIO_NET_SPEED_UNKNOWN 0xffffffffu
 
-/* 5.1.2 Virtqueues: receiveq1, transmitq1, controlq (no VIRTIO_NET_F_MQ). */
+/*
+ * 5.1.2 Virtqueues: receiveqN is 2(N-1), transmitqN 2(N-1)+1, controlq 2N
+ * where N is 1 without VIRTIO_NET_F_MQ and VIRTIO_NET_F_RSS, else
+ * max_virtqueue_pairs (the device's maximum, not the pairs in use).
+ */
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1
 #define VIRTIO_NET_CTRLQ 2
+/* 5.1.4.1: max_virtqueue_pairs lies in 1..0x8000. */
+#define VIRTIO_NET_MAX_PAIRS 0x8000
 
 /*
  * 5.1.6 Device Operation: struct virtio_net_hdr. With VIRTIO_F_VERSION_1 it
@@ -118,6 +131,16 @@ struct virtio_net_hdr {
 #define VIRTIO_NET_HDR_LEN 12
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN,
 	       "5.1.6: the 1.x header is 12 bytes");
+/*
+ * 5.1.6: with VIRTIO_NET_F_HASH_REPORT the header (both directions) goes on
+ * with le32 hash_value, le16 hash_report, le16 padding_reserved.
+ */
+#define VIRTIO_NET_HASH_HDR_LEN 20
+#define VIRTIO_NET_HDR_HASH_VALUE 12
+#define VIRTIO_NET_HDR_HASH_REPORT 16
+/* 5.1.6.4.4: hash_report values; 0 means no hash was computed. */
+#define VIRTIO_NET_HASH_REPORT_NONE 0
+#define VIRTIO_NET_HASH_REPORT_MAX 9 /* UDPv6_EX */
 
 /*
  * 5.1.6.3.1: without VIRTIO_NET_F_MRG_RXBUF and the GUEST_TSO/UFO features
@@ -129,6 +152,19 @@ _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN,
 #define VIRTIO_NET_CTRL_RX 0
 #define VIRTIO_NET_CTRL_RX_PROMISC 0
 #define VIRTIO_NET_OK 0
+/* 5.1.6.5.5 Device operation in multiqueue mode: class and commands. */
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0 /* 5.1.6.5.6 */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1   /* 5.1.6.5.7.1 */
+#define VIRTIO_NET_CTRL_MQ_HASH_CONFIG 2  /* 5.1.6.5.6.4 */
+
+/* 5.1.6.4.3.1 Supported/enabled hash types. */
+#define VIRTIO_NET_HASH_TYPE_IPv4 (1u << 0)
+#define VIRTIO_NET_HASH_TYPE_TCPv4 (1u << 1)
+#define VIRTIO_NET_HASH_TYPE_UDPv4 (1u << 2)
+#define VIRTIO_NET_HASH_TYPE_IPv6 (1u << 3)
+#define VIRTIO_NET_HASH_TYPE_TCPv6 (1u << 4)
+#define VIRTIO_NET_HASH_TYPE_UDPv6 (1u << 5)
 
 /* 2.7.5 The Virtqueue Descriptor Table. */
 struct virtq_desc {
@@ -162,7 +198,50 @@ struct virtq_used {
 /* 2.7.10 Available Buffer Notification Suppression: no kick needed. */
 #define VIRTQ_USED_F_NO_NOTIFY 1
 
-/* 2.7: split virtqueues hold at most 32768 entries, a power of two. */
+/*
+ * 2.7.7 / 2.7.10 with VIRTIO_F_EVENT_IDX: used_event follows the avail
+ * ring's entries (driver writes), avail_event the used ring's (device
+ * writes). The offsets depend on the queue size.
+ */
+#define VIRTQ_USED_EVENT(avail, size) (&(avail)->ring[(size)])
+#define VIRTQ_AVAIL_EVENT(used, size) \
+	((volatile uint16_t *)&(used)->ring[(size)])
+
+/*
+ * 2.7.7.2 / 2.7.10.1: with EVENT_IDX, a notification is due when the index
+ * moved from `old` to `new` passed `event` (event in [old, new), 16-bit
+ * wrapping arithmetic). Any `event` value gives a yes or a no, nothing else.
+ */
+static inline int virtq_need_event(uint16_t event, uint16_t new_idx,
+				   uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/* 2.8.13 Packed Virtqueue Descriptor Format (struct pvirtq_desc). */
+struct pvirtq_desc {
+	uint64_t addr; /* buffer IOVA (available); unused when used */
+	uint32_t len;  /* buffer length (available); bytes written (used) */
+	uint16_t id;   /* buffer id, in the last descriptor of a chain */
+	uint16_t flags;
+};
+/* 2.8.1: available when AVAIL != USED, used when they are equal. */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+
+/* 2.8.14 Event Suppression Structure Format (pvirtq_event_suppress). */
+struct pvirtq_event_suppress {
+	uint16_t off_wrap; /* bits 0-14 offset, bit 15 wrap counter */
+	uint16_t flags;    /* RING_EVENT_FLAGS_*, bits 2-15 reserved */
+};
+#define RING_EVENT_FLAGS_ENABLE 0x0
+#define RING_EVENT_FLAGS_DISABLE 0x1
+#define RING_EVENT_FLAGS_DESC 0x2 /* only with VIRTIO_F_EVENT_IDX */
+#define RING_EVENT_FLAGS_MASK 0x3
+#define RING_EVENT_WRAP_SHIFT 15
+#define RING_EVENT_OFF_MASK 0x7fff
+
+/* 2.7 and 2.8: at most 32768 entries; we use powers of two only. */
 #define VIRTQ_MAX_SIZE 32768
 
 /* 2.7.5, 2.7.6, 2.7.8: alignment the device requires of each part. */

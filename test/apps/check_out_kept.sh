@@ -10,7 +10,7 @@ printf 'an earlier capture\n' >"$tmp/old.pcap"
 NICBOX_SOCKET=$tmp/no-helper.sock "$capture" --dev eth0 --out "$tmp/old.pcap" 2>"$tmp/err"
 status=$?
 cat "$tmp/err"
-if [ "$status" -ne 1 ] || ! grep -q 'cannot connect to nicbox-helper' "$tmp/err"; then
+if [ "$status" -ne 1 ] || ! grep -q 'is nicbox-helper running' "$tmp/err"; then
 	echo "FAIL: exit status $status, expected 1 with a connect error"
 	exit 1
 fi

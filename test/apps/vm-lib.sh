@@ -117,6 +117,21 @@ apps_show() {
   done
 }
 
+# apps_chain_run GEN COUNT RATE SIZE: with capture and fwd ready, send COUNT
+# frames of SIZE bytes at RATE from pktgen on GEN, wait for pktgen and
+# capture, stop fwd, show all three and check their exit statuses.
+apps_chain_run() {
+  apps_start pktgen pktgen --dev "$1" --count "$2" --rate "$3" --size "$4" --duration 150
+  apps_wait_ready pktgen || return 1
+  apps_wait pktgen
+  apps_wait capture
+  apps_stop fwd
+  apps_show pktgen fwd capture
+  nb_check "nicbox-pktgen exits 0" test "${APP_RC[pktgen]}" -eq 0
+  nb_check "nicbox-fwd exits 0 on SIGTERM" test "${APP_RC[fwd]}" -eq 0
+  nb_check "nicbox-capture --verify exits 0" test "${APP_RC[capture]}" -eq 0
+}
+
 apps__on_exit() {
   local name shell pid
   for name in "${!APP_SHELL[@]}"; do
@@ -130,3 +145,27 @@ apps__on_exit() {
   rm -rf "$APPS_TMP"
 }
 nb_on_exit apps__on_exit
+
+# apps_check_threads_sandboxed NAME MIN: read by root while the app runs:
+# it has at least MIN threads and every one of them (/proc/PID/task/*) has
+# no effective capabilities, no_new_privs and a seccomp filter.
+apps_check_threads_sandboxed() {
+  local name=$1 min=$2 pid task status n=0 bad=0
+  if ! pid=$(apps_pid "$name"); then
+    nb_check "$name is running for the thread sandbox check" false
+    return
+  fi
+  for task in /proc/"$pid"/task/*; do
+    status=$(cat "$task/status" 2>/dev/null) || continue
+    n=$((n + 1))
+    if ! grep -Eq '^CapEff:[[:space:]]+0000000000000000$' <<<"$status" ||
+       ! grep -Eq '^NoNewPrivs:[[:space:]]+1$' <<<"$status" ||
+       ! grep -Eq '^Seccomp:[[:space:]]+2$' <<<"$status"; then
+      echo "thread ${task##*/} of $name is not sandboxed:"
+      grep -E '^(CapEff|NoNewPrivs|Seccomp):' <<<"$status"
+      bad=$((bad + 1))
+    fi
+  done
+  nb_check "$name (pid $pid) has at least $min threads (has $n)" test "$n" -ge "$min"
+  nb_check "all $n threads of $name have CapEff 0, NoNewPrivs 1, Seccomp 2" test "$bad" -eq 0
+}

@@ -8,7 +8,8 @@
  *
  * Input: u8 op (mod 3: rx_scan, rx_post, tx_post), u8 count (mod 65),
  * u8 variant bits, then per item a kind byte and, for some kinds, more
- * bytes (see make_rx_desc, make_tx_pkt). Missing bytes read as 0.
+ * bytes (see make_rx_desc, make_tx_pkt; a write-back also takes an RSS
+ * kind byte, make_rx_rss). Missing bytes read as 0.
  */
 #ifndef ADV_PATH_COMPARE_H
 #define ADV_PATH_COMPARE_H
@@ -48,6 +49,13 @@ static uint16_t cmp_u16(struct cmp_input *in)
 	return (uint16_t)(lo | cmp_u8(in) << 8);
 }
 
+static uint32_t cmp_u32(struct cmp_input *in)
+{
+	uint32_t lo = cmp_u16(in);
+
+	return lo | (uint32_t)cmp_u16(in) << 16;
+}
+
 struct cmp_env {
 	struct nb_pool *dma;
 	struct nb_mempool *mp[2]; /* tx frames come from either */
@@ -79,6 +87,20 @@ static inline void cmp_env_fini(struct cmp_env *e)
 	nb_pool_destroy(e->dma);
 }
 
+/* A write-back's RSS type and hash (info 3:0, rss): none, the input's,
+ * every other info bit set around each type, or odd hashes. */
+static void make_rx_rss(struct cmp_input *in, union adv_rx_desc *d)
+{
+	uint8_t kind = cmp_u8(in);
+
+	switch (kind % 4) {
+	case 0: d->wb.info = 0; d->wb.rss = 0; break;
+	case 1: d->wb.info = cmp_u32(in); d->wb.rss = cmp_u32(in); break;
+	case 2: d->wb.info = 0xFFFFFFF0u | kind >> 4; d->wb.rss = 0xFFFFFFFFu; break;
+	default: d->wb.info = kind >> 2; d->wb.rss = kind * 0x01010101u ^ 0x80000000u; break;
+	}
+}
+
 /* A write-back descriptor: mostly near the edges of what is good. */
 static void make_rx_desc(struct cmp_input *in, union adv_rx_desc *d,
 			 uint32_t buf_len, uint32_t err)
@@ -101,8 +123,7 @@ static void make_rx_desc(struct cmp_input *in, union adv_rx_desc *d,
 			((uint8_t *)d)[i] = cmp_u8(in);
 		return;
 	}
-	d->wb.info = 0;
-	d->wb.rss = 0;
+	make_rx_rss(in, d);
 	d->wb.status_error = status;
 	d->wb.length = (uint16_t)len;
 	d->wb.vlan = (uint16_t)(kind * 257u);
@@ -127,6 +148,8 @@ static int cmp_rx_scan(struct cmp_env *e, const struct adv_path *v,
 	for (unsigned r = 0; r < 2; r++) {
 		for (unsigned i = 0; i < CMP_RING; i++) {
 			pk[r][i].len = 0xDEAD;
+			pk[r][i].rss_hash = 0xDEADBEEF; /* untouched beyond the good ones */
+			pk[r][i].flags = 0xFFFFFFFFu;
 			slot[r][i] = &pk[r][i];
 			pkts[r][i] = NULL;
 		}
@@ -141,9 +164,22 @@ static int cmp_rx_scan(struct cmp_env *e, const struct adv_path *v,
 		return CMP_FAIL(e, "rx_scan: stop word %llx vs %llx",
 				(unsigned long long)stop[0], (unsigned long long)stop[1]);
 	for (unsigned i = 0; i < CMP_RING; i++) {
+		const volatile struct adv_rx_desc_wb *wb = &e->ring[0][i].wb;
+
 		if (pk[0][i].len != pk[1][i].len)
 			return CMP_FAIL(e, "rx_scan: slot %u len %u vs %u", i,
 					pk[0][i].len, pk[1][i].len);
+		if (pk[0][i].rss_hash != pk[1][i].rss_hash ||
+		    pk[0][i].flags != pk[1][i].flags)
+			return CMP_FAIL(e, "rx_scan: slot %u rss_hash/flags %08x/%x vs %08x/%x",
+					i, pk[0][i].rss_hash, pk[0][i].flags,
+					pk[1][i].rss_hash, pk[1][i].flags);
+		/* And the scalar one follows the rule (info 3:0 != 0: hash). */
+		if (i < got[0] &&
+		    (pk[0][i].rss_hash != wb->rss ||
+		     pk[0][i].flags != ((wb->info & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0u)))
+			return CMP_FAIL(e, "rx_scan: scalar slot %u rss_hash/flags %08x/%x for info %08x rss %08x",
+					i, pk[0][i].rss_hash, pk[0][i].flags, wb->info, wb->rss);
 		if ((pkts[0][i] == NULL) != (pkts[1][i] == NULL) ||
 		    (pkts[0][i] != NULL && pkts[0][i] - pk[0] != pkts[1][i] - pk[1]))
 			return CMP_FAIL(e, "rx_scan: pkts[%u] differs", i);

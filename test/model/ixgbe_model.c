@@ -13,15 +13,26 @@
  *  - the SFP+ cage: an SFF-8472 EEPROM behind the bit-banged I2CCTL bus,
  *    TX_DISABLE on SDP3; AUTOC.AN_RESTART brings LINKS up at the speed of
  *    AUTOC.LMS if the laser is on and the module and the far end have it;
- *  - receive on queue 0 and transmit on every enabled queue with advanced
- *    descriptors, gated by Bus Master Enable, RXCTRL.RXEN, DMATXCTL.TE and
+ *  - receive on the queue RSS picks (7.1.2.8: MRQC, the key in RSSRK, the
+ *    RETA entry the hash's low 7 bits select; the model's own Toeplitz and
+ *    header parsing; RSS type and, with RXCSUM.PCSD, the hash in the
+ *    write-back), queue 0 without RSS, and transmit on every enabled
+ *    queue with advanced descriptors, gated by Bus Master Enable, RXCTRL.RXEN, DMATXCTL.TE and
  *    the queue enables; transmit DD write-back once per pass (batched), in
  *    ring order, or last-first with the rest held back to the next pass
  *    while DCA_TXCTRL's write-back relaxed ordering is on (its reset value);
  *    with rx data relaxed ordering on, a frame's bytes land after its DD;
- *  - statistics GPRC, GPTC, GORC, GOTC (CRC included), MPC, clear on read.
- * Not emulated: interrupts, filtering (all frames accepted), RSS and rx
- * queues other than 0, offloads, VLAN, flow control, split frames in
+ *  - statistics GPRC, GPTC, GORC, GOTC (CRC included), MPC, clear on read;
+ *  - MSI-X receive interrupts (7.3.1): with GPIE's MSI-X mode, a frame
+ *    written back on queue q sets the EICR bit of the vector queue q's IVAR
+ *    entry names (if valid); an unmasked (EIMS) pending cause sends its
+ *    message, which is a write to the eventfd the PCI handle's msix_set
+ *    gave for that vector, then EIAC clears the cause and EIAM
+ *    (GPIE.EIAME) masks the vector. EIMS is write-1-to-set, EIMC clears
+ *    EIMS bits, EICR is write-1-to-clear (trapped writes only; vectors 0-15).
+ * Not emulated: legacy and MSI interrupts, EITR throttling, other causes,
+ * filtering (all frames accepted), VMDq/DCB queue steering, offloads,
+ * VLAN, flow control, split frames in
  * honest mode (longer frames are missed), X540/X550.
  *
  * Rules checked (first one broken is kept; see ixgbe_model_violation()):
@@ -63,6 +74,7 @@
 #define MODEL_IDLE_SPINS 64
 #define MODEL_IDLE_SLEEP_NS 20000
 #define MODEL_MAX_MODELS 32
+#define MODEL_MSIX_VECTORS 16u /* the model's MSI-X table (82599: 64) */
 #define PAGE 4096u
 #define PCI_CMD_OFF 0x04
 #define PCI_CMD_BUS_MASTER (1u << 2)
@@ -124,7 +136,7 @@ struct ixgbe_model {
 	uint32_t tx_held[MODEL_MAX_QUEUES][64]; /* RO: DD writes held back */
 	unsigned n_held[MODEL_MAX_QUEUES];
 	bool tx_skipped[MODEL_MAX_QUEUES]; /* TX_OUT_OF_ORDER: the DD left out */
-	uint32_t rx_head;           /* thread of the model transmitting here */
+	uint32_t rx_head[MODEL_MAX_QUEUES]; /* thread of the model transmitting here */
 	void *late_dst;             /* rx data RO: a frame's bytes still to land */
 	uint8_t late_data[MODEL_MAX_FRAME];
 	uint32_t late_len;
@@ -134,6 +146,11 @@ struct ixgbe_model {
 	bool gorch_latched, gotch_latched;
 	uint32_t garbage;           /* what CORRUPT_HEADS writes next */
 	struct ixgbe_model_counts counts;
+	/* MSI-X: vector v's message is a write to irq_fd[v] (v < n_irq),
+	 * under irq_lock (model threads, the trap handler, msix_set). */
+	int irq_lock;
+	unsigned n_irq;
+	int irq_fd[MODEL_MSIX_VECTORS];
 };
 
 static struct ixgbe_model *models[MODEL_MAX_MODELS]; /* for the handlers */
@@ -190,6 +207,65 @@ static void stats_lock(struct ixgbe_model *m)
 static void stats_unlock(struct ixgbe_model *m)
 {
 	__atomic_store_n(&m->stats_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- MSI-X (7.3.1) ------------------------------------------------------ */
+
+static void irq_lock(struct ixgbe_model *m)
+{
+	while (__atomic_exchange_n(&m->irq_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void irq_unlock(struct ixgbe_model *m)
+{
+	__atomic_store_n(&m->irq_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* One MSI-X message for vector v: its eventfd counts up. */
+static void send_msix(struct ixgbe_model *m, unsigned v)
+{
+	uint64_t one = 1;
+
+	irq_lock(m);
+	if (v < m->n_irq && m->irq_fd[v] >= 0 &&
+	    write(m->irq_fd[v], &one, sizeof(one)) == sizeof(one))
+		count(&m->counts.interrupts);
+	irq_unlock(m);
+}
+
+/* Every pending, unmasked cause sends its message (8.2.3.5.1-6). */
+static void send_pending(struct ixgbe_model *m)
+{
+	uint32_t due = reg_get(m, M_EICR) & reg_get(m, M_EIMS) & 0xFFFFu;
+
+	if (!(reg_get(m, M_GPIE) & M_GPIE_MULTIPLE_MSIX))
+		return;
+	for (unsigned v = 0; due != 0; v++, due >>= 1) {
+		uint32_t bit = 1u << v;
+
+		if (!(due & 1u))
+			continue;
+		/* EIAC: the message clears its cause; whoever clears it sends. */
+		if ((reg_get(m, M_EIAC) & bit) &&
+		    !(__atomic_fetch_and(&m->bar[M_EICR / 4], ~bit, __ATOMIC_SEQ_CST) & bit))
+			continue;
+		if ((reg_get(m, M_GPIE) & M_GPIE_EIAME) && (reg_get(m, M_EIAM) & bit))
+			reg_clear(m, M_EIMS, bit);
+		send_msix(m, v);
+	}
+}
+
+/* Receive queue q wrote a descriptor back: raise the cause IVAR names. */
+static void raise_rx_cause(struct ixgbe_model *m, unsigned q)
+{
+	uint32_t entry = (reg_get(m, M_IVAR(q / 2)) >> M_IVAR_RX_SHIFT(q)) & 0xFFu;
+	unsigned v = entry & M_IVAR_VECTOR;
+
+	if (!(entry & M_IVAR_VALID) || v >= MODEL_MSIX_VECTORS)
+		return;
+	__atomic_fetch_or(&m->bar[M_EICR / 4], 1u << v, __ATOMIC_SEQ_CST);
+	send_pending(m);
 }
 
 static void violate(struct ixgbe_model *m, const char *rule)
@@ -322,7 +398,7 @@ static void load_defaults(struct ixgbe_model *m)
 	m->i2c = (struct i2c_slave){ .scl = true, .sda = true };
 	memset(m->tx_head, 0, sizeof(m->tx_head));
 	memset(m->n_held, 0, sizeof(m->n_held));
-	m->rx_head = 0;
+	memset(m->rx_head, 0, sizeof(m->rx_head));
 	m->late_dst = NULL;
 	m->gorc = m->gotc = 0;
 	m->gorch_latched = m->gotch_latched = false;
@@ -439,6 +515,16 @@ static void after_write(struct ixgbe_model *m, uint32_t off, uint32_t before)
 	case M_RXCTRL:
 		if ((v ^ before) & M_RXCTRL_RXEN)
 			rx_enable_checks(m);
+		break;
+	case M_EIMS: /* write 1 to set */
+		__atomic_fetch_or(&m->bar[M_EIMS / 4], before, __ATOMIC_SEQ_CST);
+		send_pending(m); /* a cause pending while masked fires now */
+		break;
+	case M_EIMC:
+		reg_clear(m, M_EIMS, v);
+		break;
+	case M_EICR: /* write 1 to clear */
+		reg_set(m, M_EICR, before & ~v);
 		break;
 	case M_DMATXCTL:
 		if ((v & M_DMATXCTL_TE) && !(before & M_DMATXCTL_TE))
@@ -687,11 +773,101 @@ static void octets_add(struct ixgbe_model *m, uint64_t *ctr, bool latched,
 	stats_unlock(m);
 }
 
-/* 7.1.6.2: advanced receive write-back; status last, so DD covers it. */
-static void rx_write_back(void *d, uint16_t len, uint32_t status)
+/* What RSS found for a frame (7.1.2.8). */
+struct rss_result {
+	uint32_t type; /* M_RSS_TYPE_*, 0: not hashed (queue 0) */
+	uint32_t hash;
+	unsigned queue;
+};
+
+/*
+ * 7.1.2.8.1: the Toeplitz hash, straight from its definition: for every
+ * input bit that is set (most significant bit of byte 0 first), XOR in the
+ * 32 key bits that start at that bit's position. The key is RSSRK: byte i
+ * in bits 8*(i%4)+7 .. 8*(i%4) of RSSRK[i/4] (8.2.3.7.14).
+ */
+static uint32_t model_toeplitz(const struct ixgbe_model *m, const uint8_t *in,
+			       unsigned n)
 {
-	*dword(d, 0) = 0;
-	*dword(d, 4) = 0;
+	uint8_t key[40];
+	uint32_t hash = 0;
+
+	for (unsigned i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(reg_get(m, M_RSSRK(i / 4)) >> (8 * (i % 4)));
+	for (unsigned bit = 0; bit < 8 * n; bit++) {
+		uint32_t window = 0;
+
+		if (!(in[bit / 8] & (0x80u >> (bit % 8))))
+			continue;
+		for (unsigned k = bit; k < bit + 32; k++)
+			window = window << 1 |
+				 (k < 320 ? (key[k / 8] >> (7 - k % 8)) & 1u : 0);
+		hash ^= window;
+	}
+	return hash;
+}
+
+/*
+ * 7.1.2.8.2-3: which fields are hashed. IPv4 (no fragment) with TCP or
+ * UDP and that field enabled: addresses and ports; else IPv4 enabled: the
+ * addresses. IPv6 likewise (no extension headers). Anything else: no hash,
+ * queue 0.
+ */
+static void rss_classify(const struct ixgbe_model *m, const uint8_t *f,
+			 uint32_t len, struct rss_result *r)
+{
+	uint32_t mrqc = reg_get(m, M_MRQC);
+	const uint8_t *ip = f + 14, *l4 = NULL;
+	uint8_t in[36];
+	unsigned alen = 0, proto = 0;
+	bool frag = false;
+
+	*r = (struct rss_result){ 0 };
+	if ((mrqc & M_MRQC_MRQE) != M_MRQC_MRQE_RSS || len < 14 + 40)
+		return;
+	if (f[12] == 0x08 && f[13] == 0x00 && (ip[0] >> 4) == 4 && (ip[0] & 0xF) >= 5) {
+		alen = 4;
+		proto = ip[9];
+		frag = ((ip[6] & 0x3F) | ip[7]) != 0;
+		l4 = ip + 4u * (ip[0] & 0xF);
+		memcpy(in, ip + 12, 8);
+		if (proto == 6 && !frag && (mrqc & M_MRQC_TCPIPV4))
+			r->type = M_RSS_TYPE_TCPIPV4;
+		else if (proto == 17 && !frag && (mrqc & M_MRQC_UDPIPV4))
+			r->type = M_RSS_TYPE_UDPIPV4;
+		else if (mrqc & M_MRQC_IPV4)
+			r->type = M_RSS_TYPE_IPV4;
+	} else if (f[12] == 0x86 && f[13] == 0xDD && (ip[0] >> 4) == 6) {
+		alen = 16;
+		proto = ip[6];
+		l4 = ip + 40;
+		memcpy(in, ip + 8, 32);
+		if (proto == 6 && (mrqc & M_MRQC_TCPIPV6))
+			r->type = M_RSS_TYPE_TCPIPV6;
+		else if (proto == 17 && (mrqc & M_MRQC_UDPIPV6))
+			r->type = M_RSS_TYPE_UDPIPV6;
+		else if (mrqc & M_MRQC_IPV6)
+			r->type = M_RSS_TYPE_IPV6;
+	}
+	if (r->type == 0 || l4 + 4 > f + len)
+		return;
+	if (r->type == M_RSS_TYPE_IPV4 || r->type == M_RSS_TYPE_IPV6) {
+		r->hash = model_toeplitz(m, in, 2 * alen);
+	} else {
+		memcpy(in + 2 * alen, l4, 4);
+		r->hash = model_toeplitz(m, in, 2 * alen + 4);
+	}
+	/* 8.2.3.7.15: RETA entry (hash bits 6:0), four a register, queue
+	 * number in bits 3:0 of the entry. */
+	r->queue = (reg_get(m, M_RETA((r->hash & 0x7F) / 4)) >> (8 * (r->hash & 3))) & 0xF;
+}
+
+/* 7.1.6.2: advanced receive write-back; status last, so DD covers it. */
+static void rx_write_back(void *d, uint16_t len, uint32_t status, uint32_t info,
+			  uint32_t rss)
+{
+	*dword(d, M_RXD_INFO) = info;
+	*dword(d, M_RXD_RSS) = rss;
 	__atomic_store_n(dword(d, M_RXD_LENGTH), (uint32_t)len, __ATOMIC_RELAXED);
 	__atomic_store_n(dword(d, M_RXD_STATUS), status, __ATOMIC_RELEASE);
 }
@@ -710,25 +886,25 @@ static void land_late_data(struct ixgbe_model *m)
  * buffer. Returns the descriptor, or NULL when there is none (the frame is
  * missed) or its buffer lies outside the pool.
  */
-static void *rx_take(struct ixgbe_model *m, uint8_t *ring, uint32_t size,
+static void *rx_take(struct ixgbe_model *m, unsigned q, uint8_t *ring, uint32_t size,
 		     const uint8_t *frame, uint32_t len, uint32_t buf_len)
 {
-	uint32_t tail = reg_get(m, M_RDT(0));
+	uint32_t tail = reg_get(m, M_RDT(q));
 	uint8_t *d;
 	void *buf;
 
-	if (tail >= size || m->rx_head >= size || m->rx_head == tail) {
+	if (tail >= size || m->rx_head[q] >= size || m->rx_head[q] == tail) {
 		stat_add(m, M_MPC(0)); /* 8.2.3.23.4: no descriptor */
 		return NULL;
 	}
-	d = ring + 16u * m->rx_head;
+	d = ring + 16u * m->rx_head[q];
 	buf = nb_pool_iova_to_va(m->dma, qword(d, M_RXD_PKT_ADDR), buf_len);
-	m->rx_head = (m->rx_head + 1) % size;
+	m->rx_head[q] = (m->rx_head[q] + 1) % size;
 	if (buf == NULL) {
 		count(&m->counts.dma_refused);
 		return NULL;
 	}
-	if (reg_get(m, M_DCA_RXCTRL(0)) & M_DCA_RX_DATA_WRO) {
+	if (reg_get(m, M_DCA_RXCTRL(q)) & M_DCA_RX_DATA_WRO) {
 		/* Relaxed ordering: the data may arrive after the DD. */
 		land_late_data(m);
 		memcpy(m->late_data, frame, len);
@@ -740,23 +916,28 @@ static void *rx_take(struct ixgbe_model *m, uint8_t *ring, uint32_t size,
 	return d;
 }
 
-/* Receive one frame on queue 0 of `m` (called by the transmitting thread). */
+/* Receive one frame on the queue RSS picks in `m` (called by the
+ * transmitting thread). */
 static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 {
 	enum ixgbe_model_misbehaviour mb = misbehaviour(m);
 	uint32_t size, buf_len, status = M_RXD_DD | M_RXD_EOP;
 	uint8_t *ring, *first, *last;
 	uint16_t wb_len = (uint16_t)len;
+	struct rss_result rss;
+	unsigned q;
 
 	land_late_data(m);
-	if (!(reg_get(m, M_RXDCTL(0)) & M_RXDCTL_ENABLE)) {
-		m->rx_head = 0; /* a disabled queue restarts at 0 */
+	rss_classify(m, frame, len, &rss);
+	q = rss.queue;
+	if (!(reg_get(m, M_RXDCTL(q)) & M_RXDCTL_ENABLE)) {
+		m->rx_head[q] = 0; /* a disabled queue restarts at 0 */
 		return;
 	}
 	if (!(reg_get(m, M_RXCTRL) & M_RXCTRL_RXEN) || !bus_master(m) || wedged(m))
 		return;
-	ring = ring_va(m, M_RDBAL(0), M_RDBAH(0), M_RDLEN(0), &size);
-	buf_len = (reg_get(m, M_SRRCTL(0)) & M_SRRCTL_BSIZE) * 1024u;
+	ring = ring_va(m, M_RDBAL(q), M_RDBAH(q), M_RDLEN(q), &size);
+	buf_len = (reg_get(m, M_SRRCTL(q)) & M_SRRCTL_BSIZE) * 1024u;
 	if (ring == NULL || buf_len == 0) {
 		count(&m->counts.dma_refused);
 		return;
@@ -769,15 +950,15 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 		/* First half with DD only, the rest in the next descriptor. */
 		uint32_t half = len / 2;
 
-		first = rx_take(m, ring, size, frame, half, buf_len);
+		first = rx_take(m, q, ring, size, frame, half, buf_len);
 		if (first == NULL)
 			return;
-		rx_write_back(first, (uint16_t)half, M_RXD_DD);
+		rx_write_back(first, (uint16_t)half, M_RXD_DD, 0, 0);
 		frame += half;
 		len -= half;
 		wb_len = (uint16_t)len;
 	}
-	last = rx_take(m, ring, size, frame, len, buf_len);
+	last = rx_take(m, q, ring, size, frame, len, buf_len);
 	if (last == NULL)
 		return;
 	if (mb == IXGBE_MODEL_RX_LEN_TOO_BIG)
@@ -792,8 +973,10 @@ static void deliver(struct ixgbe_model *m, const uint8_t *frame, uint32_t len)
 	stat_add(m, M_GPRC);
 	octets_add(m, &m->gorc, m->gorch_latched, M_GORCL, M_GORCH, len + 4);
 	count(&m->counts.frames_delivered);
-	rx_write_back(last, wb_len, status);
-	publish_head(m, M_RDH(0), m->rx_head);
+	rx_write_back(last, wb_len, status, rss.type,
+		      (reg_get(m, M_RXCSUM) & M_RXCSUM_PCSD) ? rss.hash : 0);
+	publish_head(m, M_RDH(q), m->rx_head[q]);
+	raise_rx_cause(m, q);
 }
 
 static void set_dd(uint8_t *ring, uint32_t i)
@@ -957,11 +1140,29 @@ static void model_pci_close(struct nb_pci *pci)
 	__atomic_store_n(&from_pci(pci)->pci_open, 0, __ATOMIC_RELEASE);
 }
 
+/* What VFIO_DEVICE_SET_IRQS does for a real function: vectors 0..n-1 onto
+ * the caller's eventfds (n = 0: none). */
+static int model_msix_set(struct nb_pci *pci, const int *fds, unsigned n)
+{
+	struct ixgbe_model *m = from_pci(pci);
+
+	if (n > MODEL_MSIX_VECTORS)
+		return nb_fail(ENOTSUP, "ixgbe model: %u MSI-X vectors, %u asked",
+			       MODEL_MSIX_VECTORS, n);
+	irq_lock(m);
+	for (unsigned v = 0; v < n; v++)
+		m->irq_fd[v] = fds[v];
+	m->n_irq = n;
+	irq_unlock(m);
+	return 0;
+}
+
 static const struct nb_pci_ops model_pci_ops = {
 	.map_bar = model_map_bar,
 	.cfg_read = model_cfg_read,
 	.cfg_write = model_cfg_write,
 	.reset = NULL,
+	.msix_set = model_msix_set,
 	.close = model_pci_close,
 };
 
@@ -1105,6 +1306,7 @@ void ixgbe_model_counts(const struct ixgbe_model *m,
 	out->frames_sent = __atomic_load_n(&m->counts.frames_sent, __ATOMIC_RELAXED);
 	out->frames_delivered =
 		__atomic_load_n(&m->counts.frames_delivered, __ATOMIC_RELAXED);
+	out->interrupts = __atomic_load_n(&m->counts.interrupts, __ATOMIC_RELAXED);
 	out->dma_refused = __atomic_load_n(&m->counts.dma_refused, __ATOMIC_RELAXED);
 	out->resets = __atomic_load_n(&m->counts.resets, __ATOMIC_RELAXED);
 	out->missed_traps = __atomic_load_n(&m->counts.missed_traps, __ATOMIC_RELAXED);

@@ -61,6 +61,7 @@ enum ixgbe_model_sfp {
 struct ixgbe_model_counts {
 	uint64_t frames_sent;      /* tx descriptors it transmitted */
 	uint64_t frames_delivered; /* frames written into a receive ring */
+	uint64_t interrupts;       /* MSI-X messages (eventfd writes) sent */
 	uint64_t dma_refused;      /* IOVAs outside the pool, bad ring setup */
 	uint64_t resets;
 	uint64_t missed_traps; /* resets/AN restarts found by polling instead */

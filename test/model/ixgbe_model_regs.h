@@ -25,7 +25,18 @@
 #define M_I2C_CLK_OUT 0x2u          /* bit 1 */
 #define M_I2C_DATA_IN 0x4u          /* bit 2 */
 #define M_I2C_DATA_OUT 0x8u         /* bit 3 */
+#define M_EICR 0x00800              /* 8.2.3.5.1: cause, write 1 to clear */
+#define M_EIAC 0x00810              /* 8.2.3.5.5: auto-clear on MSI-X message */
+#define M_EIMS 0x00880              /* 8.2.3.5.3: mask set, write 1 to set */
 #define M_EIMC 0x00888              /* 8.2.3.5.4 */
+#define M_EIAM 0x00890              /* 8.2.3.5.6: auto-mask (GPIE.EIAME) */
+#define M_GPIE 0x00898              /* 8.2.3.5.18 */
+#define M_GPIE_MULTIPLE_MSIX 0x00000010u /* bit 4: MSI-X mode */
+#define M_GPIE_EIAME 0x40000000u    /* bit 30 */
+#define M_IVAR(n) (0x00900u + 4u * (n)) /* 8.2.3.5.13, n < 64 */
+#define M_IVAR_RX_SHIFT(q) (16u * ((q) & 1u)) /* rx 2n: 7:0, rx 2n+1: 23:16 */
+#define M_IVAR_VECTOR 0x3Fu         /* bits 5:0 of an entry */
+#define M_IVAR_VALID 0x80u          /* bit 7 of an entry */
 #define M_EEC 0x10010               /* 8.2.3.2.1 */
 #define M_EEC_ARD 0x00000200u       /* bit 9: EEPROM auto-read done */
 
@@ -108,6 +119,31 @@
 #define M_RXD_DD 0x00000001u        /* status bit 0 */
 #define M_RXD_EOP 0x00000002u       /* status bit 1 */
 #define M_RXD_RXE 0x20000000u       /* error bit 29 */
+/* Write-back dword 0: RSS type in bits 3:0 (0: no hash); dword 1: the RSS
+ * hash when RXCSUM.PCSD is set, else fragment checksum and IP id. */
+#define M_RXD_INFO 0
+#define M_RXD_RSS 4
+#define M_RSS_TYPE_TCPIPV4 0x1u
+#define M_RSS_TYPE_IPV4 0x2u
+#define M_RSS_TYPE_TCPIPV6 0x3u
+#define M_RSS_TYPE_IPV6 0x5u
+#define M_RSS_TYPE_UDPIPV4 0x7u
+#define M_RSS_TYPE_UDPIPV6 0x8u
+
+/* 7.1.2.8 RSS: the registers that steer a frame to a queue. */
+#define M_RXCSUM 0x05000            /* 8.2.3.7.5 */
+#define M_RXCSUM_PCSD 0x00002000u   /* bit 13: write-back carries the hash */
+#define M_MRQC 0x0EC80              /* 8.2.3.7.12 */
+#define M_MRQC_MRQE 0x0000000Fu     /* bits 3:0 */
+#define M_MRQC_MRQE_RSS 0x00000001u /* 0001b: RSS only */
+#define M_MRQC_TCPIPV4 0x00010000u  /* field enables: bit 16 */
+#define M_MRQC_IPV4 0x00020000u     /* bit 17 */
+#define M_MRQC_IPV6 0x00100000u     /* bit 20 */
+#define M_MRQC_TCPIPV6 0x00200000u  /* bit 21 */
+#define M_MRQC_UDPIPV4 0x00400000u  /* bit 22 */
+#define M_MRQC_UDPIPV6 0x00800000u  /* bit 23 */
+#define M_RSSRK(n) (0x0EB80u + 4u * (n)) /* 8.2.3.7.14, n < 10 */
+#define M_RETA(n) (0x0EB00u + 4u * (n))  /* 8.2.3.7.15, n < 32 */
 
 /* 7.2.3.2.4 advanced transmit data descriptor: address at 0; the dword at
  * 8 holds DTALEN 15:0, DTYP 23:20 (0011b data), DCMD 31:24 (EOP 24, IFCS

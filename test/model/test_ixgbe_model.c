@@ -6,6 +6,7 @@
  * Every wait is bounded; checks are on counts and contents, never timing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -46,9 +48,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Set: rig_setup opens the devices in this receive mode. */
+static enum nb_rx_mode rig_rx_mode;
+
 static void open_dev(struct rig *r, int i)
 {
 	struct nb_dev_conf conf = {
+		.rx_mode = rig_rx_mode,
 		.rx_ring_size = r->ring,
 		.tx_ring_size = r->ring,
 		.rx_mempool = r->rx_mp[i],
@@ -179,6 +185,107 @@ static void receive_frames(struct nb_dev *dev, uint32_t seq, uint32_t n)
 	}
 }
 
+/* ---- receive interrupts (MSI-X through the model's eventfds) ------------ */
+
+struct late_send {
+	struct nb_dev *dev;
+	struct nb_mempool *mp;
+	unsigned delay_ms;
+	uint16_t sent;
+};
+
+/* Another thread's transmit on the peer (no cmocka asserts off the main
+ * thread): one frame after delay_ms. */
+static void *send_later(void *arg)
+{
+	struct late_send *l = arg;
+	struct timespec ts = { 0, (long)l->delay_ms * 1000000L };
+	struct nb_pkt *p;
+
+	nanosleep(&ts, NULL);
+	p = nb_pkt_alloc(l->mp);
+	if (p == NULL)
+		return NULL;
+	make_frame(p, 0);
+	l->sent = nb_tx_batch(l->dev, 0, &p, 1);
+	if (l->sent == 0)
+		nb_pkt_free(p);
+	return NULL;
+}
+
+static uint64_t model_interrupts(struct ixgbe_model *m)
+{
+	struct ixgbe_model_counts mc;
+
+	ixgbe_model_counts(m, &mc);
+	return mc.interrupts;
+}
+
+/* A sleeping receiver: the frame arrives, the model's MSI-X message hits
+ * the eventfd, nb_rx_wait returns and the frame is there. */
+static void test_interrupt_wakes_the_waiter(void **state)
+{
+	struct late_send l;
+	struct rig r;
+	pthread_t t;
+	uint64_t t0;
+
+	(void)state;
+	rig_rx_mode = NB_RX_INTERRUPT;
+	rig_setup(&r, 2);
+	rig_rx_mode = NB_RX_POLL;
+	assert_int_equal(nb_dev_rx_mode(r.dev[1]), NB_RX_INTERRUPT);
+	/* Nothing sent: no interrupt, the timeout ends the wait. */
+	assert_int_equal(nb_rx_wait(r.dev[1], 0, 50), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(model_interrupts(r.model[1]), 0);
+
+	l = (struct late_send){ r.dev[0], r.tx_mp, 200, 0 };
+	assert_int_equal(pthread_create(&t, NULL, send_later, &l), 0);
+	t0 = now_ms();
+	if (nb_rx_wait(r.dev[1], 0, WAIT_MS) < 0)
+		fail_msg("nb_rx_wait: %s", nb_last_error());
+	assert_true(now_ms() - t0 < WAIT_MS);
+	pthread_join(t, NULL);
+	assert_int_equal(l.sent, 1);
+	assert_true(model_interrupts(r.model[1]) >= 1);
+	receive_frames(r.dev[1], 0, 1);
+	rig_teardown(&r);
+}
+
+/* Frames while nobody waits: the vector is masked, the model sends nothing;
+ * the next wait finds them without sleeping. */
+static void test_masked_vector_stays_silent(void **state)
+{
+	struct ixgbe_model_counts mc;
+	uint64_t deadline, count;
+	struct rig r;
+
+	(void)state;
+	rig_rx_mode = NB_RX_ADAPTIVE;
+	rig_setup(&r, 2);
+	rig_rx_mode = NB_RX_POLL;
+	send_frames(r.dev[0], r.tx_mp, 0, 32);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		ixgbe_model_counts(r.model[1], &mc);
+		assert_true(now_ms() < deadline);
+	} while (mc.frames_delivered < 32);
+	assert_int_equal(mc.interrupts, 0);
+	assert_int_equal(read(r.dev[1]->irq.fd[0], &count, sizeof(count)), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Unmasking with frames in the ring: no sleep, at most one message. */
+	assert_int_equal(nb_rx_wait(r.dev[1], 0, WAIT_MS), 0);
+	assert_true(model_interrupts(r.model[1]) <= 1);
+	receive_frames(r.dev[1], 0, 32);
+	/* Masked again after the wait: more frames, no more messages. */
+	count = model_interrupts(r.model[1]);
+	send_frames(r.dev[0], r.tx_mp, 32, 32);
+	receive_frames(r.dev[1], 32, 32);
+	assert_int_equal(model_interrupts(r.model[1]), count);
+	rig_teardown(&r);
+}
+
 static void test_init(void **state)
 {
 	struct rig r;
@@ -249,12 +356,158 @@ static void test_bad_conf(void **state)
 	conf.rx_ring_size = 0;
 	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
 	assert_non_null(strstr(nb_last_error(), "rx_mempool"));
-	/* No RSS and one mempool: more than one queue is refused. */
+	/* Two queues need a mempool each. */
 	conf.rx_queues = 2;
 	assert_int_equal(nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev), -1);
-	assert_int_equal(errno, ENOTSUP);
-	assert_non_null(strstr(nb_last_error(), "one queue per direction"));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(nb_last_error(), "need conf.rx_mempools"));
 	ixgbe_model_destroy(m);
+	nb_pool_destroy(dma);
+}
+
+/* ---- RSS over 4 queues ------------------------------------------------- */
+#define RSS_QUEUES 4u
+#define RSS_FLOWS 64u
+#define RSS_BUFS 1024u
+
+/* A UDP/IPv4 frame of flow `flow` (its own source port; the Toeplitz hash
+ * is linear over GF(2), so ports that differ in a few low bits only could
+ * reach few queues: the multiplication spreads them) with the flow's
+ * sequence number `seq` in its payload. */
+static void make_flow_frame(struct nb_pkt *p, uint32_t flow, uint32_t seq)
+{
+	uint8_t *f = p->data;
+
+	memset(f, 0, FRAME_LEN);
+	memset(f, 0xFF, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	f[14] = 0x45;                      /* IPv4, 20-byte header */
+	f[16] = 0;
+	f[17] = FRAME_LEN - 14;
+	f[20] = 0x40;                      /* DF */
+	f[22] = 64;
+	f[23] = 17;                        /* UDP */
+	f[26] = 10, f[27] = 0, f[28] = 0, f[29] = 1;
+	f[30] = 10, f[31] = 1, f[32] = 0, f[33] = 1;
+	f[34] = (uint8_t)((1000 + flow * 7919u) >> 8), f[35] = (uint8_t)(1000 + flow * 7919u);
+	f[36] = 0x0F, f[37] = 0xA0;        /* port 4000 */
+	memcpy(f + 42, &flow, 4);
+	memcpy(f + 46, &seq, 4);
+	p->len = FRAME_LEN;
+}
+
+/*
+ * 4 rx/tx queues, one mempool per rx queue, the default key and all hash
+ * types: frames of 64 UDP flows (sent round-robin over the 4 tx queues)
+ * each arrive on the queue the software reference predicts from their
+ * headers (nb_rss_frame_hash + nb_rss_queue), carry the hash the
+ * reference computes, land on every queue, keep their order per flow;
+ * every frame is accounted for and every mempool is whole at close. A
+ * frame no type hashes (not IP) arrives on queue 0 without a hash.
+ */
+static void test_rss_queues(void **state)
+{
+	const uint32_t rounds = 32, per_flow = rounds * 32 / RSS_FLOWS;
+	struct nb_mempool *rx_mp[RSS_QUEUES], *tx_mp;
+	uint32_t next_seq[RSS_FLOWS] = { 0 }, per_queue[RSS_QUEUES] = { 0 };
+	struct ixgbe_model *m;
+	struct nb_pool *dma;
+	struct nb_dev *dev;
+	struct nb_stats st;
+	uint32_t got = 0, sent = 0;
+	struct nb_dev_conf conf = {
+		.rx_queues = RSS_QUEUES, .tx_queues = RSS_QUEUES,
+		.rx_mempools = rx_mp, .promisc = true, .link_wait_ms = WAIT_MS,
+	};
+
+	(void)state;
+	assert_int_equal(nb_pool_create_unmapped(POOL_BYTES, FAKE_IOVA, &dma), 0);
+	assert_int_equal(nb_mempool_create(dma, RSS_BUFS, BUF_SIZE, &tx_mp), 0);
+	for (unsigned q = 0; q < RSS_QUEUES; q++)
+		assert_int_equal(nb_mempool_create(dma, RSS_BUFS, BUF_SIZE, &rx_mp[q]), 0);
+	assert_int_equal(ixgbe_model_create(dma, &m), 0);
+	if (nb_dev_open_pci(ixgbe_model_pci(m), dma, &conf, &dev) < 0)
+		fail_msg("open: %s", nb_last_error());
+	for (uint32_t k = 0; k <= rounds; k++) {
+		uint64_t deadline = now_ms() + WAIT_MS;
+		struct nb_pkt *pkts[32];
+		uint16_t n = k < rounds ? 32 : 1, done = 0;
+
+		assert_int_equal(nb_pkt_alloc_bulk(tx_mp, pkts, n), n);
+		for (uint16_t i = 0; i < n; i++) {
+			uint32_t flow = (sent + i) % RSS_FLOWS;
+
+			make_flow_frame(pkts[i], flow, (sent + i) / RSS_FLOWS);
+			if (k == rounds)
+				pkts[i]->data[12] = 0x88; /* not IP: no hash */
+		}
+		while (done < n) {
+			done += nb_tx_batch(dev, (uint16_t)(k % RSS_QUEUES), pkts + done, n - done);
+			if (done < n && now_ms() > deadline)
+				fail_msg("tx ring took %u of %u frames", done, n);
+		}
+		sent += n;
+		while (got < sent) {
+			uint32_t before = got;
+
+			for (uint16_t q = 0; q < RSS_QUEUES; q++) {
+				struct nb_pkt *rx[64];
+				uint16_t r = nb_rx_batch(dev, q, rx, 64);
+
+				for (uint16_t i = 0; i < r; i++) {
+					uint32_t flow, seq, hash;
+
+					assert_int_equal(rx[i]->len, FRAME_LEN);
+					memcpy(&flow, rx[i]->data + 42, 4);
+					memcpy(&seq, rx[i]->data + 46, 4);
+					if (rx[i]->data[12] != 0x08) {
+						assert_int_equal(q, 0);
+						assert_false(rx[i]->flags & NB_PKT_RSS_HASH);
+						continue;
+					}
+					assert_true(flow < RSS_FLOWS);
+					assert_int_equal(nb_rss_frame_hash(nb_rss_default_key(),
+									   NB_RSS_ALL_TYPES,
+									   rx[i]->data, rx[i]->len,
+									   &hash), 0);
+					assert_true(rx[i]->flags & NB_PKT_RSS_HASH);
+					if (rx[i]->rss_hash != hash || nb_rss_queue(hash, RSS_QUEUES) != q)
+						fail_msg("flow %u: on queue %u with hash 0x%08x; the reference says queue %u, hash 0x%08x",
+							 flow, q, rx[i]->rss_hash,
+							 nb_rss_queue(hash, RSS_QUEUES), hash);
+					assert_int_equal(seq, next_seq[flow]); /* order per flow */
+					next_seq[flow]++;
+					per_queue[q]++;
+				}
+				got += r;
+				nb_pkt_free_bulk(rx, r);
+			}
+			assert_true(got <= sent);
+			if (got == before && now_ms() > deadline)
+				fail_msg("received %u of %u frames", got, sent);
+		}
+	}
+	for (unsigned f = 0; f < RSS_FLOWS; f++)
+		assert_int_equal(next_seq[f], per_flow);
+	for (unsigned q = 0; q < RSS_QUEUES; q++) {
+		print_message("rss: queue %u got %u frames\n", q, per_queue[q]);
+		assert_true(per_queue[q] > 0);
+	}
+	assert_int_equal(nb_dev_stats(dev, &st), 0);
+	assert_int_equal(st.tx_packets, sent);
+	assert_int_equal(st.rx_packets, sent);
+	assert_int_equal(st.rx_missed + st.rx_errors + st.tx_errors + st.dev_faults, 0);
+	if (ixgbe_model_violation(m))
+		fail_msg("model: %s", ixgbe_model_violation(m));
+	nb_dev_close(dev);
+	ixgbe_model_destroy(m);
+	assert_int_equal(nb_mempool_available(tx_mp), RSS_BUFS);
+	nb_mempool_destroy(tx_mp);
+	for (unsigned q = 0; q < RSS_QUEUES; q++) {
+		assert_int_equal(nb_mempool_available(rx_mp[q]), RSS_BUFS);
+		nb_mempool_destroy(rx_mp[q]);
+	}
 	nb_pool_destroy(dma);
 }
 
@@ -748,6 +1001,9 @@ int main(void)
 		cmocka_unit_test(test_loopback_small_ring),
 		cmocka_unit_test(test_tx_bad_length),
 		cmocka_unit_test(test_forward_pair),
+		cmocka_unit_test(test_rss_queues),
+		cmocka_unit_test(test_interrupt_wakes_the_waiter),
+		cmocka_unit_test(test_masked_vector_stays_silent),
 		cmocka_unit_test(test_hostile_rx_len_too_big),
 		cmocka_unit_test(test_hostile_rx_len_zero),
 		cmocka_unit_test(test_hostile_rx_no_eop),

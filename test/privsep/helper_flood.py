@@ -9,6 +9,8 @@
 #   helper_flood.py claim SOCKET DEVICE
 #       connect, HELLO, CLAIM DEVICE, RELEASE; prints
 #       "claim: hello_ms=... claim_ms=... result=..." (exit 1 unless CLAIM_OK)
+import os
+import re
 import resource
 import signal
 import socket
@@ -16,7 +18,10 @@ import struct
 import sys
 import time
 
-MAGIC, VERSION = 0x3150424E, 1
+MAGIC = 0x3150424E
+# The protocol version of this tree (privhelper/proto.h), not a copy of it.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../privhelper/proto.h")) as h:
+    VERSION = int(re.search(r"#define NBP_VERSION (\d+)", h.read()).group(1))
 HELLO, CLAIM, RELEASE = 1, 2, 5
 HELLO_OK, CLAIM_OK, ERROR = 0x81, 0x82, 0xFF
 

@@ -141,7 +141,8 @@ static int remove_root(void **state)
 
 static int isolated(bool unsafe_ok, bool ats_ok)
 {
-	return nbh_isolated(root, NIC, unsafe_ok, ats_ok);
+	nbh_root = root;
+	return nbh_isolated(NIC, unsafe_ok, ats_ok);
 }
 
 static void test_unremapped_interrupts_refused(void **state)

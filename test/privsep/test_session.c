@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -327,7 +330,7 @@ static void test_unsupported_nic_refused_before_any_write(void **state)
 	assert_string_equal(buf, "");
 	fake_read("sys/bus/pci/drivers_probe", buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	snprintf(buf, sizeof(buf), "%s/run/state/0000:7f:00.0.lock", NB_FAKESYS);
+	snprintf(buf, sizeof(buf), "%s/run/nicbox/state/0000:7f:00.0.lock", NB_FAKESYS);
 	assert_false(exists(buf));
 
 	/* The supported function: the helper does write (unbind), then fails
@@ -639,6 +642,54 @@ static void test_client_refuses_a_helper_not_root(void **state)
 	assert_non_null(strstr(nb_last_error(), "served by uid 65534, not root"));
 }
 
+/*
+ * A client in a user namespace that does not map the host's root (a
+ * rootless container) sees the real, root-run helper as the overflow uid:
+ * it must still connect; the helper sees and checks the host uid (1000).
+ */
+static void test_client_in_user_namespace_accepts_host_root(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		print_message("needs root: the helper runs as root\n");
+		skip();
+	}
+	write_policy(f, "allow user:1000 id:ffff:ffff\n");
+	start_helper(f, false);
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	assert_int_equal(chmod(f->sock, 0666), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct nb_session *s;
+		int map;
+
+		/* uid 1000 becomes uid 0 of its own namespace, as in bwrap --uid 0. */
+		if (setgroups(0, NULL) < 0 || setgid(1000) < 0 || setuid(1000) < 0 ||
+		    prctl(PR_SET_DUMPABLE, 1) < 0 || /* else /proc/self stays root's */
+		    unshare(CLONE_NEWUSER) < 0 || (map = open("/proc/self/uid_map", O_WRONLY)) < 0 ||
+		    write(map, "0 1000 1", 8) != 8)
+			_exit(3);
+		close(map);
+		if (nb_session_open(f->sock, &s) < 0) {
+			fprintf(stderr, "in a user namespace: %s\n", nb_last_error());
+			_exit(1);
+		}
+		nb_session_close(s);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		print_message("a user namespace for uid 1000 is refused here\n");
+		skip();
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +709,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_refuses_a_fifth_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_refuses_a_helper_not_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_in_user_namespace_accepts_host_root, setup,
+						teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

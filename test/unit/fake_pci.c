@@ -46,9 +46,24 @@ static void fake_close(struct nb_pci *pci)
 	f->closed_at = f->close_log != NULL ? ++*f->close_log : 1;
 }
 
+static int fake_msix_set(struct nb_pci *pci, const int *fds, unsigned n)
+{
+	struct fake_pci *f = to_fake(pci);
+
+	f->msix_calls++;
+	if (n > f->msix_vectors || n > 32)
+		return nb_fail(ENOTSUP, "fake: %u MSI-X vectors, %u asked",
+			       f->msix_vectors, n);
+	if (n)
+		memcpy(f->msix_fd, fds, n * sizeof(int));
+	f->msix_n = n;
+	return 0;
+}
+
 static const struct nb_pci_ops fake_ops = {
 	.cfg_read = fake_cfg_read,
 	.cfg_write = fake_cfg_write,
+	.msix_set = fake_msix_set,
 	.close = fake_close,
 };
 

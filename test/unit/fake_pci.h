@@ -15,6 +15,12 @@ struct fake_pci {
 	bool fail_reads;            /* make cfg_read fail with EIO */
 	unsigned *close_log;        /* if set, close stores ++*close_log ... */
 	unsigned closed_at;         /* ... here (else 1); config access then fails */
+	/* MSI-X as VFIO would route it: msix_set fails with ENOTSUP above
+	 * msix_vectors; the last routing is kept here. */
+	unsigned msix_vectors;
+	unsigned msix_calls;
+	unsigned msix_n;
+	int msix_fd[32];
 };
 
 /* Ids are written into config space too, as a real function has them. */

@@ -3,7 +3,8 @@
  * test_adv_path.c - the SIMD receive/transmit loops of the Intel rings
  * (drivers/intel/adv_path.c) give exactly the scalar results: the same
  * pseudo-random inputs (good frames, hostile write-backs: no DD, no EOP,
- * error bits, lengths 0 and beyond the buffer, random bytes; frames of
+ * error bits, lengths 0 and beyond the buffer, random bytes, RSS types
+ * and hashes of every kind, rss_hash/flags compared too; frames of
  * other pools and bad lengths) go through the scalar loop and each SIMD
  * variant (adv_path_compare.h, shared with the fuzz harness). Also: how
  * NB_SIMD picks a variant and refuses a bad one.
@@ -34,7 +35,7 @@ static void make_input(uint8_t *buf, unsigned round)
 		uint8_t b = rnd();
 
 		if (i > 2 && round % 8 != 0 && (b & 0x70) != 0)
-			b = (uint8_t)(i % 3 == 0 ? (b & 3) : b); /* good kinds */
+			b = (uint8_t)(i % 4 == 3 ? (b & 3) : b); /* good kinds */
 		buf[i] = b;
 	}
 	buf[1] = (uint8_t)(round % 65u); /* every count, 0..64 */
@@ -86,6 +87,19 @@ static unsigned short_scan(const volatile union adv_rx_desc *ring,
 	return n > 0 ? n - 1u : 0;
 }
 
+/* ... and one that forgets the RSS type of the first frame. */
+static unsigned no_rss_scan(const volatile union adv_rx_desc *ring,
+			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			    unsigned max, uint32_t check, uint32_t buf_len,
+			    uint64_t *stop)
+{
+	unsigned n = real_scalar->rx_scan(ring, slot, pkts, max, check, buf_len, stop);
+
+	if (n > 0)
+		pkts[0]->flags = 0;
+	return n;
+}
+
 static void comparison_catches_a_difference(void **state)
 {
 	struct adv_path bad;
@@ -100,9 +114,16 @@ static void comparison_catches_a_difference(void **state)
 	make_input(buf, 1);
 	buf[0] = 0;
 	buf[1] = 64;
-	memset(buf + 3, 0, 3 * 64); /* 64 good frames (kind 0, length 1) */
+	/* 64 good frames (kind 0, length 1, RSS kind 0: no hash) */
+	memset(buf + 3, 0, 4 * 64);
 	assert_int_equal(adv_path_compare(&e, &bad, buf, sizeof(buf)), -1);
 	assert_non_null(strstr(e.why, "rx_scan: scalar took 64"));
+	/* The same with RSS kind 2 (type 15, hash ~0): a lost flag shows. */
+	for (unsigned i = 0; i < 64; i++)
+		buf[3 + 4 * i + 3] = 0xF2;
+	bad.rx_scan = no_rss_scan;
+	assert_int_equal(adv_path_compare(&e, &bad, buf, sizeof(buf)), -1);
+	assert_non_null(strstr(e.why, "rx_scan: slot 0 rss_hash/flags ffffffff/1 vs ffffffff/0"));
 	cmp_env_fini(&e);
 }
 

@@ -61,21 +61,84 @@ static void rx_buffers_below_2k_are_refused(void **state)
 	(void)state;
 	assert_int_equal(adv_rx_bsize_kb(nb_mempool_buf_size(f->mp), 16), 1);
 	conf.rx_mempool = f->mp;
-	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), -1);
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
 	assert_failed_with(EINVAL, "rx buffers of 1536 bytes are too small");
 
 	assert_int_equal(nb_mempool_create(f->dma, 8, 2048, &ok), 0);
 	conf.rx_mempool = ok;
-	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), 0);
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), 0);
 	assert_int_equal(c.rx_size, 512);
-	conf.rx_queues = 2; /* no RSS yet: one queue per direction */
-	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, &c), -1);
-	assert_failed_with(ENOTSUP, "one queue per direction");
-	conf.rx_queues = 0;
+	assert_ptr_equal(c.rx_mp[0], ok);
+	assert_int_equal(c.bsize_kb[0], 2);
+	conf.rx_mempool = NULL;
 	assert_int_equal(adv_rx_bsize_kb(2048, 16), 2);
 	assert_int_equal(adv_rx_bsize_kb(65536, 16), 16); /* the chip's max */
 	nb_mempool_destroy(ok);
 	teardown_fixture(f);
+}
+
+/* More than one receive queue: one distinct mempool each (a mempool is
+ * single-threaded), at most the driver's queue count, known hash types. */
+static void multi_queue_conf_is_checked(void **state)
+{
+	struct nb_pci pci = { .name = "0000:00:08.0" };
+	struct fixture *f = setup_with(8, 2048);
+	struct nb_mempool *b, *mps[3];
+	struct nb_dev_conf conf = { .rx_queues = 2, .tx_queues = 2 };
+	struct adv_conf c;
+
+	(void)state;
+	assert_int_equal(nb_mempool_create(f->dma, 8, 4096, &b), 0);
+	conf.rx_mempool = f->mp;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "2 rx queues need conf.rx_mempools");
+	mps[0] = f->mp;
+	mps[1] = f->mp;
+	conf.rx_mempools = mps;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "not both");
+	conf.rx_mempool = NULL;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "rx queues 0 and 1 share a mempool");
+	mps[1] = b;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), 0);
+	assert_ptr_equal(c.rx_mp[1], b);
+	assert_int_equal(c.bsize_kb[0], 2);
+	assert_int_equal(c.bsize_kb[1], 4);
+	assert_ptr_equal(c.rss_key, nb_rss_default_key());
+	assert_int_equal(c.rss_types, NB_RSS_DEFAULT_TYPES);
+	conf.rx_queues = 3;
+	mps[2] = NULL;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "conf.rx_mempools[2] is NULL");
+	conf.rx_queues = 2;
+	conf.tx_queues = 17;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "runs 1..16 per direction");
+	conf.tx_queues = 1;
+	conf.rss_types = 1u << 6;
+	assert_int_equal(adv_check_conf("igb", &pci, &conf, 512, 16, 16, &c), -1);
+	assert_failed_with(EINVAL, "unknown RSS hash types 0x40");
+	nb_mempool_destroy(b);
+	teardown_fixture(f);
+}
+
+/* RETA entry i = i % n, four entries a register, entry 0 in the low byte;
+ * key byte i in byte i % 4 of register i / 4 (82599 8.2.3.7.14-15). */
+static void rss_tables_are_laid_out_as_the_datasheet_says(void **state)
+{
+	uint32_t regs[64] = { 0 };
+
+	(void)state;
+	adv_rss_program((volatile uint8_t *)regs, 0, 0x80, 3, nb_rss_default_key());
+	assert_int_equal(regs[0], 0x00020100); /* entries 0..3: 0 1 2 0 */
+	assert_int_equal(regs[1], 0x01000201); /* entries 4..7: 1 2 0 1 */
+	for (unsigned e = 0; e < 128; e++)
+		assert_int_equal((regs[e / 4] >> (8 * (e % 4))) & 0xFF, e % 3);
+	assert_int_equal(regs[32], 0xda565a6d);
+	assert_int_equal(regs[41], 0xfa01acbe);
+	assert_int_equal(adv_mrqc_fields(NB_RSS_IPV4 | NB_RSS_UDP_IPV4),
+			 (1u << 17) | (1u << 22));
 }
 
 /* Send one frame of `len` from f->mp on a fresh queue; returns the queue's
@@ -326,6 +389,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rx_buffers_below_2k_are_refused),
+		cmocka_unit_test(multi_queue_conf_is_checked),
+		cmocka_unit_test(rss_tables_are_laid_out_as_the_datasheet_says),
 		cmocka_unit_test(tx_length_capped_at_dtalen),
 		cmocka_unit_test(tx_minimum_length),
 		cmocka_unit_test(rx_error_bit_is_per_chip),

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_fixture.h - what fuzz_virtio_rx.c and fuzz_virtio_tx.c share: one
- * queue on a fresh pool and mempool per input, a reader for the input
- * bytes, the hostile-device operations the input drives, and the final
- * check that every buffer came back to the mempool exactly once.
+ * fuzz_fixture.h - what fuzz_virtio_rx.c, fuzz_virtio_tx.c and
+ * fuzz_virtio_packed.c share: one queue (split or packed) on a fresh pool
+ * and mempool per input, a reader for the input bytes, the hostile-device
+ * operations the input drives, the driver's side (receive polls, sends of
+ * input-chosen lengths), and the final check that every buffer came back
+ * to the mempool exactly once.
  *
  * The input is a program for the device: each step is one opcode byte and
  * its operands. The device may complete honestly with any length, write
@@ -48,8 +50,12 @@ struct fuzz_fixture {
 	struct softdev dev;
 };
 
-/* Any failure here is the harness's own, not the code under test. */
-static inline void fuzz_fixture_open(struct fuzz_fixture *f, bool rx)
+/*
+ * Any failure here is the harness's own, not the code under test. `flags`:
+ * VQ_PACKED, VQ_EVENT_IDX (vq_init).
+ */
+static inline void fuzz_fixture_open(struct fuzz_fixture *f, bool rx,
+				     unsigned flags)
 {
 	struct virtqueue *vq = rx ? &f->rxq.vq : &f->txq.vq;
 
@@ -57,7 +63,7 @@ static inline void fuzz_fixture_open(struct fuzz_fixture *f, bool rx)
 	if (nb_pool_create_unmapped(FUZZ_POOL_BYTES, FUZZ_IOVA, &f->dma) ||
 	    nb_mempool_create(f->dma, FUZZ_MP_COUNT, FUZZ_BUF_SIZE, &f->mp) ||
 	    vq_init(vq, f->dma, rx ? VIRTIO_NET_RXQ : VIRTIO_NET_TXQ, FUZZ_RING,
-		    softdev_kick, softdev_fault, &f->dev))
+		    flags, softdev_kick, softdev_fault, &f->dev))
 		abort();
 	f->rxq.mp = f->mp;
 	f->rxq.buf_size = nb_mempool_buf_size(f->mp);
@@ -104,6 +110,50 @@ static inline void fuzz_device_step(struct fuzz_fixture *f, unsigned op,
 		f->dev.vq->used->flags = (uint16_t)fuzz_take(in, 2);
 		break;
 	}
+}
+
+/* Opcodes from here up make the driver act; below, the device acts. */
+#define FUZZ_OP_DRIVER 0xc0
+
+/* The driver polls for up to (op & 0x1f) + 1 frames; each must fit. */
+static inline void fuzz_driver_rx(struct fuzz_fixture *f, unsigned op)
+{
+	struct nb_pkt *pkts[32];
+	uint16_t n = (uint16_t)(op & 0x1f) + 1;
+	uint16_t got = vnet_rx_burst(&f->rxq, pkts, n);
+
+	if (got > n)
+		abort();
+	for (uint16_t i = 0; i < got; i++) {
+		if (pkts[i]->pool != f->mp || pkts[i]->len == 0 ||
+		    pkts[i]->len > f->rxq.buf_size)
+			abort();
+	}
+	nb_pkt_free_bulk(pkts, got);
+}
+
+static inline void fuzz_check_books(struct fuzz_fixture *f, uint32_t held);
+
+/*
+ * The driver sends (op & 0x1f) + 1 frames of input-chosen lengths, 0 and
+ * oversized included (the driver must drop them); what the queue refuses
+ * stays the caller's.
+ */
+static inline void fuzz_driver_tx(struct fuzz_fixture *f, unsigned op,
+				  struct fuzz_input *in)
+{
+	struct nb_pkt *pkts[32];
+	uint32_t want = (op & 0x1f) + 1;
+	uint32_t got = nb_pkt_alloc_bulk(f->mp, pkts, want);
+	uint16_t taken;
+
+	for (uint32_t i = 0; i < got; i++)
+		pkts[i]->len = fuzz_take(in, 2) % (FUZZ_BUF_SIZE + 2);
+	fuzz_check_books(f, got);
+	taken = vnet_tx_burst(&f->txq, pkts, (uint16_t)got);
+	if (taken > got)
+		abort();
+	nb_pkt_free_bulk(pkts + taken, got - taken);
 }
 
 /*

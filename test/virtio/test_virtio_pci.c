@@ -399,13 +399,91 @@ static void test_accepts_order_platform(void **state)
 	close_dev(f, dev);
 }
 
+/*
+ * A device offering VIRTIO_F_RING_PACKED (QEMU packed=on) gets packed rings
+ * (2.8); NICBOX_VIRTIO_RING=split keeps it on split ones for comparisons,
+ * and a bad value of either switch is refused with a message.
+ */
+static volatile struct pvirtq_desc *last_queue_desc(struct fixture *f)
+{
+	uint64_t iova;
+
+	/* The last queue configured is the transmit queue (no selects). */
+	memcpy(&iova, f->dev->bar + COMMON_OFF + VIRTIO_COMMON_Q_DESC, 8);
+	return nb_pool_iova_to_va(f->dma, iova, 16);
+}
+
+static void send_one(struct nb_dev *dev, struct fixture *f)
+{
+	struct nb_pkt *pkt = nb_pkt_alloc(f->mp);
+
+	assert_non_null(pkt);
+	pkt->len = 60;
+	if (nb_tx_batch(dev, 0, &pkt, 1) != 1)
+		fail_msg("send failed: %s", nb_dev_fault(dev));
+}
+
+static void test_negotiates_packed_ring(void **state)
+{
+	struct fixture *f = *state;
+	volatile struct pvirtq_desc *d;
+	struct nb_dev *dev;
+	struct nb_pkt *pkt;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES | 1u << (VIRTIO_F_RING_PACKED - 32));
+	dev = open_ok(f);
+	assert_true(nb_reg_read32(common(f), VIRTIO_COMMON_GF) &
+		    1u << (VIRTIO_F_RING_PACKED - 32));
+	send_one(dev, f);
+	d = last_queue_desc(f);
+	/* 2.8.13: {addr, len, id, flags}, available for wrap counter 1. */
+	assert_int_equal(d->len, VIRTIO_NET_HDR_LEN + 60);
+	assert_int_equal(d->flags, VIRTQ_DESC_F_AVAIL);
+	/* A used descriptor of the wrong lap reaches the app as a fault. */
+	d->flags = VIRTQ_DESC_F_USED;
+	pkt = nb_pkt_alloc(f->mp);
+	pkt->len = 60;
+	assert_int_equal(nb_tx_batch(dev, 0, &pkt, 1), 0);
+	nb_pkt_free(pkt);
+	assert_non_null(nb_dev_fault(dev));
+	assert_non_null(strstr(nb_dev_fault(dev), "wrap counter"));
+	close_dev(f, dev);
+}
+
+static void test_ring_switches(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES | 1u << (VIRTIO_F_RING_PACKED - 32));
+	setenv("NICBOX_VIRTIO_RING", "packd", 1);
+	assert_open_fails(f, EINVAL, "NICBOX_VIRTIO_RING=packd");
+	unsetenv("NICBOX_VIRTIO_RING");
+	setenv("NICBOX_VIRTIO_EVENT_IDX", "maybe", 1);
+	assert_open_fails(f, EINVAL, "NICBOX_VIRTIO_EVENT_IDX=maybe");
+	unsetenv("NICBOX_VIRTIO_EVENT_IDX");
+
+	setenv("NICBOX_VIRTIO_RING", "split", 1);
+	dev = open_ok(f);
+	unsetenv("NICBOX_VIRTIO_RING");
+	assert_false(nb_reg_read32(common(f), VIRTIO_COMMON_GF) &
+		     1u << (VIRTIO_F_RING_PACKED - 32));
+	send_one(dev, f);
+	/* Split (2.7.5): {addr, len, flags = 0, next}; no AVAIL bit. */
+	assert_int_equal(((volatile struct virtq_desc *)last_queue_desc(f))->flags, 0);
+	assert_null(nb_dev_fault(dev));
+	close_dev(f, dev);
+}
+
 static void test_bad_configuration(void **state)
 {
 	struct fixture *f = *state;
 	struct nb_mempool *small;
 
-	f->conf.rx_queues = 2;
-	assert_open_fails(f, ENOTSUP, "one receive and one transmit queue");
+	f->conf.rx_queues = 2; /* one mempool for two queues */
+	assert_open_fails(f, EINVAL, "one mempool each");
 	f->conf.rx_queues = 1;
 	assert_int_equal(nb_mempool_create(f->dma, 16, 1024, &small), 0);
 	f->conf.rx_mempool = small;
@@ -413,6 +491,121 @@ static void test_bad_configuration(void **state)
 	f->conf.rx_mempool = NULL;
 	assert_open_fails(f, EINVAL, "rx_mempool");
 	nb_mempool_destroy(small);
+}
+
+/* Multi-queue: the features and configuration fields of 5.1.4. */
+#define MQ_FEATURES (GOOD_FEATURES | 1u << VIRTIO_NET_F_CTRL_VQ | \
+		     1u << VIRTIO_NET_F_MQ)
+#define RSS_FEATURES (MQ_FEATURES | 1u << (VIRTIO_NET_F_RSS - 32) | \
+		      1u << (VIRTIO_NET_F_HASH_REPORT - 32))
+
+static void set_mq_config(struct fixture *f, uint16_t max_pairs,
+			  uint8_t key_size, uint16_t table_len, uint32_t types)
+{
+	nb_reg_write16(devcfg(f), VIRTIO_NET_CFG_MAX_PAIRS, max_pairs);
+	nb_reg_write8(devcfg(f), VIRTIO_NET_CFG_RSS_KEY, key_size);
+	nb_reg_write16(devcfg(f), VIRTIO_NET_CFG_RSS_TABLE, table_len);
+	nb_reg_write32(devcfg(f), VIRTIO_NET_CFG_HASH_TYPES, types);
+}
+
+/* Two receive queues with a mempool each (the second freed by the test). */
+static struct nb_mempool *two_queues(struct fixture *f,
+				     struct nb_mempool *pools[2])
+{
+	assert_int_equal(nb_mempool_create(f->dma, MP_COUNT, 2048, &pools[1]), 0);
+	pools[0] = f->mp;
+	f->conf.rx_mempool = NULL;
+	f->conf.rx_mempools = pools;
+	f->conf.rx_queues = 2;
+	f->conf.tx_queues = 2;
+	return pools[1];
+}
+
+static void test_mq_needs_the_features(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	/* GOOD_FEATURES: no MQ, no RSS. */
+	assert_open_fails(f, ENOTSUP, "neither VIRTIO_NET_F_MQ nor");
+	assert_non_null(strstr(nb_last_error(), "tap,queues=N"));
+	/* MQ without the control queue it depends on (5.1.3.1). */
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       MQ_FEATURES & ~(1u << VIRTIO_NET_F_CTRL_VQ));
+	set_mq_config(f, 4, 0, 0, 0);
+	assert_open_fails(f, ENOTSUP, "neither VIRTIO_NET_F_MQ nor");
+	/* Automatic steering could use receive queues nobody drives. */
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, MQ_FEATURES);
+	f->conf.rx_queues = 1;
+	f->conf.rx_mempools = NULL;
+	f->conf.rx_mempool = f->mp;
+	assert_open_fails(f, ENOTSUP, "at least as many receive");
+	nb_mempool_destroy(mp2);
+}
+
+/* max_virtqueue_pairs is the device's word: checked (5.1.4.1). */
+static void test_mq_wrong_queue_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, MQ_FEATURES);
+	set_mq_config(f, 0, 0, 0, 0);
+	assert_open_fails(f, EIO, "max_virtqueue_pairs 0");
+	set_mq_config(f, 0x8001, 0, 0, 0);
+	assert_open_fails(f, EIO, "5.1.4.1");
+	set_mq_config(f, 1, 0, 0, 0);
+	assert_open_fails(f, ENOTSUP, "2 queue pairs asked, the device has 1");
+	f->conf.rx_queues = NB_MAX_QUEUES + 1;
+	assert_open_fails(f, EINVAL, "NB_MAX_QUEUES");
+	f->conf.rx_queues = 2;
+	pools[1] = f->mp; /* one mempool on two queues */
+	assert_open_fails(f, EINVAL, "share a mempool");
+	f->conf.rx_mempool = f->mp;
+	assert_open_fails(f, EINVAL, "not both");
+	nb_mempool_destroy(mp2);
+}
+
+/* RSS limits of the device against what nicbox programs (5.1.4.1). */
+static void test_rss_device_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, RSS_FEATURES);
+	set_mq_config(f, 4, 20, 128, 0x1ff);
+	assert_open_fails(f, ENOTSUP, "RSS keys of at most 20 bytes");
+	set_mq_config(f, 4, 40, 64, 0x1ff);
+	assert_open_fails(f, ENOTSUP, "tables of at most 64 entries");
+	set_mq_config(f, 4, 40, 128, VIRTIO_NET_HASH_TYPE_IPv4);
+	assert_open_fails(f, ENOTSUP, "hash types 0x3e");
+	f->conf.rss_types = NB_RSS_IPV4; /* what it has: accepted */
+	f->conf.link_wait_ms = 1;
+	/* ... up to the first control command, which nobody answers. */
+	assert_open_fails(f, ETIMEDOUT, "no answer on the control queue");
+	nb_mempool_destroy(mp2);
+}
+
+/*
+ * The control queue comes after the device's last pair, not ours (5.1.2):
+ * 2 pairs used of 4, so the RSS command kicks queue 8. The fake device
+ * never answers: open fails after the bounded wait and gives every buffer
+ * of both receive queues back (teardown checks the first, we the second).
+ */
+static void test_ctrl_queue_after_last_device_pair(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_mempool *pools[2], *mp2 = two_queues(f, pools);
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF, RSS_FEATURES);
+	set_mq_config(f, 4, 40, 128, 0x1ff);
+	assert_open_fails(f, ETIMEDOUT, "no answer on the control queue");
+	assert_int_equal(nb_reg_read16(f->dev->bar, NOTIFY_OFF), 8);
+	/* HASH_REPORT negotiated: VERSION_1 ... and bits 57, 60 (high half). */
+	assert_true(nb_reg_read32(common(f), VIRTIO_COMMON_GF) &
+		    1u << (VIRTIO_NET_F_RSS - 32));
+	assert_int_equal(nb_mempool_available(mp2), MP_COUNT);
+	nb_mempool_destroy(mp2);
 }
 
 static void test_ring_size_choice(void **state)
@@ -487,10 +680,52 @@ static void test_ring_fault_reaches_the_app(void **state)
 	close_dev(f, dev);
 }
 
+/*
+ * A pool of exactly what nb_ports_dma_bytes counts (before its rounding to
+ * 2 MiB; to 4 KiB here) holds the receive mempool, both rings and the
+ * control queue: the bound core/port.c uses is not too small for this
+ * driver. nb_dev_info reports what was opened.
+ */
+static void test_port_dma_bound_fits_the_driver(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_port_conf pc = { .rx_ring_size = 256, .tx_ring_size = 256, .rx_bufs = 300,
+				   .buf_size = 1500 };
+	struct nb_pool *fixture_dma = f->dma, *dma;
+	struct nb_mempool *mp;
+	struct nb_dev_info info;
+	struct nb_dev *dev;
+
+	assert_int_equal(nb_pool_create_unmapped(NB_ALIGN_UP(nb_ports_dma_need(1, &pc), 4096),
+						 FAKE_IOVA, &dma), 0);
+	assert_int_equal(nb_mempool_create(dma, pc.rx_bufs, pc.buf_size, &mp), 0);
+	f->dma = dma;
+	f->conf.rx_mempool = mp;
+	f->conf.rx_ring_size = f->conf.tx_ring_size = 256;
+	dev = open_ok(f);
+	assert_int_equal(nb_dev_info(dev, &info), 0);
+	assert_string_equal(info.driver, "virtio-net");
+	assert_int_equal(info.rx_ring_size, 256);
+	assert_int_equal(info.tx_ring_size, 256);
+	assert_int_equal(info.rx_queues, 1);
+	assert_int_equal(info.max_tx_queues, 1);
+	assert_memory_equal(info.mac, test_mac, 6);
+	assert_true(info.link.up);
+	close_dev(f, dev);
+	nb_mempool_destroy(mp);
+	nb_pool_destroy(dma);
+	f->dma = fixture_dma;
+	f->conf.rx_mempool = f->mp;
+	f->conf.rx_ring_size = f->conf.tx_ring_size = 0;
+	assert_true(nb_ports_dma_bytes(1, &pc) % (2u << 20) == 0);
+	assert_true(nb_ports_dma_bytes(2, &pc) >= 2 * nb_ports_dma_need(1, &pc));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_port_dma_bound_fits_the_driver),
 		T(test_open_negotiates_and_closes),
 		T(test_link_mac_speed),
 		T(test_transmit_kicks_tx_queue),
@@ -502,7 +737,13 @@ int main(void)
 		T(test_skips_reserved_bar_and_survives_cycle),
 		T(test_short_cap_at_end_of_config_space),
 		T(test_accepts_order_platform),
+		T(test_negotiates_packed_ring),
+		T(test_ring_switches),
 		T(test_bad_configuration),
+		T(test_mq_needs_the_features),
+		T(test_mq_wrong_queue_counts),
+		T(test_rss_device_limits),
+		T(test_ctrl_queue_after_last_device_pair),
 		T(test_ring_size_choice),
 		T(test_ring_size_errors),
 		T(test_device_needs_reset_is_a_fault),

@@ -10,8 +10,12 @@
  * and arrive once it is switched on (control queue, after lockdown).
  * Prints both devices' stats; exits 1 on any loss, reordering, corruption,
  * filtering error, error count or device fault, 2 on a setup failure.
+ * --expect-ring split|packed: after open, read back from each device the
+ * features the driver wrote (driver_feature, virtio 1.2, 4.1.4.3) and fail
+ * unless VIRTIO_F_RING_PACKED matches (check 35 on the packed NICs).
  *
  *   virtio_vm_loop --socket PATH --tx BDF --rx BDF [--count N] [--size B]
+ *                  [--expect-ring split|packed]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,7 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "nb_internal.h"
+#include "nb_mmio.h"
 #include "nicbox.h"
+#include "virtio_pci.h"
 
 #define POOL_BYTES (64u << 20)
 #define BUFS 2048
@@ -48,6 +55,7 @@ struct loop {
 	struct nb_mempool *tx_mp;
 	uint32_t count, size;
 	uint32_t sent, received, foreign, bad, probes_seen;
+	const char *expect_ring; /* NULL: do not check */
 };
 
 static int die(const char *what)
@@ -262,6 +270,36 @@ static int open_port(struct nb_session *s, struct nb_pool *pool,
 	return 0;
 }
 
+/*
+ * The 64 feature bits the driver negotiated, as the device holds them:
+ * driver_feature, one half per driver_feature_select (4.1.4.3).
+ */
+static int check_ring(const struct port *p, const char *want)
+{
+	struct virtio_pci vp;
+	uint64_t f = 0;
+	bool packed;
+
+	if (vpci_map(&vp, p->dev->pci) < 0)
+		return die("mapping the virtio common configuration");
+	for (uint32_t half = 0; half < 2; half++) {
+		nb_reg_write32(vp.common.va, VIRTIO_COMMON_GFSELECT, half);
+		f |= (uint64_t)nb_reg_read32(vp.common.va, VIRTIO_COMMON_GF)
+		     << (32 * half);
+	}
+	packed = (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) != 0;
+	printf("vm_loop: %s negotiated features 0x%016llx: %s rings, event "
+	       "idx %s\n", p->name, (unsigned long long)f,
+	       packed ? "packed" : "split",
+	       f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX) ? "on" : "off");
+	if (strcmp(want, packed ? "packed" : "split") != 0) {
+		fprintf(stderr, "vm_loop: %s: expected %s rings\n", p->name,
+			want);
+		return 1;
+	}
+	return 0;
+}
+
 static int parse(int argc, char **argv, const char **socket, struct loop *l)
 {
 	static const struct option opts[] = {
@@ -270,6 +308,7 @@ static int parse(int argc, char **argv, const char **socket, struct loop *l)
 		{ "rx", required_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 'z' },
+		{ "expect-ring", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -283,13 +322,17 @@ static int parse(int argc, char **argv, const char **socket, struct loop *l)
 		case 'r': l->rx.name = optarg; break;
 		case 'c': l->count = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'z': l->size = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'e': l->expect_ring = optarg; break;
 		default: return -1;
 		}
 	}
 	if (!l->tx.name || !l->rx.name || l->count == 0 ||
-	    l->size < SEQ_OFF + 4 || l->size > 1514) {
+	    l->size < SEQ_OFF + 4 || l->size > 1514 ||
+	    (l->expect_ring && strcmp(l->expect_ring, "split") != 0 &&
+	     strcmp(l->expect_ring, "packed") != 0)) {
 		fprintf(stderr, "usage: %s --socket PATH --tx BDF --rx BDF "
-			"[--count N] [--size 18..1514]\n", argv[0]);
+			"[--count N] [--size 18..1514] "
+			"[--expect-ring split|packed]\n", argv[0]);
 		return -1;
 	}
 	return 0;
@@ -323,7 +366,9 @@ int main(int argc, char **argv)
 		return die("session ready");
 	if (nb_mempool_create(pool, BUFS, BUF_SIZE, &l.tx_mp) < 0)
 		return die("transmit mempool");
-	if ((rc = open_port(s, pool, &l.tx)) || (rc = open_port(s, pool, &l.rx)))
+	if ((rc = open_port(s, pool, &l.tx)) || (rc = open_port(s, pool, &l.rx)) ||
+	    (l.expect_ring && ((rc = check_ring(&l.tx, l.expect_ring)) ||
+			       (rc = check_ring(&l.rx, l.expect_ring)))))
 		return rc;
 	if (nb_lockdown(s, NULL, 0, notice, sizeof(notice)) < 0)
 		return die("lockdown");

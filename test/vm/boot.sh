@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot the testbed guest once (QEMU/TCG, emulated intel-iommu, 4 virtio-net
-# NICs) and run either every check or one script inside it.
+# NICs on hubs, 2 multi-queue virtio-net NICs on taps, 4 igb NICs) and run
+# either every check or one script inside it.
 #
 #   boot.sh [--build DIR] [--results DIR] [--checks-dir DIR] --checks
 #   boot.sh [--build DIR] [--results DIR] [--timeout S] [--quiet] --run CMD [ARG...]
@@ -51,6 +52,8 @@ results=$(cd "$results" && pwd)
 for path in "$src" "$build" "$results" "$checks_dir"; do
   [[ $path != *[[:space:]]* ]] || die "paths with spaces cannot be passed to the guest: '$path'"
 done
+((EUID == 0)) || die "run me as root: the multi-queue virtio-net NICs (0e, 0f) sit on taps in a network namespace of QEMU's own (unshare --net)"
+[[ -c /dev/net/tun ]] || die "/dev/net/tun is missing: the multi-queue virtio-net NICs (0e, 0f) need a tap backend; load the tun driver (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
 cache=$build/vm-cache
@@ -76,7 +79,7 @@ declare -p NB_SRC NB_BUILD NB_MODE NB_RUN_ARGV NB_CHECKS_DIR >"$results/boot.env
 qemu=(qemu-system-x86_64
   -accel tcg,thread=multi -cpu max,la57=off -machine q35,kernel-irqchip=split
   -m 3072 -smp 2 -display none -monitor none -no-reboot
-  -device intel-iommu,intremap=on,caching-mode=on
+  -device intel-iommu,intremap=on,caching-mode=on,eim=on
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz"
   -append "console=ttyS0 intel_iommu=on quiet panic=-1 init_on_alloc=0 mitigations=off tsc=reliable no_timer_check nb_src=$src nb_results=$results nb_keep=$src,$build,$checks_dir")
 # virtio-net 04+05 on hub 0, 06+07 on hub 1; igb (82576) 02+08 on hub 2,
@@ -85,16 +88,31 @@ qemu=(qemu-system-x86_64
 # more ports per hub). An igb reserves slots 0x10 and 0x11 past its own for
 # its SR-IOV VFs, and 0x1f is the LPC bridge: hence 02, 08, 0a, 0c, placed
 # before the 9p devices, which take whatever slots are left.
-# MAC 52:54:00:00:00:NN for the NIC in slot 0xNN.
-for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 12:3:igb; do
+# MAC 52:54:00:00:00:NN for the NIC in slot 0xNN. virtio-net 03+09 on hub 4
+# offer packed virtqueues and event idx (NB_PACKED_NICS).
+for nic in 4:0:virtio 5:0:virtio 6:1:virtio 7:1:virtio 2:2:igb 8:2:igb 10:3:igb 12:3:igb 3:4:packed 9:4:packed; do
   IFS=: read -r slot hub model <<<"$nic"
   mac=52:54:00:00:00:$(printf %02x "$slot") addr=$(printf 0x%02x "$slot")
   qemu+=(-netdev "hubport,id=port$slot,hubid=$hub")
   if [[ $model == virtio ]]; then
     qemu+=(-device "virtio-net-pci,netdev=port$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr")
+  elif [[ $model == packed ]]; then
+    qemu+=(-device "virtio-net-pci,netdev=port$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr,packed=on,event_idx=on")
   else
     qemu+=(-device "igb,netdev=port$slot,mac=$mac,addr=$addr")
   fi
+done
+# Multi-queue virtio-net 0e and 0f (NB_MQ_NICS): each on a tap with
+# NB_MQ_QUEUES queue pairs, the two taps joined by a bridge in a network
+# namespace of QEMU's own (tapnet.sh). mq=on and rss=on make the device
+# offer VIRTIO_NET_F_MQ and VIRTIO_NET_F_RSS (software RSS in QEMU: vhost is
+# off), hash=on VIRTIO_NET_F_HASH_REPORT; one MSI-X vector per queue plus
+# control and config (vectors=2N+2).
+mq_queues=4
+for slot in 14 15; do
+  mac=52:54:00:00:00:$(printf %02x "$slot") addr=$(printf 0x%02x "$slot")
+  qemu+=(-netdev "tap,id=mq$slot,ifname=nbtap$(printf %02x "$slot"),script=no,downscript=no,queues=$mq_queues,vhost=off"
+    -device "virtio-net-pci,netdev=mq$slot,mac=$mac,disable-legacy=on,iommu_platform=on,romfile=,addr=$addr,mq=on,rss=on,hash=on,vectors=$((2 * mq_queues + 2))")
 done
 qemu+=(-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
@@ -115,7 +133,7 @@ echo "qemu_start $start" >>"$results/times"
 # QEMU gets no input (the guest needs none), so the terminal stays as it
 # is. timeout puts QEMU in its own process group: stop it ourselves when we
 # are interrupted or killed (ctest's timeout, Ctrl-C).
-timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
+timeout -k 10 "$timeout_s" unshare --net -- "$src/test/vm/tapnet.sh" "${qemu[@]}" </dev/null &
 qemu_pid=$!
 stop_qemu() {
   trap - INT TERM HUP

@@ -13,6 +13,8 @@ results=$1
 export NB_SRC NB_BUILD NB_CHECKS_DIR NB_RESULTS=$results
 export NB_NICS="0000:00:04.0 0000:00:05.0 0000:00:06.0 0000:00:07.0"
 export NB_IGB_NICS="0000:00:02.0 0000:00:08.0 0000:00:0a.0 0000:00:0c.0"
+export NB_MQ_NICS="0000:00:0e.0 0000:00:0f.0"
+export NB_PACKED_NICS="0000:00:03.0 0000:00:09.0"
 export NB_UID=1000 NB_GID=1000
 export NB_SOCK=/run/nicbox/helper.sock NICBOX_SOCKET=/run/nicbox/helper.sock
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -40,7 +40,7 @@ reap_leftovers() {
 # report, restore.
 restore_nics() {
   local bdf drv want override rc=0
-  for bdf in $NB_NICS ${NB_IGB_NICS:-}; do
+  for bdf in $NB_NICS ${NB_IGB_NICS:-} ${NB_MQ_NICS:-} ${NB_PACKED_NICS:-}; do
     drv=$(nb_nic_driver "$bdf")
     want=$(nb_kernel_driver "$bdf")
     override=$(cat "/sys/bus/pci/devices/$bdf/driver_override")
@@ -60,7 +60,7 @@ restore_nics() {
 # forwarder's exact counts). Not a failure: restoring a link is correct.
 quiet_netdevs() {
   local bdf dev
-  for bdf in $NB_NICS ${NB_IGB_NICS:-}; do
+  for bdf in $NB_NICS ${NB_IGB_NICS:-} ${NB_MQ_NICS:-} ${NB_PACKED_NICS:-}; do
     for dev in /sys/bus/pci/devices/"$bdf"/net/* /sys/bus/pci/devices/"$bdf"/virtio*/net/*; do
       [[ -e $dev ]] && ip link set dev "${dev##*/}" down
     done

@@ -81,16 +81,19 @@ traffic_testpmd_stop() {
 # traffic_fwd_round nicbox|testpmd SECONDS TAG [WATCH_CMD [READY_CMD]]: one
 # forwarding round; READY_CMD runs once the forwarder is up, WATCH_CMD (a
 # live display) while pktgen sends, with the pktgen app's name.
+# TRAFFIC_FWD_ARGS: more options for nicbox-fwd (e.g. --rx-mode poll).
+# TRAFFIC_RCV_ARGS (default --verify) and TRAFFIC_GEN_ARGS (default none)
+# are the receiver's and pktgen's own options (word-split).
 traffic_fwd_round() {
   local forwarder=$1 seconds=$2 tag=$3 watch=${4:-} ready=${5:-}
-  traffic_app 0 "$tag-rcv" capture --dev "$traffic_rcv" --verify
+  traffic_app 0 "$tag-rcv" capture --dev "$traffic_rcv" ${TRAFFIC_RCV_ARGS:---verify}
   if [[ $forwarder == nicbox ]]; then
-    traffic_app 1 "$tag-fwd" fwd --dev "$traffic_fwd_a" --dev "$traffic_fwd_b"
+    traffic_app 1 "$tag-fwd" fwd --dev "$traffic_fwd_a" --dev "$traffic_fwd_b" ${TRAFFIC_FWD_ARGS:-}
   else
     traffic_testpmd_start "$tag" "$traffic_fwd_a" "$traffic_fwd_b" -- --forward-mode=io
   fi
   [[ -z $ready ]] || $ready
-  traffic_app 0 "$tag-pktgen" pktgen --dev "$traffic_gen" --duration "$seconds"
+  traffic_app 0 "$tag-pktgen" pktgen --dev "$traffic_gen" --duration "$seconds" ${TRAFFIC_GEN_ARGS:-}
   [[ -z $watch ]] || $watch "$tag-pktgen"
   apps_wait "$tag-pktgen"
   sleep 1 # the last frames through

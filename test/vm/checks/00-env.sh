@@ -1,11 +1,13 @@
 #!/bin/bash
-# timeout: 60
+# timeout: 120
 # The testbed itself: an IOMMU with one group per NIC, VFIO usable, hugepages
 # reserved, the four NICs on virtio-pci. Every later check relies on these.
 . "$NB_SRC/test/vm/lib.sh"
 
 nics=($NB_NICS)
 nb_check "four NICs in NB_NICS" test ${#nics[@]} -eq 4
+mq_nics=($NB_MQ_NICS)
+nb_check "two multi-queue tap NICs in NB_MQ_NICS" test ${#mq_nics[@]} -eq 2
 
 iommu_groups=(/sys/kernel/iommu_groups/*)
 nb_check "the IOMMU is on (/sys/kernel/iommu_groups is not empty)" test -e "${iommu_groups[0]}"
@@ -13,7 +15,7 @@ nb_check "the IOMMU is on (/sys/kernel/iommu_groups is not empty)" test -e "${io
 nic_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 group_size() { ls "/sys/kernel/iommu_groups/$1/devices" | wc -l; }
 declare -A seen_groups=()
-for bdf in "${nics[@]}"; do
+for bdf in "${nics[@]}" "${mq_nics[@]}"; do
   nb_check "$bdf is a modern virtio-net device (1af4:1041)" \
     test "$(cat /sys/bus/pci/devices/$bdf/vendor):$(cat /sys/bus/pci/devices/$bdf/device)" == 0x1af4:0x1041
   nb_check "$bdf is bound to virtio-pci" test "$(nb_nic_driver "$bdf")" == virtio-pci

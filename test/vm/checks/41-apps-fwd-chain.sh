@@ -22,18 +22,7 @@ apps_wait_ready capture || exit 1
 apps_start fwd fwd --dev "$fwd_a" --dev "$fwd_b" --duration 170
 apps_wait_ready fwd || exit 1
 apps_check_sandboxed fwd
-apps_start pktgen pktgen --dev "$gen" --count "$count" --rate "$rate" \
-  --size "$size" --duration 150
-apps_wait_ready pktgen || exit 1
-
-apps_wait pktgen
-apps_wait capture
-apps_stop fwd
-apps_show pktgen fwd capture
-
-nb_check "nicbox-pktgen exits 0" test "${APP_RC[pktgen]}" -eq 0
-nb_check "nicbox-fwd exits 0 on SIGTERM" test "${APP_RC[fwd]}" -eq 0
-nb_check "nicbox-capture --verify exits 0" test "${APP_RC[capture]}" -eq 0
+apps_chain_run "$gen" "$count" "$rate" "$size" || exit 1
 apps_expect_final pktgen "$gen" sent "$count"
 for dev in "$fwd_a" "$fwd_b"; do
   for field in drops errors faults; do

@@ -1,0 +1,98 @@
+# Shell helpers for nicbox-devfuzz in the testbed guest: check 90-devfuzz
+# and `make devfuzz` (test/devfuzz/guest-run.sh). Source after
+# test/vm/lib.sh and test/apps/vm-lib.sh.
+#
+# The pairs: the NIC under test first, its hub partner second
+# (docs/testbed.md: 04 <-> 05 on hub 0, 02 <-> 08 on hub 2).
+
+nics=($NB_NICS)
+igbs=($NB_IGB_NICS)
+DF_VIRTIO=("${nics[1]}" "${nics[0]}")
+DF_IGB=("${igbs[1]}" "${igbs[0]}")
+
+# df_dmar_faults: DMAR fault reports in the kernel log so far (the kernel
+# rate-limits these lines: a lower bound) and the fault interrupts the
+# IOMMU raised (/proc/interrupts, "DMAR-MSI"), as "LINES IRQS".
+df_dmar_faults() {
+  local lines irqs
+  lines=$(dmesg | grep -c 'DMAR: \[DMA \(Read\|Write\)')
+  irqs=$(awk '/DMAR/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
+  echo "$lines $irqs"
+}
+
+# df_begin: a policy for both pairs, the helper, and the DMAR counts so far
+# (DF_DMAR0, DF_IRQ0) for df_dmar_since.
+df_begin() {
+  apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}"
+  NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || return 1
+  read -r DF_DMAR0 DF_IRQ0 < <(df_dmar_faults)
+}
+
+# df_dmar_since: "LINES IRQS" of DMAR faults since df_begin.
+df_dmar_since() {
+  local lines irqs
+  read -r lines irqs < <(df_dmar_faults)
+  echo "$((lines - DF_DMAR0)) $((irqs - DF_IRQ0))"
+}
+
+# df_guest_unhealthy: kernel log lines that mean the guest is not well.
+df_guest_unhealthy() {
+  dmesg | grep -E 'BUG:|Oops|Kernel panic|general protection|rcu.*stall|hung_task|Call Trace' || true
+}
+
+# df_wait_released BDF...: wait up to 60 s until the helper gave each NIC
+# back to its kernel driver (a claim right after the previous run's exit
+# would find the NIC still held: "busy").
+df_wait_released() {
+  local bdf tenths
+  for bdf; do
+    for ((tenths = 0; tenths < 600; tenths++)); do
+      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] && break
+      sleep 0.1
+    done
+  done
+}
+
+# df_run NAME SECONDS PAIR-VAR ARGS...: nicbox-devfuzz as NB_UID in the
+# background on the pair named by PAIR-VAR (DF_VIRTIO or DF_IGB), once the
+# pair is free.
+df_run() {
+  local name=$1 secs=$2 pair=$3
+  local -n p=$pair
+  shift 3
+  df_wait_released "${p[@]}"
+  apps_start "$name" devfuzz --dev "${p[0]}" --dev "${p[1]}" --duration "$secs" "$@"
+}
+
+# df_final NAME FIELD: FIELD of devfuzz's final stats line.
+df_final() {
+  jq -r "select(.final == true) | .$2" "$APPS_TMP/$1.json"
+}
+
+# df_outcomes NAME: "case outcome" per case, in order.
+df_outcomes() {
+  jq -r 'select(.case != null) | "\(.case) \(.mode) \(.outcome) \(.stray_write)"' "$APPS_TMP/$1.json"
+}
+
+# df_traffic NAME SENDER RECEIVER COUNT: pktgen -> capture --verify; every
+# frame must arrive once and intact. Order is not demanded: on a loaded host
+# QEMU's hub swaps two frames now and then (docs/testbed.md), which capture
+# reports as reordered (exit 3).
+df_traffic() {
+  local name=$1 tx=$2 rx=$3 count=$4 field
+  df_wait_released "$tx" "$rx"
+  apps_start "$name-capture" capture --dev "$rx" --verify --expect "$count" \
+    --count "$count" --duration 120
+  apps_wait_ready "$name-capture" || return 1
+  apps_start "$name-pktgen" pktgen --dev "$tx" --count "$count" --rate 200 \
+    --duration 120
+  apps_wait "$name-pktgen"
+  apps_wait "$name-capture"
+  nb_check "$name: pktgen exits 0" test "${APP_RC[$name-pktgen]}" -eq 0
+  nb_check "$name: capture --verify exits 0 or 3" test "${APP_RC[$name-capture]}" -eq 0 -o \
+    "${APP_RC[$name-capture]}" -eq 3
+  apps_expect_final "$name-capture" "$rx" valid "$count"
+  for field in lost duplicated corrupt faults; do
+    apps_expect_final "$name-capture" "$rx" "$field" 0
+  done
+}
