@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ixgbe_fwd.c - forwarding workload for bench/ixgbe-bench.sh: two 82599
+ * ixgbe_fwd.c - forwarding workload for bench/ring-bench.sh: two 82599
  * models wired back to back (A.tx -> B.rx, B.tx -> A.rx), the unchanged
  * ixgbe driver on each, and an ixy-style forwarder: whatever B receives
  * goes out of A, whatever A receives goes out of B. The models are the
@@ -14,7 +14,14 @@
  * steps, how many steps got less than a full batch (should be 0), and the
  * TSC ticks spent inside the steps.
  *
- * Usage: ixgbe_fwd_bench BATCH PACKETS
+ * Modes: full (as above); touch (also read the first cache line of every
+ * frame received, as a forwarder that looks at headers does); half (after
+ * every full step one more poll of the same queue, right away: it mostly
+ * finds nothing, as only one batch per direction circulates, so the loop
+ * runs about 50% loaded and the empty polls are counted; the program says
+ * how many were empty).
+ *
+ * Usage: ixgbe_fwd_bench BATCH PACKETS [full|half|touch]
  */
 #include <sched.h>
 #include <stdio.h>
@@ -32,12 +39,18 @@
  * Returns how many frames it received (and so forwarded or dropped). */
 uint32_t fwd_step(struct nb_dev *from, struct nb_dev *to, uint16_t batch);
 
+static bool touch;
+
 __attribute__((noinline)) uint32_t fwd_step(struct nb_dev *from,
 					    struct nb_dev *to, uint16_t batch)
 {
 	struct nb_pkt *pkts[MAX_BATCH];
-	uint16_t got = nb_rx_batch(from, 0, pkts, batch);
-	uint16_t sent = nb_tx_batch(to, 0, pkts, got);
+	uint16_t got = nb_rx_batch(from, 0, pkts, batch), sent;
+
+	if (touch)
+		for (uint16_t i = 0; i < got; i++)
+			(void)*(volatile uint8_t *)pkts[i]->data;
+	sent = nb_tx_batch(to, 0, pkts, got);
 
 	if (sent < got)
 		nb_pkt_free_bulk(&pkts[sent], (uint32_t)(got - sent));
@@ -69,17 +82,17 @@ static int die(const char *what)
 	return 1;
 }
 
-static int inject(struct nb_dev *dev, struct nb_mempool *mp)
+static int inject(struct nb_dev *dev, struct nb_mempool *mp, uint32_t n)
 {
 	struct nb_pkt *pkts[IN_FLIGHT];
 
-	if (nb_pkt_alloc_bulk(mp, pkts, IN_FLIGHT) != IN_FLIGHT)
+	if (nb_pkt_alloc_bulk(mp, pkts, n) != n)
 		return -1;
-	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		memset(pkts[i]->data, 0xFF, FRAME_LEN);
 		pkts[i]->len = FRAME_LEN;
 	}
-	return nb_tx_batch(dev, 0, pkts, IN_FLIGHT) == IN_FLIGHT ? 0 : -1;
+	return nb_tx_batch(dev, 0, pkts, (uint16_t)n) == n ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -88,12 +101,17 @@ int main(int argc, char **argv)
 	struct ixgbe_model *m[2];
 	struct nb_dev *dev[2];
 	struct nb_pool *dma;
-	unsigned long batch, want, done = 0, steps = 0, short_steps = 0;
+	unsigned long batch, want, done = 0, steps = 0, short_steps = 0, empty = 0;
 	uint64_t received[2] = { 0, 0 }, tsc = 0, t0;
+	const char *mode = argc == 4 ? argv[3] : "full";
+	bool half = strcmp(mode, "half") == 0;
 
-	if (argc != 3 || (batch = strtoul(argv[1], NULL, 0)) == 0 ||
-	    batch > MAX_BATCH || (want = strtoul(argv[2], NULL, 0)) == 0) {
-		fprintf(stderr, "usage: %s BATCH(1..%u) PACKETS\n", argv[0], MAX_BATCH);
+	touch = strcmp(mode, "touch") == 0;
+	if ((argc != 3 && argc != 4) || (batch = strtoul(argv[1], NULL, 0)) == 0 ||
+	    batch > MAX_BATCH || (want = strtoul(argv[2], NULL, 0)) == 0 ||
+	    (!half && !touch && strcmp(mode, "full") != 0)) {
+		fprintf(stderr, "usage: %s BATCH(1..%u) PACKETS [full|half|touch]\n",
+			argv[0], MAX_BATCH);
 		return 2;
 	}
 	if (nb_pool_create_unmapped(64u << 20, 0x100000000ull, &dma) < 0)
@@ -109,7 +127,10 @@ int main(int argc, char **argv)
 		if (nb_dev_open_pci(ixgbe_model_pci(m[i]), dma, &conf, &dev[i]) < 0)
 			return die("open");
 	}
-	if (inject(dev[0], mp[0]) < 0 || inject(dev[1], mp[1]) < 0)
+	/* half: only one batch circulates per direction, so the poll right
+	 * after a step finds the ring empty until the model loops frames back. */
+	if (inject(dev[0], mp[0], half ? (uint32_t)batch : IN_FLIGHT) < 0 ||
+	    inject(dev[1], mp[1], half ? (uint32_t)batch : IN_FLIGHT) < 0)
 		return die("inject");
 	while (done < want) {
 		for (int i = 0; i < 2; i++) {
@@ -126,6 +147,13 @@ int main(int argc, char **argv)
 			short_steps += n < batch;
 			received[i] += n;
 			done += n;
+			if (half) { /* the poll right after: mostly empty */
+				n = fwd_step(dev[i], dev[!i], (uint16_t)batch);
+				steps++;
+				empty += n == 0;
+				received[i] += n;
+				done += n;
+			}
 		}
 	}
 	for (int i = 0; i < 2; i++) {
@@ -137,8 +165,8 @@ int main(int argc, char **argv)
 				(unsigned long long)st.dev_faults,
 				(unsigned long long)st.rx_errors);
 	}
-	printf("forwarded %lu steps %lu short %lu tsc %llu\n", done, steps,
-	       short_steps, (unsigned long long)tsc);
+	printf("forwarded %lu steps %lu short %lu empty %lu tsc %llu\n", done,
+	       steps, short_steps, empty, (unsigned long long)tsc);
 	for (int i = 0; i < 2; i++)
 		nb_dev_close(dev[i]);
 	for (int i = 0; i < 2; i++) {

@@ -14,6 +14,16 @@
  *
  * LIFO: the most recently freed buffer is handed out next, while it is
  * still warm in the cache.
+ *
+ * Fast paths: the drivers take and give back whole batches with
+ * nb_mempool_get_bulk/put_bulk, which copy pointers (memcpy) and touch no
+ * nb_pkt. The per-buffer double-free check (on_stack) exists only in
+ * builds with NB_MEMPOOL_DEBUG (CMake option of the same name; on by
+ * default in Debug builds, so in the ASan tree, and in the fuzz tree).
+ * Without it, a free that would push more buffers than the pool has is
+ * still refused whole (one compare per call), so a worker's double free
+ * can never write past the free stack; it can only hand one buffer out
+ * twice, which is the worker's own bug on its own packets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,9 +32,21 @@
 #include "nb_internal.h"
 
 #define NB_MAX_BUF_SIZE 65535u
+/* Keeps the descriptor array (NB_PKT_SLOT <= 64 bytes each) below 4 GiB,
+ * so a descriptor's offset in it fits 32 bits (the SIMD rx refill
+ * multiplies 32x32 bits; nb_iova_map). */
+#define NB_MAX_BUFS (1u << 26)
 
 /* The public layout other code (and the ABI) depends on. */
 _Static_assert(sizeof(struct nb_pkt) == 40, "nb_pkt must stay 40 bytes");
+/*
+ * Descriptors sit NB_PKT_SLOT bytes apart in the private array: a power of
+ * two that divides the buffer stride (a multiple of 64), so a buffer's
+ * IOVA follows from its descriptor's address by one multiply-add
+ * (nb_mempool_iova_map) even if struct nb_pkt grows.
+ */
+#define NB_PKT_SLOT (sizeof(struct nb_pkt) <= 32 ? 32u : 64u)
+_Static_assert(sizeof(struct nb_pkt) <= 64, "NB_PKT_SLOT assumes <= 64 bytes");
 _Static_assert(offsetof(struct nb_pkt, data) == 0, "nb_pkt.data offset");
 _Static_assert(offsetof(struct nb_pkt, iova) == 8, "nb_pkt.iova offset");
 _Static_assert(offsetof(struct nb_pkt, pool) == 16, "nb_pkt.pool offset");
@@ -43,11 +65,17 @@ struct nb_mempool {
 	uint32_t stride;            /* headroom + buf_size */
 	/*
 	 * on_stack[i] is 1 while buffer i is free. It makes the free path
-	 * refuse a second free of the same buffer (see free_one).
+	 * refuse a second free of the same buffer (see debug_put).
 	 */
 	uint8_t *on_stack;
-	struct nb_pkt *pkts;        /* count descriptors, private memory */
+	struct nb_pkt *pkts;        /* count descriptors, NB_PKT_SLOT apart, private */
+	uint64_t iova0;             /* IOVA of pkts[0]'s data */
 };
+
+static struct nb_pkt *pkt_at(const struct nb_mempool *mp, uint32_t i)
+{
+	return (struct nb_pkt *)((uint8_t *)mp->pkts + (size_t)i * NB_PKT_SLOT);
+}
 
 NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 			     uint32_t buf_size, struct nb_mempool **out)
@@ -61,8 +89,9 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 
 	if (dma == NULL || out == NULL)
 		return nb_fail(EINVAL, "mempool: NULL argument");
-	if (count == 0)
-		return nb_fail(EINVAL, "mempool: zero buffers requested");
+	if (count == 0 || count > NB_MAX_BUFS)
+		return nb_fail(EINVAL, "mempool: %u buffers requested, must be 1..%u",
+			       count, NB_MAX_BUFS);
 	if (buf_size == 0 || buf_size > NB_MAX_BUF_SIZE)
 		return nb_fail(EINVAL, "mempool: buffer size %u not in 1..%u",
 			       buf_size, NB_MAX_BUF_SIZE);
@@ -79,10 +108,11 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	mp = calloc(1, sizeof(*mp));
 	if (mp == NULL)
 		return nb_fail(ENOMEM, "mempool: out of memory");
-	mp->pkts = calloc(count, sizeof(*mp->pkts));
+	mp->pkts = calloc(count, NB_PKT_SLOT);
 	mp->free_stack = calloc(count, sizeof(*mp->free_stack));
-	mp->on_stack = calloc(count, sizeof(*mp->on_stack));
-	if (mp->pkts == NULL || mp->free_stack == NULL || mp->on_stack == NULL) {
+	mp->on_stack = NB_MEMPOOL_DEBUG ? calloc(count, sizeof(*mp->on_stack)) : NULL;
+	if (mp->pkts == NULL || mp->free_stack == NULL ||
+	    (NB_MEMPOOL_DEBUG && mp->on_stack == NULL)) {
 		nb_mempool_destroy(mp);
 		return nb_fail(ENOMEM, "mempool: out of memory for %u descriptors",
 			       count);
@@ -98,8 +128,9 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	mp->count = count;
 	mp->buf_size = buf_size;
 	mp->stride = stride;
+	mp->iova0 = iova + NB_PKT_HEADROOM;
 	for (uint32_t i = 0; i < count; i++) {
-		struct nb_pkt *pkt = &mp->pkts[i];
+		struct nb_pkt *pkt = pkt_at(mp, i);
 		uint64_t data_off = (uint64_t)i * stride + NB_PKT_HEADROOM;
 
 		pkt->data = base + data_off;
@@ -111,8 +142,9 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 	}
 	/* Push in reverse so the first allocations come out in index order. */
 	for (uint32_t i = 0; i < count; i++) {
-		mp->free_stack[i] = &mp->pkts[count - 1 - i];
-		mp->on_stack[i] = 1;
+		mp->free_stack[i] = pkt_at(mp, count - 1 - i);
+		if (NB_MEMPOOL_DEBUG)
+			mp->on_stack[i] = 1;
 	}
 	mp->n_free = count;
 	*out = mp;
@@ -149,7 +181,35 @@ struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx)
 {
 	if (mp == NULL || idx >= mp->count)
 		return NULL;
-	return &mp->pkts[idx];
+	return pkt_at(mp, idx);
+}
+
+void nb_mempool_iova_map(const struct nb_mempool *mp, struct nb_iova_map *map)
+{
+	/* Descriptors are NB_PKT_SLOT apart, buffers `stride` apart, and
+	 * stride is a multiple of 64, so the factor is a whole number. */
+	map->base = (uintptr_t)mp->pkts;
+	map->mul = mp->stride / NB_PKT_SLOT;
+	map->add = mp->iova0;
+}
+
+/* Debug builds: mark buffers taken, one by one. */
+static void debug_take(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+		       uint32_t n)
+{
+	for (uint32_t i = 0; NB_MEMPOOL_DEBUG && i < n; i++)
+		mp->on_stack[pkts[i]->idx] = 0;
+}
+
+uint32_t nb_mempool_get_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
+			     uint32_t n)
+{
+	if (NB_UNLIKELY(n > mp->n_free))
+		return 0;
+	mp->n_free -= n;
+	memcpy(pkts, &mp->free_stack[mp->n_free], n * sizeof(*pkts));
+	debug_take(mp, pkts, n);
+	return n;
 }
 
 NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
@@ -164,11 +224,11 @@ NB_API uint32_t nb_pkt_alloc_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
 	for (uint32_t i = 0; i < n; i++) {
 		struct nb_pkt *pkt = top[n - 1 - i];
 
-		mp->on_stack[pkt->idx] = 0;
 		pkt->len = 0;
 		pkt->flags = 0;
 		pkts[i] = pkt;
 	}
+	debug_take(mp, pkts, n);
 	return n;
 }
 
@@ -183,36 +243,67 @@ NB_API struct nb_pkt *nb_pkt_alloc(struct nb_mempool *mp)
 }
 
 /*
- * Detected and refused (the buffer is not pushed, nb_last_error() says
- * why): freeing a buffer that is already free, however long ago the first
- * free was. Because each buffer can then be on the stack at most once, the
- * stack of `count` slots can never overflow.
+ * Debug builds only: push pkts[0..n) one by one, refusing (the buffer is
+ * not pushed, nb_last_error() says why) a buffer that is already free,
+ * however long ago the first free was, or that belongs to another pool.
  * Not detected: a descriptor that never came from a mempool (its pool and
  * idx are trusted; descriptors live in private memory, so only a worker
  * bug can forge one), writes to a buffer after it was freed, and freeing a
  * buffer the device still owns. Drivers prevent the last by construction.
  */
-static void free_one(struct nb_pkt *pkt)
+static void debug_put(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+		      uint32_t n)
 {
-	struct nb_mempool *mp = pkt->pool;
+	for (uint32_t i = 0; i < n; i++) {
+		struct nb_pkt *pkt = pkts[i];
 
-	if (NB_UNLIKELY(mp->on_stack[pkt->idx])) {
-		nb_fail(EINVAL, "mempool: refused double free of buffer %u",
-			pkt->idx);
-		return;
+		if (NB_UNLIKELY(pkt->pool != mp || mp->on_stack[pkt->idx])) {
+			nb_fail(EINVAL, "mempool: refused double free of buffer %u",
+				pkt->idx);
+			continue;
+		}
+		mp->on_stack[pkt->idx] = 1;
+		mp->free_stack[mp->n_free++] = pkt;
 	}
-	mp->on_stack[pkt->idx] = 1;
-	mp->free_stack[mp->n_free++] = pkt;
 }
 
+void nb_mempool_put_bulk(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+			 uint32_t n)
+{
+	if (NB_MEMPOOL_DEBUG) {
+		debug_put(mp, pkts, n);
+		return;
+	}
+	/* More free buffers than the pool has: some of these are already
+	 * free (a double free). Refused whole; nothing is written. */
+	if (NB_UNLIKELY(n > mp->count - mp->n_free)) {
+		nb_fail(EINVAL,
+			"mempool: refused double free (%u buffers freed, only %u are out)",
+			n, mp->count - mp->n_free);
+		return;
+	}
+	memcpy(&mp->free_stack[mp->n_free], pkts, n * sizeof(*pkts));
+	mp->n_free += n;
+}
+
+/* Runs of buffers from one pool go back in one copy. */
 NB_API void nb_pkt_free_bulk(struct nb_pkt **pkts, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		free_one(pkts[i]);
+	uint32_t i = 0;
+
+	while (i < n) {
+		struct nb_mempool *mp = pkts[i]->pool;
+		uint32_t j = i + 1;
+
+		while (j < n && pkts[j]->pool == mp)
+			j++;
+		nb_mempool_put_bulk(mp, &pkts[i], j - i);
+		i = j;
+	}
 }
 
 NB_API void nb_pkt_free(struct nb_pkt *pkt)
 {
 	if (pkt != NULL)
-		free_one(pkt);
+		nb_mempool_put_bulk(pkt->pool, &pkt, 1);
 }

@@ -211,4 +211,41 @@ void nb_pool_carve_rewind(struct nb_pool *pool, size_t mark);
 /* Pool index `idx`'s packet descriptor, for tests; NULL if out of range. */
 struct nb_pkt *nb_mempool_pkt(struct nb_mempool *mp, uint32_t idx);
 
+/* Per-buffer mempool checks (double free, foreign pool): CMake option
+ * NB_MEMPOOL_DEBUG, on by default in Debug and fuzz builds. */
+#ifndef NB_MEMPOOL_DEBUG
+#define NB_MEMPOOL_DEBUG 0
+#endif
+
+/*
+ * Driver fast paths. get_bulk gives exactly n buffers or none (len is not
+ * reset: the driver sets it); put_bulk takes back n buffers that all
+ * belong to mp. Both copy pointers and touch no nb_pkt outside debug
+ * builds.
+ */
+uint32_t nb_mempool_get_bulk(struct nb_mempool *mp, struct nb_pkt **pkts,
+			     uint32_t n);
+void nb_mempool_put_bulk(struct nb_mempool *mp, struct nb_pkt *const *pkts,
+			 uint32_t n);
+
+/*
+ * A buffer's IOVA from its descriptor's address alone, without loading
+ * the descriptor: iova = ((uintptr_t)pkt - base) * mul + add. Descriptors
+ * sit in one private array and buffers at a fixed stride, so this is exact
+ * for every buffer of the pool; rx refill uses it to post buffers without
+ * touching their metadata.
+ */
+struct nb_iova_map {
+	uintptr_t base;
+	uint64_t mul;
+	uint64_t add;
+};
+void nb_mempool_iova_map(const struct nb_mempool *mp, struct nb_iova_map *map);
+
+static inline uint64_t nb_iova_of(const struct nb_iova_map *map,
+				  const struct nb_pkt *pkt)
+{
+	return ((uintptr_t)pkt - map->base) * map->mul + map->add;
+}
+
 #endif /* NB_INTERNAL_H */

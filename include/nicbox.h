@@ -179,7 +179,7 @@ struct nb_pkt {
 /*
  * A mempool of `count` buffers of `buf_size` data bytes each (rounded up to
  * 64), each preceded by NB_PKT_HEADROOM bytes, carved from `dma`.
- * Fails with EINVAL for count 0 or buf_size 0 or > 65535, ENOMEM if the pool
+ * Fails with EINVAL for count 0 or > 2^26 or buf_size 0 or > 65535, ENOMEM if the pool
  * lacks room.
  */
 NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,

@@ -29,17 +29,15 @@
 #define IGB_POST_RESET_US 1000
 
 struct igb_dev {
-	struct nb_dev nb; /* must stay first */
+	struct adv_port port; /* must stay first: nb, queue counts, counters */
 	volatile uint8_t *regs;
-	uint16_t n_rxq, n_txq;
 	struct adv_rxq rxq[IGB_MAX_QUEUES];
 	struct adv_txq txq[IGB_MAX_QUEUES];
-	struct nb_stats hw; /* clear-on-read hardware counters, accumulated */
 };
 
 static struct igb_dev *to_igb(struct nb_dev *dev)
 {
-	return NB_CONTAINER_OF(dev, struct igb_dev, nb);
+	return NB_CONTAINER_OF(dev, struct igb_dev, port.nb);
 }
 
 static uint32_t rd(const struct igb_dev *d, uint32_t reg)
@@ -55,7 +53,7 @@ static void wr(struct igb_dev *d, uint32_t reg, uint32_t val)
 static int wait_reg(struct igb_dev *d, uint32_t reg, uint32_t mask,
 		    uint32_t want, uint32_t timeout_ms, const char *what)
 {
-	return adv_wait_reg(d->regs, "igb", d->nb.pci->name, reg, mask, want,
+	return adv_wait_reg(d->regs, "igb", d->port.nb.pci->name, reg, mask, want,
 			    timeout_ms, what);
 }
 
@@ -116,14 +114,14 @@ static int setup_rx_interrupts(struct igb_dev *d, const struct nb_dev_conf *conf
 {
 	uint32_t vectors = 0;
 
-	if (nb_dev_irq_setup(&d->nb, conf, d->n_rxq, &igb_irq_ops) < 0)
+	if (nb_dev_irq_setup(&d->port.nb, conf, d->port.n_rxq, &igb_irq_ops) < 0)
 		return -1;
-	if (d->nb.irq.n == 0)
+	if (d->port.nb.irq.n == 0)
 		return 0; /* poll mode: interrupts stay masked */
 	/* 8.8 GPIE: MSI-X mode, auto-mask on EIAM, pending bits in the PBA. */
 	wr(d, IGB_GPIE, IGB_GPIE_MULTIPLE_MSIX | IGB_GPIE_EIAME |
 				IGB_GPIE_PBA_SUPPORT | IGB_GPIE_NSICR);
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		uint32_t reg = IGB_IVAR(q % 8u), shift = q < 8 ? 0 : 16;
 		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
 
@@ -173,7 +171,7 @@ static int phy_write(struct igb_dev *d, uint32_t reg, uint16_t val)
 	mdic = rd(d, IGB_MDIC);
 	if (mdic & IGB_MDIC_ERROR)
 		return nb_fail(EIO, "igb %s: PHY register %u write failed (MDIC = 0x%08x)",
-			       d->nb.pci->name, reg, mdic);
+			       d->port.nb.pci->name, reg, mdic);
 	return 0;
 }
 
@@ -192,24 +190,24 @@ static int setup_link(struct igb_dev *d)
 	return phy_write(d, IGB_PHY_BMCR, IGB_BMCR_ANENABLE | IGB_BMCR_ANRESTART);
 }
 
-/* Read the clear-on-read counters (8.19) and add them to d->hw. */
+/* Read the clear-on-read counters (8.19) and add them to d->port.hw. */
 static void collect_stats(struct igb_dev *d)
 {
-	d->hw.rx_missed += rd(d, IGB_MPC);
-	d->hw.rx_packets += rd(d, IGB_GPRC);
-	d->hw.tx_packets += rd(d, IGB_GPTC);
+	d->port.hw.rx_missed += rd(d, IGB_MPC);
+	d->port.hw.rx_packets += rd(d, IGB_GPRC);
+	d->port.hw.tx_packets += rd(d, IGB_GPTC);
 	/* Low half first: reading the high half clears both (8.19). */
-	d->hw.rx_bytes += rd(d, IGB_GORCL);
-	d->hw.rx_bytes += (uint64_t)rd(d, IGB_GORCH) << 32;
-	d->hw.tx_bytes += rd(d, IGB_GOTCL);
-	d->hw.tx_bytes += (uint64_t)rd(d, IGB_GOTCH) << 32;
+	d->port.hw.rx_bytes += rd(d, IGB_GORCL);
+	d->port.hw.rx_bytes += (uint64_t)rd(d, IGB_GORCH) << 32;
+	d->port.hw.tx_bytes += rd(d, IGB_GOTCL);
+	d->port.hw.tx_bytes += (uint64_t)rd(d, IGB_GOTCH) << 32;
 }
 
 /* 4.5.5: statistics start from zero after reading every counter once. */
 static void reset_stats(struct igb_dev *d)
 {
 	collect_stats(d);
-	memset(&d->hw, 0, sizeof(d->hw));
+	memset(&d->port.hw, 0, sizeof(d->port.hw));
 }
 
 /* 8.10.1: unicast and multicast promiscuous. */
@@ -253,14 +251,14 @@ static int init_rx(struct igb_dev *d, struct nb_pool *dma, const struct adv_conf
 	/* 8.10 RXCSUM: no checksum offload, so no checksum bits in the
 	 * write-back (we do not use them). */
 	wr(d, IGB_RXCSUM, rd(d, IGB_RXCSUM) & ~(IGB_RXCSUM_IPOFL | IGB_RXCSUM_TUOFL));
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		struct nb_pkt **slot;
 		uint64_t iova;
 		void *ring;
 
 		if (adv_alloc_ring("igb", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		adv_rxq_init(&d->rxq[q], &d->nb, "igb", d->regs, IGB_RDT(q), ring,
+		adv_rxq_init(&d->rxq[q], &d->port.nb, "igb", d->regs, IGB_RDT(q), ring,
 			     slot, size, c->rx_mp[q], c->bsize_kb[q], IGB_RXD_ERR_RXE);
 		/* 8.10 RXDCTL: queue off while its ring is programmed. */
 		wr(d, IGB_RXDCTL(q), rd(d, IGB_RXDCTL(q)) & ~IGB_RXDCTL_ENABLE);
@@ -286,14 +284,14 @@ static int init_tx(struct igb_dev *d, struct nb_pool *dma, uint16_t size)
 {
 	/* 8.12.1: transmitter off while set up. */
 	wr(d, IGB_TCTL, rd(d, IGB_TCTL) & ~IGB_TCTL_EN);
-	for (uint16_t q = 0; q < d->n_txq; q++) {
+	for (uint16_t q = 0; q < d->port.n_txq; q++) {
 		struct nb_pkt **slot;
 		uint64_t iova;
 		void *ring;
 
 		if (adv_alloc_ring("igb", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		adv_txq_init(&d->txq[q], &d->nb, "igb", d->regs, IGB_TDT(q), ring,
+		adv_txq_init(&d->txq[q], &d->port.nb, "igb", d->regs, IGB_TDT(q), ring,
 			     slot, size);
 		/* 8.12 TXDCTL: queue off while its ring is programmed. */
 		wr(d, IGB_TXDCTL(q), 0);
@@ -310,7 +308,7 @@ static int init_tx(struct igb_dev *d, struct nb_pool *dma, uint16_t size)
  * the receiver and transmitter on. */
 static int start_queues(struct igb_dev *d)
 {
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		struct adv_rxq *rxq = &d->rxq[q];
 
 		if (adv_rxq_fill(rxq) < 0)
@@ -324,7 +322,7 @@ static int start_queues(struct igb_dev *d)
 		wr(d, IGB_RDT(q), rxq->size - 1u);
 	}
 	wr(d, IGB_RCTL, rd(d, IGB_RCTL) | IGB_RCTL_EN); /* 8.10.1 */
-	for (uint16_t q = 0; q < d->n_txq; q++) {
+	for (uint16_t q = 0; q < d->port.n_txq; q++) {
 		/* 8.12 TXDCTL: prefetch 8, host 1, write back each RS. */
 		wr(d, IGB_TXDCTL(q), IGB_TXDCTL_PTHRESH(8) | IGB_TXDCTL_HTHRESH(1) |
 					     IGB_TXDCTL_WTHRESH(0) | IGB_TXDCTL_ENABLE);
@@ -342,48 +340,24 @@ static int start_queues(struct igb_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct igb_dev *d)
 {
-	if (d->nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+	if (d->port.nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
 		disable_interrupts(d);
-	nb_dev_irq_teardown(&d->nb);
+	nb_dev_irq_teardown(&d->port.nb);
 	wr(d, IGB_RCTL, rd(d, IGB_RCTL) & ~IGB_RCTL_EN); /* 8.10.1 */
 	wr(d, IGB_TCTL, rd(d, IGB_TCTL) & ~IGB_TCTL_EN); /* 8.12.1 */
-	for (uint16_t q = 0; q < d->n_rxq; q++)
+	for (uint16_t q = 0; q < d->port.n_rxq; q++)
 		wr(d, IGB_RXDCTL(q), rd(d, IGB_RXDCTL(q)) & ~IGB_RXDCTL_ENABLE); /* 8.10 */
-	for (uint16_t q = 0; q < d->n_txq; q++)
+	for (uint16_t q = 0; q < d->port.n_txq; q++)
 		wr(d, IGB_TXDCTL(q), rd(d, IGB_TXDCTL(q)) & ~IGB_TXDCTL_ENABLE); /* 8.12 */
-	nb_pci_disable_dma(d->nb.pci);
-	adv_release_queues(d->rxq, d->n_rxq, d->txq, d->n_txq);
+	nb_pci_disable_dma(d->port.nb.pci);
+	adv_release_queues(d->rxq, d->port.n_rxq, d->txq, d->port.n_txq);
 	free(d);
 }
 
-static uint16_t igb_rx_batch(struct nb_dev *dev, uint16_t queue,
-			     struct nb_pkt **pkts, uint16_t n)
+/* The chip's clear-on-read counters, for adv_port_read_stats(). */
+static void igb_collect_stats(struct adv_port *port)
 {
-	struct igb_dev *d = to_igb(dev);
-
-	if (NB_UNLIKELY(queue >= d->n_rxq))
-		return 0;
-	return adv_rxq_burst(&d->rxq[queue], pkts, n);
-}
-
-static uint16_t igb_tx_batch(struct nb_dev *dev, uint16_t queue,
-			     struct nb_pkt **pkts, uint16_t n)
-{
-	struct igb_dev *d = to_igb(dev);
-
-	if (NB_UNLIKELY(queue >= d->n_txq))
-		return 0;
-	return adv_txq_burst(&d->txq[queue], pkts, n);
-}
-
-static int igb_read_stats(struct nb_dev *dev, struct nb_stats *out)
-{
-	struct igb_dev *d = to_igb(dev);
-
-	collect_stats(d);
-	*out = d->hw;
-	adv_add_queue_stats(d->rxq, d->n_rxq, d->txq, d->n_txq, out);
-	return 0;
+	collect_stats(NB_CONTAINER_OF(port, struct igb_dev, port));
 }
 
 static int igb_link(struct nb_dev *dev, struct nb_link *out)
@@ -419,9 +393,9 @@ static void igb_close(struct nb_dev *dev)
 
 static const struct nb_dev_ops igb_ops = {
 	.driver = "igb",
-	.rx_batch = igb_rx_batch,
-	.tx_batch = igb_tx_batch,
-	.read_stats = igb_read_stats,
+	.rx_batch = adv_port_rx_batch,
+	.tx_batch = adv_port_tx_batch,
+	.read_stats = adv_port_read_stats,
 	.link = igb_link,
 	.mac = igb_mac,
 	.set_promisc = igb_set_promisc,
@@ -443,12 +417,15 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "igb %s: out of memory", pci->name);
-	d->nb.head.ops = &igb_ops;
-	d->nb.pci = pci;
+	d->port.nb.head.ops = &igb_ops;
+	d->port.nb.pci = pci;
 	d->regs = regs;
-	d->n_rxq = c.n_rxq;
-	d->n_txq = c.n_txq;
-	nb_dev_set_geometry(&d->nb, c.n_rxq, c.n_txq, IGB_MAX_QUEUES, c.rx_size, c.tx_size);
+	d->port.n_rxq = c.n_rxq;
+	d->port.n_txq = c.n_txq;
+	d->port.rxq = d->rxq;
+	d->port.txq = d->txq;
+	d->port.collect_stats = igb_collect_stats;
+	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IGB_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.5: the initialization sequence, step by step. */
 	disable_interrupts(d);
@@ -465,7 +442,7 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	(void)wait_reg(d, IGB_STATUS, IGB_STATUS_LU, IGB_STATUS_LU,
 		       conf->link_wait_ms ? conf->link_wait_ms : IGB_DEFAULT_LINK_WAIT_MS,
 		       "link up");
-	*out = &d->nb;
+	*out = &d->port.nb;
 	return 0;
 
 fail: {

@@ -3,8 +3,10 @@
  * adv_ring.c - receive and transmit rings of Intel's advanced descriptors,
  * shared by ixgbe (82599 datasheet 7.1.6 and 7.2.3.2.4) and igb (82576
  * datasheet 7.1.5 and 7.2.2.3); see adv_ring.h for what differs per chip.
- * Batched like ixy: one tail register write per burst, transmit buffers
- * reclaimed 32 at a time.
+ * Batched: receive rearms 32 slots at a time (one RDT write each),
+ * transmit asks for a status write-back on every 32nd descriptor only and
+ * reclaims 32 buffers per DD it reads; descriptors are written with one
+ * 16-byte store each.
  *
  * The device is untrusted. Every descriptor field it writes is read once
  * with nb_dma_read*(), checked, and only the local copy is used. Which
@@ -58,6 +60,8 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 		   const struct nb_dev_conf *conf, uint16_t default_ring_size,
 		   uint16_t max_queues, uint32_t max_bsize_kb, struct adv_conf *out)
 {
+	const struct adv_path *path;
+
 	out->n_rxq = conf->rx_queues ? conf->rx_queues : 1;
 	out->n_txq = conf->tx_queues ? conf->tx_queues : 1;
 	out->rx_size = conf->rx_ring_size ? conf->rx_ring_size : default_ring_size;
@@ -78,6 +82,8 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 			       "%s %s: ring sizes %u/%u must be powers of two in %u..%u",
 			       drv, pci->name, out->rx_size, out->tx_size,
 			       ADV_MIN_RING_SIZE, ADV_MAX_RING_SIZE);
+	if (adv_path_pick(drv, &path) < 0)
+		return -1;
 	if (conf->rx_mempools == NULL && (conf->rx_mempool == NULL || out->n_rxq > 1))
 		return nb_fail(EINVAL, out->n_rxq > 1 ?
 			       "%s %s: %u rx queues need conf.rx_mempools, one mempool per queue" :
@@ -171,30 +177,33 @@ void adv_rxq_init(struct adv_rxq *q, struct nb_dev *dev, const char *drv,
 		.buf_len = bsize_kb << ADV_RX_BSIZE_SHIFT,
 		.err_mask = err_mask,
 		.size = size,
+		.hold = size, /* nothing posted until adv_rxq_fill() */
+		/* A quarter of the smallest ring, so a 64-slot ring still
+		 * gives the device 48 or more. */
+		.rearm = (uint16_t)(size / 4u < ADV_RX_REARM ? size / 4u : ADV_RX_REARM),
+		.path = adv_path_get(),
 	};
+	nb_mempool_iova_map(mp, &q->iova);
 }
 
-/* Read format (82599 7.1.6.1, 82576 7.1.5). Writing hdr_addr also clears
- * the write-back status (DD) the device left in the same bytes. */
-static inline void rx_post(struct adv_rxq *q, uint16_t i,
-			   const struct nb_pkt *pkt)
+/* Post the buffers of slot[first..first+n) (read format, 82599 7.1.6.1,
+ * 82576 7.1.5): one 16-byte store each, IOVA computed from the private
+ * nb_pkt address, so no buffer's metadata is loaded. Writing hdr_addr = 0
+ * also clears the write-back status (DD) the device left there. */
+static inline void rx_post(struct adv_rxq *q, unsigned first, unsigned n)
 {
-	q->ring[i].read.pkt_addr = pkt->iova;
-	q->ring[i].read.hdr_addr = 0;
+	q->path->rx_post(&q->ring[first], &q->slot[first], n, &q->iova);
 }
 
 int adv_rxq_fill(struct adv_rxq *q)
 {
-	for (uint16_t i = 0; i < q->size; i++) {
-		struct nb_pkt *pkt = nb_pkt_alloc(q->mp);
-
-		if (pkt == NULL)
-			return nb_fail(ENOBUFS,
-				       "%s: rx mempool has too few buffers for a ring of %u",
-				       q->drv, q->size);
-		q->slot[i] = pkt;
-		rx_post(q, i, pkt);
-	}
+	if (nb_mempool_get_bulk(q->mp, q->slot, q->size) == 0)
+		return nb_fail(ENOBUFS,
+			       "%s: rx mempool has too few buffers for a ring of %u (%u free)",
+			       q->drv, q->size, nb_mempool_available(q->mp));
+	rx_post(q, 0, q->size);
+	q->next = 0;
+	q->hold = 0;
 	return 0;
 }
 
@@ -235,163 +244,104 @@ rx_check_slow(struct adv_rxq *q, uint16_t i, uint32_t status, uint16_t len)
 	return RX_ACCEPT;
 }
 
-/* Keep the spare stack full enough for a burst of n (one bulk alloc). */
-static inline uint16_t rx_spares_for(struct adv_rxq *q, uint16_t n)
+/* Refill empty slots q->rearm at a time while the mempool has them; true
+ * if any was refilled. The empty run starts at a multiple of q->rearm (it
+ * only ever moves by that much, and it divides the ring size), so a chunk
+ * never wraps. */
+static bool rx_rearm(struct adv_rxq *q)
 {
-	if (q->n_spare < n)
-		q->n_spare = (uint16_t)(q->n_spare +
-			nb_pkt_alloc_bulk(q->mp, &q->spare[q->n_spare],
-					  ADV_RX_SPARES - q->n_spare));
-	return n < q->n_spare ? n : q->n_spare;
-}
-
-/* The write-back's RSS hash and type (read once each, after DD) into pkt:
- * data the device reports, handed on as such, never used as an index. */
-static inline void rx_rss(volatile union adv_rx_desc *d, struct nb_pkt *pkt)
-{
-	uint32_t info = nb_dma_read32(&d->wb.info);
-
-	pkt->rss_hash = nb_dma_read32(&d->wb.rss);
-	pkt->flags = (info & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0;
-}
-
-/* Hand out `pkt` from slot idx and post a spare there in its place. */
-static inline void rx_take(struct adv_rxq *q, unsigned idx, struct nb_pkt *pkt,
-			   uint32_t len, struct nb_pkt **out)
-{
-	rx_rss(&q->ring[idx], pkt);
-	pkt->len = len;
-	*out = pkt;
-	pkt = q->spare[--q->n_spare];
-	q->slot[idx] = pkt;
-	rx_post(q, (uint16_t)idx, pkt);
-}
-
-/* Why rx_good_frames() stopped. */
-struct rx_stop {
-	bool done;       /* at a descriptor the device still owns */
-	uint32_t status; /* else: the odd descriptor's read-once fields */
-	uint16_t len;
-};
-
-/*
- * The fast path: hand out whole good frames (DD, EOP, no RXE, length
- * 1..buf_len) from q->next on, at most `max`. Returns how many; stops early
- * at a descriptor that is not done or not such a frame (*stop says which).
- * No calls in the loop and everything in locals: with -fno-strict-aliasing
- * each descriptor store could otherwise alias q's fields.
- */
-static inline unsigned rx_good_frames(struct adv_rxq *q, struct nb_pkt **pkts,
-				      unsigned max, struct rx_stop *stop)
-{
-	volatile union adv_rx_desc *const ring = q->ring;
-	struct nb_pkt **const slot = q->slot;
-	struct nb_pkt **const spare = q->spare;
-	const uint32_t buf_len = q->buf_len;
-	const uint32_t check = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP | q->err_mask;
 	const unsigned mask = q->size - 1u;
-	unsigned idx = q->next, n_spare = q->n_spare, got;
+	bool any = false;
 
-	stop->done = false;
-	for (got = 0; got < max; got++) {
-		/* Write-back format: DD says the device is done with it. */
-		uint32_t status = nb_dma_read32(&ring[idx].wb.status_error);
-		/* Read after the status (x86 keeps loads in order), so it is
-		 * the length that came with DD; unused without DD. */
-		uint32_t len = nb_dma_read16(&ring[idx].wb.length);
-		struct nb_pkt *pkt;
+	while (q->hold >= q->rearm) {
+		unsigned first = (unsigned)(q->next - q->hold) & mask;
 
-		if (NB_UNLIKELY((status & check) !=
-					(ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP) ||
-				len - 1u >= buf_len)) {
-			stop->done = !(status & ADV_RXD_STAT_DD);
-			stop->status = status;
-			stop->len = (uint16_t)len;
-			break;
-		}
-		pkt = slot[idx];
-		rx_rss(&ring[idx], pkt);
-		pkt->len = len;
-		pkts[got] = pkt;
-		pkt = spare[--n_spare];
-		slot[idx] = pkt;
-		/* Read format; writing hdr_addr also clears the write-back
-		 * status (DD) the device left in the same bytes. */
-		ring[idx].read.pkt_addr = pkt->iova;
-		ring[idx].read.hdr_addr = 0;
-		idx = (idx + 1) & mask;
+		if (nb_mempool_get_bulk(q->mp, &q->slot[first], q->rearm) == 0)
+			break; /* pool dry: the ring runs shorter until frees */
+		rx_post(q, first, q->rearm);
+		q->hold = (uint16_t)(q->hold - q->rearm);
+		any = true;
 	}
-	q->next = (uint16_t)idx;
-	q->n_spare = (uint16_t)n_spare;
-	return got;
+	return any;
 }
 
 uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n)
 {
-	const uint16_t first = q->next, mask = (uint16_t)(q->size - 1);
-	unsigned budget, got = 0;
+	const unsigned mask = q->size - 1u;
+	const uint32_t check = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP | q->err_mask;
+	unsigned budget, got = 0, idx = q->next;
 
 	if (NB_UNLIKELY(q->stopped))
 		return 0;
-	if (n > ADV_RX_MAX_BURST)
-		n = ADV_RX_MAX_BURST;
-	/* Fewer than a lap, so q->next moves whenever anything was consumed
-	 * (the device never owns all slots; a hostile one may claim to). */
-	if (n > mask)
-		n = mask;
-	/* A frame is handed out only with a spare to post in its place. */
-	budget = rx_spares_for(q, n);
+	/* Never reach an empty slot: at most size - 1 - hold descriptors. */
+	budget = mask - q->hold;
+	if (budget > n)
+		budget = n;
+	if (budget > ADV_RX_MAX_BURST)
+		budget = ADV_RX_MAX_BURST;
 	while (budget > 0) {
-		struct rx_stop stop;
-		unsigned idx;
+		uint64_t wb = 0;
+		uint32_t status;
+		uint16_t len;
 
 		if (NB_LIKELY(!q->in_bad_frame)) {
-			unsigned good = rx_good_frames(q, pkts + got, budget, &stop);
+			unsigned room = q->size - idx; /* no wrap inside a scan */
+			unsigned max = budget < room ? budget : room;
+			/* Whole good frames (adv_path.c), read once. */
+			unsigned good = q->path->rx_scan(&q->ring[idx], &q->slot[idx],
+							 pkts + got, max, check,
+							 q->buf_len, &wb);
 
 			got += good;
 			budget -= good;
-			if (budget == 0 || stop.done)
-				break;
+			idx = (idx + good) & mask;
+			if (good == max)
+				continue;
 		} else {
 			/* Inside a split frame every descriptor goes slow. */
-			stop.status = nb_dma_read32(&q->ring[q->next].wb.status_error);
-			if (!(stop.status & ADV_RXD_STAT_DD))
-				break;
-			stop.len = nb_dma_read16(&q->ring[q->next].wb.length);
+			wb = nb_dma_read64(&q->ring[idx].wb.status_error);
 		}
-		/* The odd descriptor at q->next, judged by its read-once fields. */
-		idx = q->next;
-		switch (rx_check_slow(q, (uint16_t)idx, stop.status, stop.len)) {
+		/* The odd descriptor at idx, judged by its read-once fields. */
+		status = (uint32_t)wb;
+		len = (uint16_t)(wb >> ADV_RXD_LEN_SHIFT);
+		if (!(status & ADV_RXD_STAT_DD))
+			break;
+		switch (rx_check_slow(q, (uint16_t)idx, status, len)) {
 		case RX_FAULT:
-			goto out;
+			budget = 0;
+			continue;
 		case RX_ACCEPT:
-			rx_take(q, idx, q->slot[idx], stop.len, &pkts[got++]);
+			/* DD was seen in the status read above. */
+			adv_rx_rss(q->slot[idx], nb_dma_read64(&q->ring[idx].wb.info));
+			q->slot[idx]->len = len;
+			pkts[got++] = q->slot[idx];
 			break;
-		case RX_DROP:
-			rx_post(q, (uint16_t)idx, q->slot[idx]); /* buffer reused */
+		case RX_DROP: /* the buffer goes back; the slot waits for rearm */
+			nb_mempool_put_bulk(q->mp, &q->slot[idx], 1);
 			break;
 		}
-		q->next = (uint16_t)((idx + 1) & mask);
+		idx = (idx + 1) & mask;
 		budget--;
 	}
-out:
-	if (q->next != first)
+	q->hold = (uint16_t)(q->hold + ((idx - q->next) & mask));
+	q->next = (uint16_t)idx;
+	if (q->hold >= q->rearm && rx_rearm(q))
 		/* RDT (82599 8.2.3.8.5, 82576 8.10): the device may fill up
-		 * to RDT - 1. The refilled slot at RDT stays ours, so a full
-		 * ring never looks empty. */
-		nb_reg_write32(q->regs, q->rdt, (uint16_t)(q->next - 1) & mask);
+		 * to RDT - 1. RDT is the last refilled slot, which stays ours
+		 * until the next rearm, so a full ring never looks empty. */
+		nb_reg_write32(q->regs, q->rdt,
+			       (uint32_t)(q->next - q->hold - 1u) & mask);
 	return (uint16_t)got;
 }
 
 void adv_rxq_release(struct adv_rxq *q)
 {
-	nb_pkt_free_bulk(q->spare, q->n_spare);
-	q->n_spare = 0;
-	for (uint16_t i = 0; i < q->size; i++) {
-		if (q->slot[i] != NULL)
-			nb_pkt_free(q->slot[i]);
-		q->slot[i] = NULL;
-	}
+	const unsigned mask = q->size - 1u;
+
+	/* Every slot but the empty ones has a buffer posted. */
+	for (unsigned i = 0; i < (unsigned)q->size - q->hold; i++)
+		nb_mempool_put_bulk(q->mp, &q->slot[(q->next + i) & mask], 1);
+	q->hold = q->size;
 }
 
 void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
@@ -406,91 +356,99 @@ void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
 		.drv = drv,
 		.tdt = tdt,
 		.size = size,
+		.path = adv_path_get(),
 	};
 }
 
-/* The device broke the transmit protocol: count it and stop the queue. */
-static void tx_stop(struct adv_txq *q)
+/* The device broke the transmit protocol: count it, stop the queue, say why. */
+static void tx_fault(struct adv_txq *q, const char *what, unsigned slot)
 {
 	q->dev_faults++;
 	q->stopped = true;
+	nb_dev_set_fault(q->dev, "%s tx: device %s (slot %u)", q->drv, what, slot);
 }
 
 /*
- * Reclaim finished batches. Every descriptor asks for a status write-back
- * (RS) and the device completes them in ring order, so DD on the
- * last descriptor of a batch must come with DD on all the earlier ones; a
- * gap is an out-of-order write-back and stops the queue. Batches start at
- * multiples of ADV_TX_CLEAN_BATCH and the ring size is a multiple of it,
- * so a batch never wraps.
+ * Reclaim finished batches. Only the last descriptor of each batch of
+ * ADV_TX_RS_THRESH asks for a write-back (RS), and the device completes
+ * descriptors in ring order, so its DD covers the whole batch: one read
+ * per batch. The DD is then cleared, so DD on a free slot means the
+ * device wrote a descriptor we never gave it (checked at each burst). The
+ * newest posted batch done while the oldest is not is an out-of-order
+ * write-back and stops the queue (checked only when a batch is not done,
+ * so it costs nothing while traffic flows).
  */
 void adv_txq_clean(struct adv_txq *q)
 {
-	volatile union adv_tx_desc *const ring = q->ring; /* see rx */
+	volatile union adv_tx_desc *const ring = q->ring;
 	const unsigned mask = q->size - 1u;
 
-	while (!q->stopped &&
-	       ((unsigned)(q->tail - q->clean) & mask) >= ADV_TX_CLEAN_BATCH) {
+	while (!q->stopped) {
 		const unsigned first = q->clean;
-		const unsigned last = first + ADV_TX_CLEAN_BATCH - 1u;
-		uint32_t all_done = ADV_TXD_STAT_DD;
+		const unsigned last = first + ADV_TX_RS_THRESH - 1u;
+		const unsigned busy = (unsigned)(q->tail - first) & mask;
 
-		if (!(nb_dma_read32(&ring[last].wb.status) & ADV_TXD_STAT_DD))
+		if (busy < ADV_TX_RS_THRESH)
 			return;
-		/* Write-back: check each DD, then forget it, so DD on
-		 * a free slot means the device wrote a descriptor we never
-		 * gave it (checked at the start of each burst). */
-		for (unsigned i = first; i < last; i++) {
-			all_done &= nb_dma_read32(&ring[i].wb.status);
-			ring[i].wb.status = 0;
+		/* Write-back: only the DD bit is defined (82599 7.2.3.2.4,
+		 * 82576 7.2.2.3). */
+		if (!(nb_dma_read32(&ring[last].wb.status) & ADV_TXD_STAT_DD)) {
+			/* The newest full batch done while this one is not:
+			 * out of order. */
+			const unsigned newest = (first + (busy & ~(ADV_TX_RS_THRESH - 1u)) - 1u) & mask;
+
+			if (newest != last &&
+			    (nb_dma_read32(&ring[newest].wb.status) & ADV_TXD_STAT_DD))
+				tx_fault(q, "reported a batch done before an earlier one",
+					 newest);
+			return;
 		}
 		ring[last].wb.status = 0;
-		if (NB_UNLIKELY(!all_done)) {
-			tx_stop(q);
-			nb_dev_set_fault(q->dev,
-					 "%s tx: device reported slot %u done before an earlier one",
-					 q->drv, last);
-			return;
-		}
-		nb_pkt_free_bulk(&q->slot[first], ADV_TX_CLEAN_BATCH);
-		q->clean = (uint16_t)((first + ADV_TX_CLEAN_BATCH) & mask);
+		/* Posted since the last pool change: all from one pool, one
+		 * copy; else buffer by buffer to their own pools. */
+		if ((int32_t)(q->posted - busy - q->pool_since) >= 0)
+			nb_mempool_put_bulk(q->slot[first]->pool, &q->slot[first],
+					    ADV_TX_RS_THRESH);
+		else
+			nb_pkt_free_bulk(&q->slot[first], ADV_TX_RS_THRESH);
+		q->clean = (uint16_t)((first + ADV_TX_RS_THRESH) & mask);
 	}
 }
 
 /*
  * The fast path: post pkts[0..n) while each one's pool is the one last seen
- * and its length is in ADV_TX_MIN_LEN..last_max_len. Returns how many it
- * posted; the caller handles the one it stopped at. Call-free, in locals
- * (see rx).
+ * and its length is in ADV_TX_MIN_LEN..last_max_len (adv_path.c), up to
+ * the ring's end. Returns how many it posted; the caller handles the one
+ * it stopped at.
  */
 static inline unsigned tx_post_frames(struct adv_txq *q, struct nb_pkt **pkts,
 				      unsigned n)
 {
-	volatile union adv_tx_desc *const ring = q->ring;
-	struct nb_pkt **const slot = q->slot;
-	const struct nb_mempool *const pool = q->last_pool;
-	const uint32_t span = q->last_max_len - ADV_TX_MIN_LEN;
-	const unsigned mask = q->size - 1u;
-	unsigned idx = q->tail, i;
+	const unsigned idx = q->tail;
+	const unsigned room = (unsigned)q->size - idx; /* no wrap in the loop */
+	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		struct nb_pkt *pkt = pkts[i];
-		uint32_t len = pkt->len;
-
-		if (NB_UNLIKELY(pkt->pool != pool || len - ADV_TX_MIN_LEN > span))
-			break;
-		/* Advanced data descriptor (82599 7.2.3.2.4, 82576 7.2.2.3),
-		 * one buffer per frame; len <= 65535 fits DTALEN. */
-		ring[idx].read.buffer_addr = pkt->iova;
-		ring[idx].read.cmd_type_len =
-			len | ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP |
-			ADV_TXD_CMD_IFCS | ADV_TXD_CMD_RS | ADV_TXD_CMD_DEXT;
-		ring[idx].read.olinfo = len << ADV_TXD_PAYLEN_SHIFT;
-		slot[idx] = pkt;
-		idx = (idx + 1) & mask;
-	}
-	q->tail = (uint16_t)idx;
+	i = q->path->tx_post(&q->ring[idx], &q->slot[idx], pkts, n < room ? n : room,
+			     q->last_pool, q->last_max_len - ADV_TX_MIN_LEN);
+	q->tail = (uint16_t)((idx + i) & (q->size - 1u));
+	q->posted += i;
 	return i;
+}
+
+/* RS on every descriptor of [first, tail) that ends a batch (slot index
+ * one below a multiple of ADV_TX_RS_THRESH): one 4-byte store each, before
+ * TDT hands them to the device. */
+static void tx_set_rs(struct adv_txq *q, unsigned first)
+{
+	const unsigned mask = q->size - 1u;
+	const unsigned count = (unsigned)(q->tail - first) & mask;
+
+	for (unsigned k = ADV_TX_RS_THRESH - 1u - (first & (ADV_TX_RS_THRESH - 1u));
+	     k < count; k += ADV_TX_RS_THRESH) {
+		volatile union adv_tx_desc *d = &q->ring[(first + k) & mask];
+
+		d->read.cmd_type_len |= ADV_TXD_CMD_RS;
+	}
 }
 
 uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
@@ -498,17 +456,16 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 	const uint16_t first = q->tail, mask = (uint16_t)(q->size - 1);
 	unsigned room, done = 0;
 
-	adv_txq_clean(q);
+	if (((q->tail - q->clean) & mask) >= ADV_TX_RS_THRESH)
+		adv_txq_clean(q);
 	if (NB_UNLIKELY(q->stopped))
 		return 0;
-	/* Free slots carry no DD (clean-up zeroes it): DD at the next slot
-	 * to post means the device wrote a descriptor it was never given. */
+	/* Free slots carry no DD (clean-up clears it, posting overwrites
+	 * it): DD at the next slot to post means the device wrote a
+	 * descriptor it was never given. */
 	if (NB_UNLIKELY(nb_dma_read32(&q->ring[q->tail].wb.status) &
 			ADV_TXD_STAT_DD)) {
-		tx_stop(q);
-		nb_dev_set_fault(q->dev,
-				 "%s tx: device marked slot %u done before it was posted",
-				 q->drv, q->tail);
+		tx_fault(q, "marked a slot done before it was posted", q->tail);
 		return 0;
 	}
 	/* One slot stays empty: TDH == TDT means "nothing to send". */
@@ -518,10 +475,14 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 	while ((done += tx_post_frames(q, pkts + done, n - done)) < n) {
 		struct nb_pkt *pkt = pkts[done];
 
+		if (q->tail == 0 && pkt->pool == q->last_pool &&
+		    pkt->len - ADV_TX_MIN_LEN <= q->last_max_len - ADV_TX_MIN_LEN)
+			continue; /* stopped at the ring's end: go on at slot 0 */
 		if (pkt->pool != q->last_pool) { /* then retry it */
 			uint32_t buf_size = nb_mempool_buf_size(pkt->pool);
 
 			q->last_pool = pkt->pool;
+			q->pool_since = q->posted;
 			q->last_max_len = buf_size < ADV_TX_MAX_LEN ? buf_size : ADV_TX_MAX_LEN;
 			if (q->last_max_len < ADV_TX_MIN_LEN)
 				q->last_max_len = ADV_TX_MIN_LEN - 1u; /* none fits */
@@ -534,10 +495,12 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 		nb_pkt_free(pkt);
 		done++;
 	}
-	if (q->tail != first)
+	if (q->tail != first) {
+		tx_set_rs(q, first);
 		/* TDT (82599 8.2.3.9.9, 82576 8.12): one past the last
 		 * descriptor to send. */
 		nb_reg_write32(q->regs, q->tdt, q->tail);
+	}
 	return (uint16_t)done;
 }
 
@@ -562,6 +525,41 @@ void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,
 		out->tx_errors += txq[q].tx_errors;
 		out->dev_faults += txq[q].dev_faults;
 	}
+}
+
+static struct adv_port *to_port(struct nb_dev *dev)
+{
+	return NB_CONTAINER_OF(dev, struct adv_port, nb);
+}
+
+uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n)
+{
+	struct adv_port *p = to_port(dev);
+
+	if (NB_UNLIKELY(queue >= p->n_rxq))
+		return 0;
+	return adv_rxq_burst(&p->rxq[queue], pkts, n);
+}
+
+uint16_t adv_port_tx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n)
+{
+	struct adv_port *p = to_port(dev);
+
+	if (NB_UNLIKELY(queue >= p->n_txq))
+		return 0;
+	return adv_txq_burst(&p->txq[queue], pkts, n);
+}
+
+int adv_port_read_stats(struct nb_dev *dev, struct nb_stats *out)
+{
+	struct adv_port *p = to_port(dev);
+
+	p->collect_stats(p);
+	*out = p->hw;
+	adv_add_queue_stats(p->rxq, p->n_rxq, p->txq, p->n_txq, out);
+	return 0;
 }
 
 void adv_release_queues(struct adv_rxq *rxq, uint16_t n_rxq,

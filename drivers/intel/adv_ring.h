@@ -19,19 +19,27 @@
 #ifndef NB_ADV_RING_H
 #define NB_ADV_RING_H
 
+#include <emmintrin.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nb_internal.h"
 
-/* Transmit descriptors are reclaimed this many at a time (ixy's scheme). */
-#define ADV_TX_CLEAN_BATCH 32u
+/*
+ * Transmit: only every ADV_TX_RS_THRESH-th descriptor asks for a status
+ * write-back (RS), and clean-up checks that one DD per batch (the idea of
+ * DPDK's tx_rs_thresh). Batches start at multiples of it, so a batch never
+ * wraps.
+ */
+#define ADV_TX_RS_THRESH 32u
 /* Most descriptors one rx burst looks at; bounds the work per call. */
 #define ADV_RX_MAX_BURST 64u
-/* Receive keeps up to this many spare buffers, refilled in bulk. */
-#define ADV_RX_SPARES (2u * ADV_RX_MAX_BURST)
+/* Receive refills (rearms) this many slots at a time (a quarter of the
+ * ring on smaller rings), one RDT write each. */
+#define ADV_RX_REARM 32u
 /* Smallest ring: two clean-up batches, so one can be in flight. */
-#define ADV_MIN_RING_SIZE (2u * ADV_TX_CLEAN_BATCH)
+#define ADV_MIN_RING_SIZE (2u * ADV_TX_RS_THRESH)
 /* We keep rings a power of two, <= 4096 descriptors. */
 #define ADV_MAX_RING_SIZE 4096u
 /* RDLEN/TDLEN must be multiples of 128 bytes (82599 8.2.3.8.3, 82576 8.10). */
@@ -78,10 +86,48 @@ union adv_rx_desc {
 };
 _Static_assert(sizeof(union adv_rx_desc) == 16, "16-byte descriptor");
 
+/* The fast path reads status_error and length as one 8-byte word. */
+#define ADV_RXD_LEN_SHIFT (8u * (offsetof(struct adv_rx_desc_wb, length) - \
+				  offsetof(struct adv_rx_desc_wb, status_error)))
+_Static_assert(offsetof(struct adv_rx_desc_wb, status_error) % 8 == 0,
+	       "status_error starts an aligned 8-byte word");
+#define ADV_RXD_LEN_MASK (0xFFFFull << ADV_RXD_LEN_SHIFT)
+
 /* RSS type (82599 7.1.6.2, 82576 7.1.5.2): 0 means no hash computed. */
 #define ADV_RXD_RSS_TYPE_MASK 0xFu
 #define ADV_RXD_STAT_DD (1u << 0)  /* descriptor done */
 #define ADV_RXD_STAT_EOP (1u << 1) /* end of packet */
+
+/*
+ * One compare judges a write-back: m is its status/length word masked to
+ * the length and the bits that must read DD|EOP (errors must be 0).
+ * Subtracting "length 1, DD|EOP" leaves 0 in the status bits only for
+ * exactly DD|EOP (else they are non-zero, or borrow), and length - 1 in
+ * the length bits; rotating the status bits to the top makes the result
+ * < buf_len exactly for a good frame of 1..buf_len bytes, and then it is
+ * length - 1.
+ */
+static inline uint64_t adv_rx_good_len(uint64_t m)
+{
+	uint64_t y = m - ((1ull << ADV_RXD_LEN_SHIFT) | ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP);
+
+	return y >> ADV_RXD_LEN_SHIFT | y << (64u - ADV_RXD_LEN_SHIFT);
+}
+
+/*
+ * The write-back's first 8 bytes (info, then the RSS hash; read once,
+ * after DD) into pkt, as the device reports them: rss_hash, and flags =
+ * NB_PKT_RSS_HASH if the RSS type (info 3:0) is non-zero. Data handed on,
+ * never used as an index. Every receive path (scalar, SIMD, slow) uses it.
+ */
+static inline void adv_rx_rss(struct nb_pkt *pkt, uint64_t info_rss)
+{
+	pkt->rss_hash = (uint32_t)(info_rss >> 32);
+	pkt->flags = (info_rss & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0;
+}
+_Static_assert(offsetof(struct adv_rx_desc_wb, info) == 0 &&
+	       offsetof(struct adv_rx_desc_wb, rss) == 4,
+	       "info and the RSS hash are the descriptor's first 8 bytes");
 
 /* ---- Advanced transmit data descriptor --------------------------------- */
 struct adv_tx_desc_read {
@@ -111,20 +157,63 @@ _Static_assert(sizeof(union adv_tx_desc) == 16, "16-byte descriptor");
 #define ADV_TXD_PAYLEN_SHIFT 14
 #define ADV_TXD_STAT_DD (1u << 0)
 
+/* Bytes 8-15 of a data descriptor for a frame of len bytes, without RS
+ * (cmd_type_len, then olinfo with PAYLEN = len). */
+static inline uint64_t adv_tx_cmd(uint64_t len)
+{
+	return (len | ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP | ADV_TXD_CMD_IFCS |
+		ADV_TXD_CMD_DEXT) | len << (32 + ADV_TXD_PAYLEN_SHIFT);
+}
+
+/* The per-descriptor loops, scalar or SIMD (adv_path.c says what each
+ * must do; all variants give identical results). */
+struct adv_path {
+	const char *name; /* "scalar", "sse4.1", "avx2" */
+	unsigned (*rx_scan)(const volatile union adv_rx_desc *ring,
+			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			    unsigned max, uint32_t check, uint32_t buf_len,
+			    uint64_t *stop);
+	void (*rx_post)(volatile union adv_rx_desc *ring,
+			struct nb_pkt *const *slot, unsigned n,
+			const struct nb_iova_map *map);
+	unsigned (*tx_post)(volatile union adv_tx_desc *d, struct nb_pkt **slot,
+			    struct nb_pkt *const *pkts, unsigned n,
+			    const struct nb_mempool *pool, uint64_t span);
+};
+
+/* The path NB_SIMD names (scalar, sse4.1, avx2), or the widest this CPU
+ * runs if it is unset: 0, or -1 with a message naming drv. */
+int adv_path_pick(const char *drv, const struct adv_path **out);
+/* The process's path (picked once; queues take it at init). */
+const struct adv_path *adv_path_get(void);
+const struct adv_path *adv_path_scalar(void);
+/* For tests: a variant by name (NULL if none), and whether the CPU runs it. */
+const struct adv_path *adv_path_by_name(const char *name);
+bool adv_path_supported(const struct adv_path *p);
+
+/*
+ * Receive queue. Slots [next - hold, next) are empty: their buffers were
+ * handed out (or dropped) and they wait for the next rearm of
+ * ADV_RX_REARM slots; every other slot has a buffer posted. A burst never
+ * looks at more than size - 1 - hold slots, so it never reads an empty
+ * slot's stale shadow entry, whatever the device writes.
+ */
 struct adv_rxq {
 	volatile union adv_rx_desc *ring; /* in the DMA pool: untrusted */
 	struct nb_pkt **slot;        /* private: buffer posted in each slot */
 	struct nb_mempool *mp;       /* where replacement buffers come from */
+	struct nb_iova_map iova;     /* buffer IOVA from its nb_pkt address */
+	const struct adv_path *path; /* scalar or SIMD loops */
 	volatile uint8_t *regs;      /* BAR0, for the tail register */
 	struct nb_dev *dev;          /* for nb_dev_set_fault */
 	const char *drv;             /* driver name for messages */
 	uint32_t rdt;                /* offset of this queue's RDT */
 	uint32_t buf_len;            /* bytes the device may write per buffer */
 	uint32_t err_mask;           /* write-back bits that mean "bad frame" */
-	uint16_t n_spare;
-	struct nb_pkt *spare[ADV_RX_SPARES]; /* private: refills for the ring */
 	uint16_t size;               /* power of two */
 	uint16_t next;               /* next slot whose DD we wait for */
+	uint16_t hold;               /* empty slots before next */
+	uint16_t rearm;              /* slots refilled at a time */
 	bool in_bad_frame;           /* dropping the rest of a split frame */
 	bool stopped;                /* the device broke the protocol */
 	uint64_t rx_errors;
@@ -134,6 +223,7 @@ struct adv_rxq {
 struct adv_txq {
 	volatile union adv_tx_desc *ring; /* in the DMA pool: untrusted */
 	struct nb_pkt **slot;        /* private: buffer posted in each slot */
+	const struct adv_path *path; /* scalar or SIMD loops */
 	volatile uint8_t *regs;
 	struct nb_dev *dev;
 	const char *drv;
@@ -143,10 +233,20 @@ struct adv_txq {
 	uint16_t clean;              /* oldest slot the device still owns */
 	uint32_t last_max_len;       /* longest frame from last_pool we send */
 	struct nb_mempool *last_pool; /* pool of the last frame sent */
+	uint32_t posted;             /* descriptors ever posted (wraps) */
+	uint32_t pool_since;         /* `posted` when last_pool last changed */
 	bool stopped;
 	uint64_t tx_errors;
 	uint64_t dev_faults;
 };
+
+/* One 16-byte store of a whole descriptor (lo = bytes 0-7, hi = 8-15):
+ * the device never sees half of a descriptor we wrote. */
+static inline void adv_desc_store(volatile void *desc, uint64_t lo, uint64_t hi)
+{
+	_mm_store_si128((__m128i *)(uintptr_t)desc,
+			_mm_set_epi64x((long long)hi, (long long)lo));
+}
 
 /*
  * Poll until (reg & mask) == want or timeout_ms pass: 0, or -1/ETIMEDOUT
@@ -221,7 +321,7 @@ void adv_txq_init(struct adv_txq *q, struct nb_dev *dev, const char *drv,
 
 uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n);
 uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n);
-/* Reclaim transmitted buffers (called by the burst; exposed for the fuzzer). */
+/* Reclaim transmitted batches (called by the burst; exposed for the fuzzer). */
 void adv_txq_clean(struct adv_txq *q);
 
 /*
@@ -253,6 +353,26 @@ int adv_map_bar0(const char *drv, struct nb_pci *pci, uint32_t min_len,
 /* The MAC address from a receive address pair RAL/RAH (same layout on
  * both chips: bytes 0-3 in RAL, 4-5 in the low half of RAH). */
 void adv_mac_from_ra(uint32_t ral, uint32_t rah, uint8_t mac[6]);
+
+/*
+ * What the ixgbe and igb handles share; each chip's struct starts with it
+ * and keeps its registers and init to itself. The nb_dev_ops fast-path
+ * and stats entries of both drivers are the adv_port_* functions below.
+ */
+struct adv_port {
+	struct nb_dev nb;           /* must stay first */
+	uint16_t n_rxq, n_txq;
+	struct adv_rxq *rxq;        /* the chip struct's queue arrays */
+	struct adv_txq *txq;
+	struct nb_stats hw;         /* clear-on-read hardware counters, summed */
+	void (*collect_stats)(struct adv_port *port); /* add the chip's to hw */
+};
+
+uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n);
+uint16_t adv_port_tx_batch(struct nb_dev *dev, uint16_t queue,
+			   struct nb_pkt **pkts, uint16_t n);
+int adv_port_read_stats(struct nb_dev *dev, struct nb_stats *out);
 
 /* Add the queues' software counters (errors, device faults) to *out. */
 void adv_add_queue_stats(const struct adv_rxq *rxq, uint16_t n_rxq,

@@ -41,18 +41,16 @@ struct ixgbe_sfp {
 };
 
 struct ixgbe_dev {
-	struct nb_dev nb; /* must stay first */
+	struct adv_port port; /* must stay first: nb, queue counts, counters */
 	volatile uint8_t *regs;
 	struct ixgbe_sfp sfp;
-	uint16_t n_rxq, n_txq;
 	struct adv_rxq rxq[IXGBE_MAX_QUEUES];
 	struct adv_txq txq[IXGBE_MAX_QUEUES];
-	struct nb_stats hw; /* clear-on-read hardware counters, accumulated */
 };
 
 static struct ixgbe_dev *to_ixgbe(struct nb_dev *dev)
 {
-	return NB_CONTAINER_OF(dev, struct ixgbe_dev, nb);
+	return NB_CONTAINER_OF(dev, struct ixgbe_dev, port.nb);
 }
 
 static uint32_t rd(const struct ixgbe_dev *d, uint32_t reg)
@@ -79,7 +77,7 @@ static void clear_bits(struct ixgbe_dev *d, uint32_t reg, uint32_t bits)
 static int wait_reg(struct ixgbe_dev *d, uint32_t reg, uint32_t mask,
 		    uint32_t want, uint32_t timeout_ms, const char *what)
 {
-	return adv_wait_reg(d->regs, "ixgbe", d->nb.pci->name, reg, mask, want,
+	return adv_wait_reg(d->regs, "ixgbe", d->port.nb.pci->name, reg, mask, want,
 			    timeout_ms, what);
 }
 
@@ -132,14 +130,14 @@ static int setup_rx_interrupts(struct ixgbe_dev *d, const struct nb_dev_conf *co
 {
 	uint32_t vectors = 0;
 
-	if (nb_dev_irq_setup(&d->nb, conf, d->n_rxq, &ixgbe_irq_ops) < 0)
+	if (nb_dev_irq_setup(&d->port.nb, conf, d->port.n_rxq, &ixgbe_irq_ops) < 0)
 		return -1;
-	if (d->nb.irq.n == 0)
+	if (d->port.nb.irq.n == 0)
 		return 0; /* poll mode: interrupts stay masked */
 	/* 8.2.3.5.18 GPIE: MSI-X mode, EIAM auto-mask, pending bits in PBA. */
 	wr(d, IXGBE_GPIE, IXGBE_GPIE_MULTIPLE_MSIX | IXGBE_GPIE_EIAME |
 				  IXGBE_GPIE_PBA_SUPPORT);
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		uint32_t reg = IXGBE_IVAR(q / 2u), shift = (q % 2u) * 16u;
 		uint32_t ivar = rd(d, reg) & ~(0xFFu << shift);
 
@@ -267,7 +265,7 @@ static int i2c_send(struct ixgbe_dev *d, uint8_t byte)
 	if (i2c_bit(d, true, &seen) < 0)
 		return -1;
 	return seen ? nb_fail(ENXIO, "ixgbe %s: no SFP+ module answers on I2C",
-			      d->nb.pci->name) : 0;
+			      d->port.nb.pci->name) : 0;
 }
 
 /* SFF-8472 4: random read of `len` bytes from `off` of the A0h page. */
@@ -355,28 +353,28 @@ static void setup_link(struct ixgbe_dev *d, uint32_t wait_ms)
 		setup_link_speed(d, false);
 }
 
-/* Read the clear-on-read counters (8.2.3.23) and add them to d->hw. */
+/* Read the clear-on-read counters (8.2.3.23) and add them to d->port.hw. */
 static void collect_stats(struct ixgbe_dev *d)
 {
 	uint64_t missed = 0;
 
 	for (unsigned i = 0; i < IXGBE_PACKET_BUFFERS; i++)
 		missed += rd(d, IXGBE_MPC(i));
-	d->hw.rx_missed += missed;
-	d->hw.rx_packets += rd(d, IXGBE_GPRC);
-	d->hw.tx_packets += rd(d, IXGBE_GPTC);
+	d->port.hw.rx_missed += missed;
+	d->port.hw.rx_packets += rd(d, IXGBE_GPRC);
+	d->port.hw.tx_packets += rd(d, IXGBE_GPTC);
 	/* Low half first: reading it latches the high half (8.2.3.23). */
-	d->hw.rx_bytes += rd(d, IXGBE_GORCL);
-	d->hw.rx_bytes += (uint64_t)rd(d, IXGBE_GORCH) << 32;
-	d->hw.tx_bytes += rd(d, IXGBE_GOTCL);
-	d->hw.tx_bytes += (uint64_t)rd(d, IXGBE_GOTCH) << 32;
+	d->port.hw.rx_bytes += rd(d, IXGBE_GORCL);
+	d->port.hw.rx_bytes += (uint64_t)rd(d, IXGBE_GORCH) << 32;
+	d->port.hw.tx_bytes += rd(d, IXGBE_GOTCL);
+	d->port.hw.tx_bytes += (uint64_t)rd(d, IXGBE_GOTCH) << 32;
 }
 
 /* 4.6.5: statistics start from zero after reading every counter once. */
 static void reset_stats(struct ixgbe_dev *d)
 {
 	collect_stats(d);
-	memset(&d->hw, 0, sizeof(d->hw));
+	memset(&d->port.hw, 0, sizeof(d->port.hw));
 }
 
 static void write_promisc(struct ixgbe_dev *d, bool on)
@@ -420,14 +418,14 @@ static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, const struct adv_co
 	set_bits(d, IXGBE_RDRXCTL, IXGBE_RDRXCTL_CRCSTRIP);
 	set_bits(d, IXGBE_FCTRL, IXGBE_FCTRL_BAM); /* 8.2.3.7.1: broadcasts too */
 
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		struct nb_pkt **slot;
 		uint64_t iova;
 		void *ring;
 
 		if (adv_alloc_ring("ixgbe", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		adv_rxq_init(&d->rxq[q], &d->nb, "ixgbe", d->regs, IXGBE_RDT(q),
+		adv_rxq_init(&d->rxq[q], &d->port.nb, "ixgbe", d->regs, IXGBE_RDT(q),
 			     ring, slot, size, c->rx_mp[q], c->bsize_kb[q],
 			     IXGBE_RXD_ERR_RXE);
 		/* 8.2.3.8.7: advanced one-buffer descriptors, BSIZEPKT in
@@ -448,7 +446,7 @@ static int init_rx(struct ixgbe_dev *d, struct nb_pool *dma, const struct adv_co
 	 * and header writes (on by default), so a frame's bytes are in memory
 	 * before its DD write-back is (Linux and DPDK do the same). */
 	set_bits(d, IXGBE_CTRL_EXT, IXGBE_CTRL_EXT_NS_DIS); /* 8.2.3.1.3 */
-	for (uint16_t q = 0; q < d->n_rxq; q++)
+	for (uint16_t q = 0; q < d->port.n_rxq; q++)
 		clear_bits(d, IXGBE_DCA_RXCTRL(q),
 			   IXGBE_DCA_RXCTRL_DATA_WRO | IXGBE_DCA_RXCTRL_HEAD_WRO);
 	return 0;
@@ -468,27 +466,31 @@ static int init_tx(struct ixgbe_dev *d, struct nb_pool *dma, uint16_t size)
 	/* 8.2.3.10.2: arbiter off while the queues are configured. */
 	set_bits(d, IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS);
 
-	for (uint16_t q = 0; q < d->n_txq; q++) {
+	for (uint16_t q = 0; q < d->port.n_txq; q++) {
 		struct nb_pkt **slot;
 		uint64_t iova;
 		void *ring;
 
 		if (adv_alloc_ring("ixgbe", dma, size, &ring, &iova, &slot) < 0)
 			return -1;
-		adv_txq_init(&d->txq[q], &d->nb, "ixgbe", d->regs, IXGBE_TDT(q),
+		adv_txq_init(&d->txq[q], &d->port.nb, "ixgbe", d->regs, IXGBE_TDT(q),
 			     ring, slot, size);
 		wr(d, IXGBE_TDBAL(q), (uint32_t)iova);          /* 8.2.3.9.5 */
 		wr(d, IXGBE_TDBAH(q), (uint32_t)(iova >> 32));  /* 8.2.3.9.6 */
 		wr(d, IXGBE_TDLEN(q), (uint32_t)size * 16u);    /* 8.2.3.9.7 */
 		/* 8.2.3.11.2: relaxed ordering off for descriptor write-back
 		 * (on by default): DD bits then land in ring order, which the
-		 * batch check in ixgbe_txq_clean() relies on. */
+		 * batch check in adv_txq_clean() relies on. */
 		clear_bits(d, IXGBE_DCA_TXCTRL(q), IXGBE_DCA_TXCTRL_DESC_WRO);
-		/* 8.2.3.9.10: prefetch 36, host 8, write-back 4 (ixy's values). */
+		/* 8.2.3.9.10: prefetch 36, host 8, write-back threshold 0:
+		 * each RS descriptor's DD is written back as it completes.
+		 * Only every 32nd descriptor has RS (adv_ring.c); with
+		 * WTHRESH > 0 the device would hold write-backs until that
+		 * many had gathered (DPDK demands 0 with tx_rs_thresh > 1). */
 		wr(d, IXGBE_TXDCTL(q),
 		   (rd(d, IXGBE_TXDCTL(q)) & ~IXGBE_TXDCTL_THRESH_MASK) |
 			   IXGBE_TXDCTL_PTHRESH(36) | IXGBE_TXDCTL_HTHRESH(8) |
-			   IXGBE_TXDCTL_WTHRESH(4));
+			   IXGBE_TXDCTL_WTHRESH(0));
 	}
 	clear_bits(d, IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS); /* 8.2.3.10.2 */
 	set_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);  /* 8.2.3.9.2 */
@@ -516,7 +518,7 @@ static int enable_rx(struct ixgbe_dev *d)
 /* 4.6.7.1 / 4.6.8.1: enable each queue, then hand the rx buffers over. */
 static int start_queues(struct ixgbe_dev *d)
 {
-	for (uint16_t q = 0; q < d->n_rxq; q++) {
+	for (uint16_t q = 0; q < d->port.n_rxq; q++) {
 		struct adv_rxq *rxq = &d->rxq[q];
 
 		if (adv_rxq_fill(rxq) < 0)
@@ -531,7 +533,7 @@ static int start_queues(struct ixgbe_dev *d)
 	}
 	if (enable_rx(d) < 0)
 		return -1;
-	for (uint16_t q = 0; q < d->n_txq; q++) {
+	for (uint16_t q = 0; q < d->port.n_txq; q++) {
 		set_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
 		if (wait_reg(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE,
 			     IXGBE_TXDCTL_ENABLE, IXGBE_QUEUE_TIMEOUT_MS,
@@ -545,48 +547,24 @@ static int start_queues(struct ixgbe_dev *d)
  * private halves (the DMA halves live as long as the pool). */
 static void stop_and_free(struct ixgbe_dev *d)
 {
-	if (d->nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
+	if (d->port.nb.irq.n) /* mask before the vectors go (poll mode: still masked) */
 		disable_interrupts(d);
-	nb_dev_irq_teardown(&d->nb);
-	for (uint16_t q = 0; q < d->n_rxq; q++)
+	nb_dev_irq_teardown(&d->port.nb);
+	for (uint16_t q = 0; q < d->port.n_rxq; q++)
 		clear_bits(d, IXGBE_RXDCTL(q), IXGBE_RXDCTL_ENABLE); /* 8.2.3.8.6 */
 	clear_bits(d, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);               /* 8.2.3.8.10 */
-	for (uint16_t q = 0; q < d->n_txq; q++)
+	for (uint16_t q = 0; q < d->port.n_txq; q++)
 		clear_bits(d, IXGBE_TXDCTL(q), IXGBE_TXDCTL_ENABLE); /* 8.2.3.9.10 */
 	clear_bits(d, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);             /* 8.2.3.9.2 */
-	nb_pci_disable_dma(d->nb.pci);
-	adv_release_queues(d->rxq, d->n_rxq, d->txq, d->n_txq);
+	nb_pci_disable_dma(d->port.nb.pci);
+	adv_release_queues(d->rxq, d->port.n_rxq, d->txq, d->port.n_txq);
 	free(d);
 }
 
-static uint16_t ixgbe_rx_batch(struct nb_dev *dev, uint16_t queue,
-			       struct nb_pkt **pkts, uint16_t n)
+/* The chip's clear-on-read counters, for adv_port_read_stats(). */
+static void ixgbe_collect_stats(struct adv_port *port)
 {
-	struct ixgbe_dev *d = to_ixgbe(dev);
-
-	if (NB_UNLIKELY(queue >= d->n_rxq))
-		return 0;
-	return adv_rxq_burst(&d->rxq[queue], pkts, n);
-}
-
-static uint16_t ixgbe_tx_batch(struct nb_dev *dev, uint16_t queue,
-			       struct nb_pkt **pkts, uint16_t n)
-{
-	struct ixgbe_dev *d = to_ixgbe(dev);
-
-	if (NB_UNLIKELY(queue >= d->n_txq))
-		return 0;
-	return adv_txq_burst(&d->txq[queue], pkts, n);
-}
-
-static int ixgbe_read_stats(struct nb_dev *dev, struct nb_stats *out)
-{
-	struct ixgbe_dev *d = to_ixgbe(dev);
-
-	collect_stats(d);
-	*out = d->hw;
-	adv_add_queue_stats(d->rxq, d->n_rxq, d->txq, d->n_txq, out);
-	return 0;
+	collect_stats(NB_CONTAINER_OF(port, struct ixgbe_dev, port));
 }
 
 static int ixgbe_link(struct nb_dev *dev, struct nb_link *out)
@@ -634,9 +612,9 @@ static void ixgbe_close(struct nb_dev *dev)
 
 static const struct nb_dev_ops ixgbe_ops = {
 	.driver = "ixgbe",
-	.rx_batch = ixgbe_rx_batch,
-	.tx_batch = ixgbe_tx_batch,
-	.read_stats = ixgbe_read_stats,
+	.rx_batch = adv_port_rx_batch,
+	.tx_batch = adv_port_tx_batch,
+	.read_stats = adv_port_read_stats,
 	.link = ixgbe_link,
 	.mac = ixgbe_mac,
 	.set_promisc = ixgbe_set_promisc,
@@ -660,12 +638,15 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "ixgbe %s: out of memory", pci->name);
-	d->nb.head.ops = &ixgbe_ops;
-	d->nb.pci = pci;
+	d->port.nb.head.ops = &ixgbe_ops;
+	d->port.nb.pci = pci;
 	d->regs = regs;
-	d->n_rxq = c.n_rxq;
-	d->n_txq = c.n_txq;
-	nb_dev_set_geometry(&d->nb, c.n_rxq, c.n_txq, IXGBE_MAX_QUEUES, c.rx_size, c.tx_size);
+	d->port.n_rxq = c.n_rxq;
+	d->port.n_txq = c.n_txq;
+	d->port.rxq = d->rxq;
+	d->port.txq = d->txq;
+	d->port.collect_stats = ixgbe_collect_stats;
+	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IXGBE_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.6.3: the initialization sequence, step by step. */
 	disable_interrupts(d);
@@ -681,7 +662,7 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	/* 4.6.3: link comes up on its own; a cable may be missing, so an
 	 * expired wait is not an error (nb_dev_link tells). */
 	wait_reg(d, IXGBE_LINKS, IXGBE_LINKS_UP, IXGBE_LINKS_UP, link_wait, "link up");
-	*out = &d->nb;
+	*out = &d->port.nb;
 	return 0;
 
 fail: {

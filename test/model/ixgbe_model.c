@@ -135,6 +135,7 @@ struct ixgbe_model {
 	uint32_t tx_head[MODEL_MAX_QUEUES]; /* this model's thread */
 	uint32_t tx_held[MODEL_MAX_QUEUES][64]; /* RO: DD writes held back */
 	unsigned n_held[MODEL_MAX_QUEUES];
+	bool tx_skipped[MODEL_MAX_QUEUES]; /* TX_OUT_OF_ORDER: the DD left out */
 	uint32_t rx_head[MODEL_MAX_QUEUES]; /* thread of the model transmitting here */
 	void *late_dst;             /* rx data RO: a frame's bytes still to land */
 	uint8_t late_data[MODEL_MAX_FRAME];
@@ -1009,12 +1010,12 @@ static bool transmit_queue(struct ixgbe_model *m, unsigned q)
 	bool ro = reg_get(m, M_DCA_TXCTRL(q)) & M_DCA_TX_DESC_WRO;
 	uint32_t size, tail, head = m->tx_head[q], done[64];
 	unsigned n_done = 0;
-	bool first = true;
 	uint8_t *ring;
 
 	if (!(reg_get(m, M_TXDCTL(q)) & M_TXDCTL_ENABLE)) {
 		m->tx_head[q] = 0;
 		m->n_held[q] = 0;
+		m->tx_skipped[q] = false;
 		return false;
 	}
 	ring = ring_va(m, M_TDBAL(q), M_TDBAH(q), M_TDLEN(q), &size);
@@ -1026,11 +1027,14 @@ static bool transmit_queue(struct ixgbe_model *m, unsigned q)
 		set_dd(ring, m->tx_held[q][i] % size);
 	m->n_held[q] = 0;
 	while (head != tail && n_done < NB_ARRAY_SIZE(done)) {
-		/* 7.2.3.2.4: DD write-back for descriptors with RS. */
-		if (transmit_one(m, ring + 16u * head) &&
-		    !(first && mb == IXGBE_MODEL_TX_OUT_OF_ORDER))
-			done[n_done++] = head;
-		first = false;
+		/* 7.2.3.2.4: DD write-back for descriptors with RS; out of
+		 * order: never for the first of them, for all later ones. */
+		if (transmit_one(m, ring + 16u * head)) {
+			if (mb == IXGBE_MODEL_TX_OUT_OF_ORDER && !m->tx_skipped[q])
+				m->tx_skipped[q] = true;
+			else
+				done[n_done++] = head;
+		}
 		head = (head + 1) % size;
 	}
 	/* One write-back per pass. In ring order; with relaxed ordering the

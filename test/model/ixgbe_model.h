@@ -18,7 +18,7 @@
  * into its own rings (loopback) or its peer's (a pair back to back).
  * One driver thread per model: the trap state is per thread, a page is
  * unprotected only while one access is single-stepped. With the environment
- * variable NB_MODEL_NO_TRAPS set (bench/ixgbe-bench.sh under valgrind, which
+ * variable NB_MODEL_NO_TRAPS set (bench/ring-bench.sh under valgrind, which
  * cannot single-step) the thread polls for those writes instead: no rule
  * checks, no clear-on-read, no SFP+ module on I2C.
  */
@@ -41,7 +41,7 @@ enum ixgbe_model_misbehaviour {
 	IXGBE_MODEL_RX_ERROR_BIT,     /* RXE set in the write-back */
 	IXGBE_MODEL_CORRUPT_HEADS,    /* garbage in RDH/TDH after each update */
 	IXGBE_MODEL_TX_OUT_OF_ORDER,  /* DD on later descriptors, never on the
-					 first of each transmit pass */
+					 first one that asked for it (RS) */
 	IXGBE_MODEL_TX_EARLY_DD,      /* DD on the free slot at TDT, not yet
 					 posted */
 	IXGBE_MODEL_MASTER_STUCK,     /* STATUS.GIO master enable never clears

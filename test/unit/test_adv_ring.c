@@ -179,8 +179,9 @@ static void tx_length_capped_at_dtalen(void **state)
 	assert_int_equal(send_one(f, 65536, &cmd), 1);
 	assert_int_equal(send_one(f, 65535, &cmd), 0);
 	assert_int_equal(cmd & 0xFFFFu, 65535);
+	/* No RS: only every 32nd descriptor asks for a write-back. */
 	assert_int_equal(cmd & 0xFFFF0000u, ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP |
-			 ADV_TXD_CMD_IFCS | ADV_TXD_CMD_RS | ADV_TXD_CMD_DEXT);
+			 ADV_TXD_CMD_IFCS | ADV_TXD_CMD_DEXT);
 	teardown_fixture(f);
 }
 
@@ -226,7 +227,7 @@ static unsigned receive_one(struct fixture *f, uint32_t err_mask,
  * 82599 RXE is bit 29. Each chip drops only on its own RXE. */
 static void rx_error_bit_is_per_chip(void **state)
 {
-	struct fixture *f = setup_with(RING + ADV_RX_SPARES + 8, 2048);
+	struct fixture *f = setup_with(RING + 8, 2048);
 	uint64_t errors;
 
 	(void)state;
@@ -239,6 +240,151 @@ static void rx_error_bit_is_per_chip(void **state)
 	teardown_fixture(f);
 }
 
+#define TX_RING 128u
+
+/* Queue `n` 60-byte frames from f->mp on q; all must be taken. */
+static void send_n(struct fixture *f, struct adv_txq *q, unsigned n)
+{
+	struct nb_pkt *pkts[TX_RING];
+
+	assert_int_equal(nb_pkt_alloc_bulk(f->mp, pkts, n), n);
+	for (unsigned i = 0; i < n; i++)
+		pkts[i]->len = 60;
+	assert_int_equal(adv_txq_burst(q, pkts, (uint16_t)n), n);
+}
+
+/* RS (a status write-back) only on slots 31, 63, ... whatever the bursts;
+ * the DD of slot 31 alone gives back its whole batch of 32, and a later
+ * batch done before an earlier one stops the queue. */
+static void tx_rs_every_32nd_one_dd_per_batch(void **state)
+{
+	struct fixture *f = setup_with(2 * TX_RING, 2048);
+	const uint32_t avail = nb_mempool_available(f->mp);
+	volatile union adv_tx_desc *ring;
+	struct nb_pkt *slot[TX_RING];
+	struct adv_txq q;
+	uint64_t iova;
+	void *mem;
+
+	(void)state;
+	assert_int_equal(nb_pool_carve(f->dma, TX_RING * 16u, ADV_RING_ALIGN,
+				       &mem, &iova), 0);
+	memset(mem, 0, TX_RING * 16u);
+	ring = mem;
+	memset(f->regs, 0, sizeof(f->regs));
+	adv_txq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+		     mem, slot, TX_RING);
+	send_n(f, &q, 5);
+	send_n(f, &q, 30);
+	send_n(f, &q, 35);
+	assert_int_equal(f->regs[0x18 / 4], 70); /* TDT */
+	for (unsigned i = 0; i < 70; i++)
+		assert_int_equal((ring[i].read.cmd_type_len & ADV_TXD_CMD_RS) != 0,
+				 i == 31 || i == 63);
+	/* Nothing done yet: nothing given back, no fault. */
+	adv_txq_clean(&q);
+	assert_int_equal(nb_mempool_available(f->mp), avail - 70);
+	/* DD on slot 31 only: the batch 0..31 comes back whole. */
+	ring[31].wb.status = ADV_TXD_STAT_DD;
+	adv_txq_clean(&q);
+	assert_int_equal(nb_mempool_available(f->mp), avail - 38);
+	assert_int_equal(q.clean, 32);
+	assert_int_equal(ring[31].wb.status, 0); /* cleared for the early-DD check */
+	assert_int_equal(q.dev_faults, 0);
+	/* Batch 32..63 not done, batch 64..95 done: out of order. */
+	send_n(f, &q, 30);
+	assert_true(ring[95].read.cmd_type_len & ADV_TXD_CMD_RS);
+	ring[95].wb.status = ADV_TXD_STAT_DD;
+	adv_txq_clean(&q);
+	assert_int_equal(q.dev_faults, 1);
+	assert_true(q.stopped);
+	assert_non_null(strstr(f->dev.fault, "done before an earlier one"));
+	adv_txq_release(&q);
+	teardown_fixture(f);
+}
+
+/* Receive `n` frames the test completes from slot q->next on. */
+static unsigned complete_and_receive(struct fixture *f, struct adv_rxq *q,
+				     unsigned n, struct nb_pkt **pkts)
+{
+	volatile union adv_rx_desc *ring = f->ring;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = (q->next + i) % RING;
+
+		ring[s].wb.length = 100;
+		ring[s].wb.status_error = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP;
+	}
+	return adv_rxq_burst(q, pkts, (uint16_t)n);
+}
+
+/* Rearm: slots are refilled 16 at a time on a 64-slot ring (a quarter),
+ * RDT moves only then, and the refilled descriptors carry their new
+ * buffers' IOVAs with DD cleared. */
+static void rx_rearms_in_batches(void **state)
+{
+	struct fixture *f = setup_with(3 * RING, 2048);
+	volatile union adv_rx_desc *ring = f->ring;
+	struct nb_pkt *pkts[RING];
+	struct adv_rxq q;
+
+	(void)state;
+	memset(f->regs, 0, sizeof(f->regs));
+	adv_rxq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+		     f->ring, f->slot, RING, f->mp, 2, IXGBE_RXD_ERR_RXE);
+	assert_int_equal(q.rearm, 16);
+	assert_int_equal(adv_rxq_fill(&q), 0);
+	assert_int_equal(complete_and_receive(f, &q, 15, pkts), 15);
+	assert_int_equal(f->regs[0x18 / 4], 0);     /* not yet */
+	assert_int_equal(q.hold, 15);
+	nb_pkt_free_bulk(pkts, 15);
+	assert_int_equal(complete_and_receive(f, &q, 2, pkts), 2);
+	assert_int_equal(f->regs[0x18 / 4], 15);    /* slots 0..15 refilled */
+	assert_int_equal(q.hold, 1);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(ring[i].read.pkt_addr, f->slot[i]->iova);
+		assert_int_equal(ring[i].read.hdr_addr, 0);
+	}
+	nb_pkt_free_bulk(pkts, 2);
+	adv_rxq_release(&q);
+	teardown_fixture(f);
+}
+
+/* The pool runs dry, so slots stay empty; a hostile device marks every
+ * slot done. No buffer is handed out twice: the burst stops short of the
+ * empty slots, and resumes once buffers come back. */
+static void rx_never_reads_empty_slots(void **state)
+{
+	struct fixture *f = setup_with(RING + 8, 2048);
+	volatile union adv_rx_desc *ring = f->ring;
+	struct nb_pkt *first[RING], *second[RING];
+	struct adv_rxq q;
+	unsigned a, b;
+
+	(void)state;
+	adv_rxq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+		     f->ring, f->slot, RING, f->mp, 2, IXGBE_RXD_ERR_RXE);
+	assert_int_equal(adv_rxq_fill(&q), 0);
+	a = complete_and_receive(f, &q, 40, first);
+	assert_int_equal(a, 40);
+	assert_int_equal(q.hold, 40); /* 8 free buffers: no rearm */
+	for (unsigned i = 0; i < RING; i++) {
+		ring[i].wb.length = 100;
+		ring[i].wb.status_error = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP;
+	}
+	b = adv_rxq_burst(&q, second, RING);
+	assert_int_equal(b, RING - 1u - 40u);
+	for (unsigned i = 0; i < a; i++)
+		for (unsigned j = 0; j < b; j++)
+			assert_ptr_not_equal(first[i], second[j]);
+	assert_int_equal(adv_rxq_burst(&q, second + b, RING), 0);
+	nb_pkt_free_bulk(first, a);
+	nb_pkt_free_bulk(second, b);
+	assert_int_equal(q.dev_faults, 0);
+	adv_rxq_release(&q);
+	teardown_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +394,9 @@ int main(void)
 		cmocka_unit_test(tx_length_capped_at_dtalen),
 		cmocka_unit_test(tx_minimum_length),
 		cmocka_unit_test(rx_error_bit_is_per_chip),
+		cmocka_unit_test(tx_rs_every_32nd_one_dd_per_batch),
+		cmocka_unit_test(rx_rearms_in_batches),
+		cmocka_unit_test(rx_never_reads_empty_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
