@@ -41,13 +41,16 @@ df_guest_unhealthy() {
 }
 
 # df_wait_released BDF...: wait up to 60 s until the helper gave each NIC
-# back to its kernel driver (a claim right after the previous run's exit
-# would find the NIC still held: "busy").
+# back to its kernel driver and the ended session's lock on it is free (a
+# claim right after the previous run's exit would find the NIC still held:
+# "busy"; the driver comes back before the session process has gone).
 df_wait_released() {
-  local bdf tenths
+  local bdf tenths lock
   for bdf; do
+    lock=/run/nicbox/state/$bdf.lock
     for ((tenths = 0; tenths < 600; tenths++)); do
-      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] && break
+      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] &&
+        { [[ ! -e $lock ]] || flock -n "$lock" true; } && break
       sleep 0.1
     done
   done
