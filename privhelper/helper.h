@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* helper.h - what main.c, session.c, policy.c, bind.c, iommu.c, pool.c and
- * status.c of nicbox-helper share (docs/helper.md). */
+/* helper.h - what the files of nicbox-helper share (docs/helper.md). */
 #ifndef NBH_HELPER_H
 #define NBH_HELPER_H
 
@@ -90,7 +89,7 @@ const struct nbh_rule *nbh_policy_match(const struct nbh_policy *p, const struct
 /* "0000:03:00.0" or "03:00.0" -> "0000:03:00.0"; -1 if not a PCI address. */
 int nbh_normalize_bdf(const char *in, char out[NBP_BDF_LEN]);
 
-/* One session per process, so the last failure (errno + reason) is global. */
+/* report.c. One session per process, so the last failure (errno + reason) is global. */
 int nbh_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int nbh_err;
 extern char nbh_reason[NBP_TEXT_LEN];
@@ -98,6 +97,7 @@ extern char nbh_reason[NBP_TEXT_LEN];
 #define nbh_fail_errno(fmt, ...) nbh_fail(errno, fmt ": %s", ##__VA_ARGS__, strerror(errno))
 #define nbh_log(fmt, ...) \
 	fprintf(stderr, "nicbox-helper[%d]: " fmt "\n", (int)getpid(), ##__VA_ARGS__)
+void nbh_send_error(int sock, uid_t uid, bool log); /* ERROR: nbh_err, nbh_reason */
 
 /* bind.c: find, lock, quiesce, switch to vfio-pci and restore a NIC. */
 int nbh_nic_resolve(const char *name, struct nbh_nic *nic);
@@ -152,7 +152,6 @@ extern volatile sig_atomic_t nbh_quit;
 extern const sigset_t *nbh_wait_mask;
 int nbh_wait(int fd, int timeout_ms); /* 1 readable, 0 timeout, -1 quit */
 int nbh_peer(int sock, struct nbh_ident *who, pid_t *pid); /* SO_PEERCRED + groups */
-void nbh_send_error(int sock, uid_t uid, bool log); /* ERROR: nbh_err, nbh_reason */
 void nbh_session_run(int sock, const struct nbh_policy *policy, const struct nbh_ident *who,
 		     pid_t pid);
 /* status.c: 0, 3 if the helper does not answer on socket_path, 1 on failure. */

@@ -10,21 +10,8 @@
 
 #include "helper.h"
 
-int nbh_err;
-char nbh_reason[NBP_TEXT_LEN];
 volatile sig_atomic_t nbh_quit;
 const sigset_t *nbh_wait_mask;
-
-int nbh_fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(nbh_reason, sizeof(nbh_reason), fmt, ap);
-	va_end(ap);
-	errno = nbh_err = err;
-	return -1;
-}
 
 /* SIGTERM is blocked except inside ppoll, so it cannot slip in between the
  * nbh_quit check and the wait. 1: readable, 0: timeout, -1: quit. */
@@ -162,18 +149,6 @@ static int (*const dispatch[])(struct session *, struct exchange *) = {
 	[NBP_HELLO] = on_hello, [NBP_CLAIM] = on_claim, [NBP_POOL] = on_pool,
 	[NBP_READY] = on_ready, [NBP_RELEASE] = NULL,
 };
-
-void nbh_send_error(int sock, uid_t uid, bool log)
-{
-	struct nbp_error e;
-
-	nbp_init(&e, NBP_ERROR);
-	e.err = nbh_err > 0 ? nbh_err : EIO;
-	memcpy(e.reason, nbh_reason, sizeof(e.reason));
-	if (log)
-		nbh_log("uid %u: %s", (unsigned)uid, e.reason);
-	nbp_send(sock, &e, sizeof(e), NULL, 0);
-}
 
 /* One request; 1 to go on, 0 when the session is over. */
 static int serve_one(struct session *s)

@@ -19,8 +19,8 @@ import sys
 import time
 
 MAGIC = 0x3150424E
-# The protocol version of this tree (privhelper/proto.h), not a copy of it.
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../privhelper/proto.h")) as h:
+# The protocol version of this tree (proto/proto.h), not a copy of it.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../proto/proto.h")) as h:
     VERSION = int(re.search(r"#define NBP_VERSION (\d+)", h.read()).group(1))
 HELLO, CLAIM, RELEASE = 1, 2, 5
 HELLO_OK, CLAIM_OK, ERROR = 0x81, 0x82, 0xFF

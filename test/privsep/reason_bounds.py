@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""reason_bounds.py PRIVHELPER_DIR: every reason the helper can put in an
+"""reason_bounds.py PRIVHELPER_DIR PROTO_DIR: every reason the helper can put in an
 ERROR reply (nbh_fail, nbh_fail_errno, and the validator's BAD() text that
 "bad request: %s" quotes) fits NBP_TEXT_LEN with its NUL, whatever its
 arguments: each conversion is bounded by its type, its precision, or, for a
@@ -8,8 +8,8 @@ arguments: each conversion is bounded by its type, its precision, or, for a
 An argument the table does not know fails the check: give it a bound."""
 import ctypes, os, re, sys
 
-src = sys.argv[1]
-text = {f: open(os.path.join(src, f)).read() for f in os.listdir(src) if f.endswith(('.c', '.h'))}
+text = {f: open(os.path.join(src, f)).read()
+        for src in sys.argv[1:] for f in os.listdir(src) if f.endswith(('.c', '.h'))}
 defines = {}
 for body in text.values():
     for name, val in re.findall(r'#define (\w+)[ \t]+((?:[^\n]*\\\n)*[^\n]*)', body):

@@ -24,10 +24,9 @@
 /* Their static functions and nbh_root are what is tested. */
 #include "bind.c"
 #include "iommu.c"
-/* The session code (nbh_fail and its globals among it) is the helper's
- * session library; the rest of the helper is included above or in pool.c. */
+/* nbh_fail and the session code come from the helper's session library
+ * (report.c, session.c), the codec from nicbox_proto. */
 #include "pool.c"
-#include "proto.c"
 
 #define A "0000:01:00.0"
 #define B "0000:01:00.1"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* proto.c - sizes, state table, validator and the one fd send/recv pair;
- * compiled into both nicbox-helper and libnicbox. */
+/* proto.c - sizes, state table, validator and the one fd send/recv pair. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * proto.h - the nicbox-helper wire protocol (docs/protocol.md), shared with
- * proto.c by the helper and libnicbox (core/session.c). SOCK_SEQPACKET,
- * fixed-size messages, fds only from the helper; any error: one ERROR reply.
- */
+/* proto.h - the nicbox-helper wire protocol (docs/protocol.md): nicbox_proto,
+ * linked into the helper and libnicbox (core/session.c). SOCK_SEQPACKET,
+ * fixed-size messages, fds only from the helper; any error: one ERROR reply. */
 #ifndef NB_PROTO_H
 #define NB_PROTO_H
 
