@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * session.c - the client side of the nicbox-helper protocol (privhelper/
+ * session.c - the client side of the nicbox-helper protocol (proto/
  * proto.h): one SOCK_SEQPACKET connection, one request and one reply at a
  * time, every reply checked: framing by the validator the helper uses, then
  * every field here.
