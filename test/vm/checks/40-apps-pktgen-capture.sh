@@ -3,9 +3,10 @@
 # nicbox-pktgen on NIC 04 -> nicbox-capture on NIC 05 (QEMU hub 0), both as
 # the unprivileged user.
 #  1. Both run open-ended: root reads their /proc status from outside while
-#     they run (no capabilities, no_new_privs, seccomp filter mode); SIGINT
-#     and SIGTERM stop them cleanly with final stats.
-#  2. 10,000 numbered frames: every one arrives once, in order, intact, and
+#     they run (no capabilities, no_new_privs, seccomp filter mode, in every
+#     thread); SIGINT and SIGTERM stop them cleanly with final stats
+#     (apps_idle_round in test/apps/vm-lib.sh).
+#  2. 10,000 numbered frames (apps_round): every one arrives once, in order, intact, and
 #     lands in a pcap that 40-apps-pktgen-capture.host.sh reads with tshark
 #     (from NB_OUT, where vm-lib.sh copies APPS_TMP at exit).
 . "$NB_SRC/test/vm/lib.sh"
@@ -24,50 +25,11 @@ apps_policy "$NB_OUT/policy.conf" "$tx" "$rx"
 NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
 
 echo "== 1: sandbox state and clean stops"
-apps_start idle_capture capture --dev "$rx" --verify
-apps_wait_ready idle_capture || exit 1
-apps_check_sandboxed idle_capture
-apps_start idle_pktgen pktgen --dev "$tx" --rate 20
-apps_wait_ready idle_pktgen || exit 1
-apps_check_sandboxed idle_pktgen
-pktgen_pid=$(apps_pid idle_pktgen) && kill -INT "$pktgen_pid"
-apps_wait idle_pktgen
-sleep 2 # the last frames reach the capture
-apps_stop idle_capture
-apps_show idle_pktgen idle_capture
-nb_check "nicbox-pktgen exits 0 on SIGINT" test "${APP_RC[idle_pktgen]}" -eq 0
-nb_check "nicbox-capture exits 0 on SIGTERM" test "${APP_RC[idle_capture]}" -eq 0
-sent=$(apps_final idle_pktgen "$tx" sent)
-nb_check "nicbox-pktgen sent frames before SIGINT ($sent)" test "${sent:-0}" -gt 0
-apps_expect_final idle_capture "$rx" valid "$sent"
-for field in lost duplicated reordered corrupt; do
-  apps_expect_final idle_capture "$rx" "$field" 0
-done
+apps_idle_round "$tx" "$rx" || exit 1
 
 echo "== 2: $count frames of $size bytes at $rate/s"
 echo "count=$count size=$size rate=$rate" >"$NB_OUT/expected"
-apps_start capture capture --dev "$rx" --out "$APPS_TMP/capture.pcap" \
-  --verify --expect "$count" --count "$count" --duration 200
-apps_wait_ready capture || exit 1
-apps_start pktgen pktgen --dev "$tx" --count "$count" --rate "$rate" \
-  --size "$size" --duration 200
-apps_wait_ready pktgen || exit 1
-apps_wait pktgen
-apps_wait capture
-apps_show pktgen capture
-
-nb_check "nicbox-pktgen exits 0" test "${APP_RC[pktgen]}" -eq 0
-nb_check "nicbox-capture --verify exits 0" test "${APP_RC[capture]}" -eq 0
-apps_expect_final pktgen "$tx" sent "$count"
-apps_expect_final pktgen "$tx" tx_packets "$count"
-apps_expect_final pktgen "$tx" errors 0
-apps_expect_final pktgen "$tx" faults 0
-apps_expect_final capture "$rx" captured "$count"
-apps_expect_final capture "$rx" valid "$count"
-for field in lost duplicated reordered corrupt foreign drops errors faults; do
-  apps_expect_final capture "$rx" "$field" 0
-done
-apps_expect_final capture "$rx" rx_bytes $((count * size))
+apps_round "$tx" "$rx" "$count" "$rate" "$size" -- --out "$APPS_TMP/capture.pcap" || exit 1
 nb_check "the pcap holds $count records of $size bytes" \
   test "$(stat -c %s "$APPS_TMP/capture.pcap")" -eq $((24 + count * (16 + size)))
 nb_check "the pcap belongs to uid $NB_UID" test "$(stat -c %u "$APPS_TMP/capture.pcap")" -eq "$NB_UID"
