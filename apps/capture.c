@@ -458,8 +458,8 @@ int main(int argc, char **argv)
 	if (c.o.out) {
 		if (open_out(&c) < 0)
 			return APP_EXIT_FAILURE;
-		setup.keep_fds = &c.out_fd;
-		setup.n_keep_fds = 1;
+		setup.write_fds = &c.out_fd;
+		setup.n_write_fds = 1;
 	} else {
 		setup.prepare = NULL;
 	}
