@@ -38,7 +38,6 @@ static const struct option common_options[] = {
 	{ "help", no_argument, NULL, APP_OPT_HELP },
 	{ "version", no_argument, NULL, APP_OPT_VERSION },
 	{ "queues", required_argument, NULL, APP_OPT_QUEUES },
-	{ "stats-fd", required_argument, NULL, APP_OPT_STATS_FD },
 };
 
 /* "prog: message" on stderr, without the newline. */
@@ -118,17 +117,18 @@ static void print_usage(const struct app_cli *cli)
 	       "  --json              one JSON object per stats line\n"
 	       "  --queues N          receive/transmit queues per NIC, 1..%d"
 	       " (default 1; RSS\n"
-	       "                      spreads flows over them)\n"
-	       "  --stats-fd N        also write each stats line as JSON to"
-	       " inherited fd N (>= 3),\n"
-	       "                      which the sandbox keeps for write only\n"
+	       "                      spreads flows over them)\n%s"
 	       "  -h, --help          print this help and exit\n"
 	       "  --version           print the version and exit\n\n"
 	       "DEV is a PCI address (0000:03:00.0) or an interface name"
 	       " (eth1).\n"
 	       "Exit status: 0 success, 1 failure (helper, device, file),"
 	       " 2 bad command line.\n",
-	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES);
+	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES,
+	       cli->stats_fd_option ?
+	       "  --stats-fd N        also write each stats line as JSON to"
+	       " inherited fd N (>= 3),\n"
+	       "                      which the sandbox keeps for write only\n" : "");
 }
 
 static void add_dev(struct app_cli *cli, const char *dev)
@@ -188,6 +188,9 @@ static void build_options(const struct app_cli *cli,
 	if (cli->rx_mode_option)
 		all[n++] = (struct option){ "rx-mode", required_argument, NULL,
 					    APP_OPT_RX_MODE };
+	if (cli->stats_fd_option)
+		all[n++] = (struct option){ "stats-fd", required_argument, NULL,
+					    APP_OPT_STATS_FD };
 	for (const struct option *o = cli->options;
 	     o && o->name && n < MAX_OPTIONS - 1; o++)
 		all[n++] = *o;

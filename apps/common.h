@@ -66,6 +66,8 @@ struct app_cli {
 	const char *args_name;
 	/* The app waits for frames: it takes --rx-mode (default adaptive). */
 	bool rx_mode_option;
+	/* The app reports through app_start/app_report: it takes --stats-fd. */
+	bool stats_fd_option;
 
 	/* Parsed. */
 	const char *socket; /* NULL: $NICBOX_SOCKET, then the default */
