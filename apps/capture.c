@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
 			    " [--expect N] [--nsec] [--snaplen N] [--latency] [--queues N]"
 			    " [--rx-mode MODE]"
-			    " [--duration SECONDS] [--socket PATH] [--json]"
+			    " [--duration SECONDS] [--socket PATH] [--json] [--stats-fd N]"
 			    " [FILTER...]",
 		.help = "Receive frames from DEV into a pcap file and/or check"
 			" nicbox-pktgen's frames.\n"
@@ -439,6 +439,7 @@ int main(int argc, char **argv)
 		.ctx = &c.o,
 		.args_name = "FILTER",
 		.rx_mode_option = true,
+		.stats_fd_option = true,
 	};
 	struct app_setup setup = { .promisc = true, .prepare = start_pcap,
 				   .prepare_ctx = &c };
@@ -458,8 +459,8 @@ int main(int argc, char **argv)
 	if (c.o.out) {
 		if (open_out(&c) < 0)
 			return APP_EXIT_FAILURE;
-		setup.keep_fds = &c.out_fd;
-		setup.n_keep_fds = 1;
+		setup.write_fds = &c.out_fd;
+		setup.n_write_fds = 1;
 	} else {
 		setup.prepare = NULL;
 	}

@@ -2,7 +2,9 @@
 /* common.c - command line, setup through the helper, signals, stats. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -115,14 +117,18 @@ static void print_usage(const struct app_cli *cli)
 	       "  --json              one JSON object per stats line\n"
 	       "  --queues N          receive/transmit queues per NIC, 1..%d"
 	       " (default 1; RSS\n"
-	       "                      spreads flows over them)\n"
+	       "                      spreads flows over them)\n%s"
 	       "  -h, --help          print this help and exit\n"
 	       "  --version           print the version and exit\n\n"
 	       "DEV is a PCI address (0000:03:00.0) or an interface name"
 	       " (eth1).\n"
 	       "Exit status: 0 success, 1 failure (helper, device, file),"
 	       " 2 bad command line.\n",
-	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES);
+	       cli->prog, cli->synopsis, cli->help, NB_MAX_QUEUES,
+	       cli->stats_fd_option ?
+	       "  --stats-fd N        also write each stats line as JSON to"
+	       " inherited fd N (>= 3),\n"
+	       "                      which the sandbox keeps for write only\n" : "");
 }
 
 static void add_dev(struct app_cli *cli, const char *dev)
@@ -155,6 +161,22 @@ static enum nb_rx_mode parse_rx_mode(const char *arg)
 	app_usage_error("--rx-mode: '%s' is not poll, interrupt or adaptive", arg);
 }
 
+/* --stats-fd N: an inherited fd open for writing, given once. */
+static int parse_stats_fd(const struct app_cli *cli, const char *arg)
+{
+	int fd = (int)app_parse_u64("--stats-fd", arg, 3, INT_MAX);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (cli->stats_fd)
+		app_usage_error("--stats-fd given twice");
+	if (fl < 0)
+		app_usage_error("--stats-fd %d: fd %d is not open (%s)", fd, fd,
+				strerror(errno));
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		app_usage_error("--stats-fd %d: fd %d is open read-only", fd, fd);
+	return fd;
+}
+
 /* The common options, then the app's, then the zero entry getopt needs. */
 static void build_options(const struct app_cli *cli,
 			  struct option all[MAX_OPTIONS])
@@ -166,6 +188,9 @@ static void build_options(const struct app_cli *cli,
 	if (cli->rx_mode_option)
 		all[n++] = (struct option){ "rx-mode", required_argument, NULL,
 					    APP_OPT_RX_MODE };
+	if (cli->stats_fd_option)
+		all[n++] = (struct option){ "stats-fd", required_argument, NULL,
+					    APP_OPT_STATS_FD };
 	for (const struct option *o = cli->options;
 	     o && o->name && n < MAX_OPTIONS - 1; o++)
 		all[n++] = *o;
@@ -223,6 +248,9 @@ void app_parse(struct app_cli *cli, int argc, char **argv)
 			break;
 		case APP_OPT_RX_MODE:
 			cli->rx_mode = parse_rx_mode(optarg);
+			break;
+		case APP_OPT_STATS_FD:
+			cli->stats_fd = parse_stats_fd(cli, optarg);
 			break;
 		case 'h':
 		case APP_OPT_HELP:
@@ -443,6 +471,8 @@ int app_start(struct app *a, const struct app_cli *cli,
 {
 	char note[512] = "";
 	char desc[APP_MAX_PORTS][128];
+	struct nb_keep keep[NB_KEEP_MAX];
+	unsigned n_keep = 0;
 	struct nb_port_conf conf = { .rx_bufs = APP_MEMPOOL_BUFS, .tx_bufs = setup->tx_bufs,
 				     .buf_size = APP_BUF_SIZE, .promisc = setup->promisc,
 				     .rx_mode = cli->rx_mode };
@@ -479,8 +509,11 @@ int app_start(struct app *a, const struct app_cli *cli,
 	if (setup->worker && start_workers(a, setup->worker) < 0)
 		return -1;
 	setup_mark(SETUP_WORKERS);
-	if (nb_lockdown(a->session, setup->keep_fds, setup->n_keep_fds, note,
-			sizeof(note)) < 0) {
+	for (unsigned i = 0; i < setup->n_write_fds; i++)
+		keep[n_keep++] = (struct nb_keep){ setup->write_fds[i], NB_KEEP_WRITE };
+	if (cli->stats_fd)
+		keep[n_keep++] = (struct nb_keep){ cli->stats_fd, NB_KEEP_WRITE };
+	if (nb_lockdown_keep(a->session, keep, n_keep, note, sizeof(note)) < 0) {
 		app_error("lockdown failed: %s", nb_last_error());
 		return -1; /* app_finish ends the workers (go stays 0: -1) */
 	}
@@ -571,49 +604,71 @@ static void figure(const struct nb_stats *now, const struct nb_stats *base,
 	f->faults = now->dev_faults;
 }
 
+/* One stats line, built before it goes out (stdout, --stats-fd). */
+struct stats_line {
+	char text[2048]; /* NB_MAX_QUEUES x 3 counters fit */
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void line_add(struct stats_line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(l->text + l->len, sizeof(l->text) - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len = l->len + (size_t)n < sizeof(l->text) ? l->len + (size_t)n
+							      : sizeof(l->text) - 1;
+}
+
 /* With more than one queue: each queue's rx, tx and drop counts. */
-static void print_queues(const struct app *a, const struct app_port *p, bool json)
+static void add_queues(struct stats_line *l, const struct app *a,
+		       const struct app_port *p, bool json)
 {
 	static const char *const names[] = { "rx", "tx", "drops" };
 
 	if (a->n_queues < 2)
 		return;
 	for (unsigned k = 0; k < 3; k++) {
-		printf(json ? ",\"queue_%s\":[" : " queue_%s ", names[k]);
+		line_add(l, json ? ",\"queue_%s\":[" : " queue_%s ", names[k]);
 		for (unsigned q = 0; q < a->n_queues; q++) {
 			const uint64_t *c = k == 0 ? &p->q[q].rx : k == 1 ? &p->q[q].tx : &p->q[q].drops;
 
-			printf("%s%" PRIu64, q ? (json ? "," : "/") : "", app_counted(c));
+			line_add(l, "%s%" PRIu64, q ? (json ? "," : "/") : "", app_counted(c));
 		}
 		if (json)
-			printf("]");
+			line_add(l, "]");
 	}
 }
 
-static void print_json(const struct app *a, const struct app_port *p,
-		       double t, bool final, const struct nb_stats *s,
-		       const struct port_figures *f,
-		       const struct app_counter *extra, unsigned n_extra)
+static void format_json(struct stats_line *l, const struct app *a,
+			const struct app_port *p, double t, bool final,
+			const struct nb_stats *s, const struct port_figures *f,
+			const struct app_counter *extra, unsigned n_extra)
 {
-	printf("{\"app\":\"%s\",\"dev\":\"%s\",\"time_s\":%.3f,"
-	       "\"final\":%s,\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
-	       "\"rx_mbps\":%.3f,\"tx_mbps\":%.3f,\"rx_packets\":%" PRIu64
-	       ",\"tx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-	       ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64
-	       ",\"errors\":%" PRIu64 ",\"faults\":%" PRIu64,
-	       a->cli->prog, nb_dev_name(p->dev), t, final ? "true" : "false",
-	       f->rx_pps, f->tx_pps, f->rx_mbps, f->tx_mbps, s->rx_packets,
-	       s->tx_packets, s->rx_bytes, s->tx_bytes, f->drops, f->errors,
-	       f->faults);
+	line_add(l, "{\"app\":\"%s\",\"dev\":\"%s\",\"time_s\":%.3f,"
+		 "\"final\":%s,\"rx_pps\":%.1f,\"tx_pps\":%.1f,"
+		 "\"rx_mbps\":%.3f,\"tx_mbps\":%.3f,\"rx_packets\":%" PRIu64
+		 ",\"tx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+		 ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64
+		 ",\"errors\":%" PRIu64 ",\"faults\":%" PRIu64,
+		 a->cli->prog, nb_dev_name(p->dev), t, final ? "true" : "false",
+		 f->rx_pps, f->tx_pps, f->rx_mbps, f->tx_mbps, s->rx_packets,
+		 s->tx_packets, s->rx_bytes, s->tx_bytes, f->drops, f->errors,
+		 f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
-		printf(",\"%s\":%" PRIu64, extra[i].name, extra[i].value);
-	print_queues(a, p, true);
-	printf("}\n");
+		line_add(l, ",\"%s\":%" PRIu64, extra[i].name, extra[i].value);
+	add_queues(l, a, p, true);
+	line_add(l, "}\n");
 }
 
-static void print_text(const struct app *a, const struct app_port *p, double t, bool final,
-		       const struct nb_stats *s, const struct port_figures *f,
-		       const struct app_counter *extra, unsigned n_extra)
+static void format_text(struct stats_line *l, const struct app *a,
+			const struct app_port *p, double t, bool final,
+			const struct nb_stats *s, const struct port_figures *f,
+			const struct app_counter *extra, unsigned n_extra)
 {
 	char rx_total[32] = "", tx_total[32] = "";
 
@@ -623,16 +678,36 @@ static void print_text(const struct app *a, const struct app_port *p, double t, 
 		snprintf(tx_total, sizeof(tx_total), " %" PRIu64 " pkts,",
 			 s->tx_packets);
 	}
-	printf("%s%7.1fs %s rx%s %.3f Mpps %.1f Mbit/s | tx%s %.3f Mpps "
-	       "%.1f Mbit/s | drops %" PRIu64 " errors %" PRIu64
-	       " faults %" PRIu64,
-	       final ? "final " : "", t, nb_dev_name(p->dev), rx_total,
-	       f->rx_pps / 1e6, f->rx_mbps, tx_total, f->tx_pps / 1e6,
-	       f->tx_mbps, f->drops, f->errors, f->faults);
+	line_add(l, "%s%7.1fs %s rx%s %.3f Mpps %.1f Mbit/s | tx%s %.3f Mpps "
+		 "%.1f Mbit/s | drops %" PRIu64 " errors %" PRIu64
+		 " faults %" PRIu64,
+		 final ? "final " : "", t, nb_dev_name(p->dev), rx_total,
+		 f->rx_pps / 1e6, f->rx_mbps, tx_total, f->tx_pps / 1e6,
+		 f->tx_mbps, f->drops, f->errors, f->faults);
 	for (unsigned i = 0; i < n_extra; i++)
-		printf(" %s %" PRIu64, extra[i].name, extra[i].value);
-	print_queues(a, p, false);
-	printf("\n");
+		line_add(l, " %s %" PRIu64, extra[i].name, extra[i].value);
+	add_queues(l, a, p, false);
+	line_add(l, "\n");
+}
+
+/* --stats-fd: the whole line, or the app fails (reported once). */
+static void write_stats_fd(struct app *a, const struct stats_line *l)
+{
+	size_t done = 0;
+
+	while (done < l->len) {
+		ssize_t n = write(a->cli->stats_fd, l->text + done, l->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			app_error("--stats-fd %d: %s", a->cli->stats_fd,
+				  n < 0 ? strerror(errno) : "wrote nothing");
+			__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
+			return;
+		}
+		done += (size_t)n;
+	}
 }
 
 void app_report(struct app *a, uint64_t now_ns, bool final,
@@ -649,6 +724,7 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 		struct app_port *p = &a->port[i];
 		const char *fault = nb_dev_fault(p->dev);
 		uint64_t drops = p->app_drops;
+		struct stats_line line = { .len = 0 };
 		struct port_figures f;
 		struct nb_stats s;
 
@@ -662,9 +738,17 @@ void app_report(struct app *a, uint64_t now_ns, bool final,
 			drops += app_counted(&p->q[q].drops);
 		figure(&s, final ? &zero : &p->last, drops, secs, &f);
 		if (a->cli->json)
-			print_json(a, p, t, final, &s, &f, extra, n_extra);
+			format_json(&line, a, p, t, final, &s, &f, extra, n_extra);
 		else
-			print_text(a, p, t, final, &s, &f, extra, n_extra);
+			format_text(&line, a, p, t, final, &s, &f, extra, n_extra);
+		fputs(line.text, stdout);
+		if (a->cli->stats_fd) {
+			if (!a->cli->json) {
+				line.len = 0;
+				format_json(&line, a, p, t, final, &s, &f, extra, n_extra);
+			}
+			write_stats_fd(a, &line);
+		}
 		p->last = s;
 		if (fault && !p->fault_reported) {
 			app_error("%s: device fault: %s", nb_dev_name(p->dev),

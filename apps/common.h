@@ -47,6 +47,7 @@ enum {
 	APP_OPT_VERSION,
 	APP_OPT_QUEUES,
 	APP_OPT_RX_MODE,
+	APP_OPT_STATS_FD,
 	APP_OPT_APP_FIRST,
 };
 
@@ -65,6 +66,8 @@ struct app_cli {
 	const char *args_name;
 	/* The app waits for frames: it takes --rx-mode (default adaptive). */
 	bool rx_mode_option;
+	/* The app reports through app_start/app_report: it takes --stats-fd. */
+	bool stats_fd_option;
 
 	/* Parsed. */
 	const char *socket; /* NULL: $NICBOX_SOCKET, then the default */
@@ -76,6 +79,9 @@ struct app_cli {
 	char **args; /* the words after the options (args_name) */
 	int n_args;
 	enum nb_rx_mode rx_mode; /* NB_RX_POLL without rx_mode_option */
+	/* --stats-fd N: each stats line also as JSON to inherited fd N,
+	 * kept through lockdown for write only; 0: none. */
+	int stats_fd;
 };
 
 /*
@@ -158,8 +164,10 @@ struct app_setup {
 	bool promisc;
 	bool one_queue;        /* one queue pair per device, whatever --queues */
 	uint32_t tx_bufs;      /* a separate transmit mempool of this many */
-	const int *keep_fds;   /* fds to keep open through lockdown */
-	unsigned n_keep_fds;
+	/* fds to keep open through lockdown for write only (NB_KEEP_WRITE),
+	 * read when app_start locks down (after prepare) */
+	const int *write_fds;
+	unsigned n_write_fds;
 	/* Called with the devices open, before lockdown; 0 or -1 (reported). */
 	int (*prepare)(struct app *a, void *ctx);
 	void *prepare_ctx;

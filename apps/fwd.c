@@ -67,13 +67,14 @@ int main(int argc, char **argv)
 	struct app_cli cli = {
 		.prog = "nicbox-fwd",
 		.synopsis = "--dev DEV --dev DEV [--queues N] [--rx-mode MODE]"
-			    " [--duration SECONDS] [--socket PATH] [--json]",
+			    " [--duration SECONDS] [--socket PATH] [--json] [--stats-fd N]",
 		.help = "Forward frames between two NICs in both directions.\n\n"
 			"  --dev DEV           a NIC to forward between (give"
 			" two)\n"
 			APP_RX_MODE_HELP,
 		.n_devs_required = 2,
 		.rx_mode_option = true,
+		.stats_fd_option = true,
 	};
 	struct app_setup setup = { .promisc = true };
 	struct nb_rx_idle idle;

@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 		.prog = "nicbox-pktgen",
 		.synopsis = "--dev DEV [--size BYTES] [--rate PPS] [--count N]"
 			    " [--port PORT] [--queues N] [--timestamp] [--duration SECONDS]"
-			    " [--socket PATH] [--json]",
+			    " [--socket PATH] [--json] [--stats-fd N]",
 		.help = "Send numbered UDP test frames from DEV.\n\n"
 			"  --dev DEV           the NIC to send from\n"
 			"  --size BYTES        frame length without FCS, 60..1514"
@@ -297,6 +297,7 @@ int main(int argc, char **argv)
 			"(default key) spreads one flow per queue; sent from one"
 			" queue.\n",
 		.n_devs_required = 1,
+		.stats_fd_option = true,
 		.options = pktgen_options,
 		.handle = handle_option,
 		.ctx = &o,

@@ -15,10 +15,13 @@
 int nb_session_take_pci(struct nb_session *s, int index, struct nb_pci **out);
 
 /*
- * The fds the session stands for (helper socket, device fds, pool memfds),
- * for nb_lockdown's keep list. Returns how many it wrote (at most max).
+ * The fds the session stands for with their class in the worker's seccomp
+ * filter (helper socket, device fds, pool memfds), for nb_lockdown. Returns
+ * how many it wrote (at most max).
  */
-unsigned nb_session_fds(const struct nb_session *s, int *fds, unsigned max);
+struct nb_fd_role;
+unsigned nb_session_fds(const struct nb_session *s, struct nb_fd_role *fds,
+			unsigned max);
 
 /*
  * Check a reply from the helper: framing and fd count (nbp_validate), then

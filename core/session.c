@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "nb_lockdown.h"
 #include "nb_session.h"
 #include "proto.h"
 
@@ -321,17 +322,18 @@ NB_API int nb_dev_open(struct nb_session *s, int index, struct nb_pool *dma,
 	return 0;
 }
 
-unsigned nb_session_fds(const struct nb_session *s, int *fds, unsigned max)
+unsigned nb_session_fds(const struct nb_session *s, struct nb_fd_role *fds,
+			unsigned max)
 {
 	unsigned n = 0;
 
 	if (s->sock >= 0 && n < max)
-		fds[n++] = s->sock;
+		fds[n++] = (struct nb_fd_role){ s->sock, NB_FDS_SESSION };
 	for (unsigned i = 0; i < s->n_devs && n < max; i++)
 		if (s->devs[i].fd >= 0)
-			fds[n++] = s->devs[i].fd;
+			fds[n++] = (struct nb_fd_role){ s->devs[i].fd, NB_FDS_DEVICE };
 	for (unsigned i = 0; i < s->n_pools && n < max; i++)
-		fds[n++] = s->pool_fds[i];
+		fds[n++] = (struct nb_fd_role){ s->pool_fds[i], NB_FDS_POOL };
 	return n;
 }
 

@@ -578,8 +578,9 @@ NB_API void nb_ports_close(struct nb_ports *p);
  * Lock the calling process down, in this fixed order, failing closed: if a
  * step fails, a last seccomp filter leaves the process only write(), exit()
  * and exit_group() (enough to print nb_last_error() and exit), and -1 is
- * returned. Bad arguments (too many keep_fds) fail before step 1 with
- * EINVAL and change nothing.
+ * returned. Bad arguments (more than NB_KEEP_MAX keep_fds, a keep_fd that
+ * is not open, named twice, or one of the session's own fds) fail before
+ * step 1 with EINVAL and change nothing.
  *   1. close every fd except 0-2, the session's socket, its device and pool
  *      fds, and the `keep_fds` the caller names (e.g. a pcap file);
  *      then freeze: from here on clone/clone3/fork/vfork fail with EAGAIN
@@ -592,7 +593,14 @@ NB_API void nb_ports_close(struct nb_ports *p);
  *      below already forbids open);
  *   5. seccomp allowlist (policy/worker-seccomp.policy), default action
  *      kill-process, synchronised to all threads. A call of another
- *      architecture (i386 int 0x80, x32) kills the process too.
+ *      architecture (i386 int 0x80, x32) kills the process too. Calls
+ *      that name an fd work only on the fds that need them: write on 1
+ *      and 2 (nothing on 0), sendmsg/recvmsg on the session's socket,
+ *      pread/pwrite/VFIO ioctls on device fds, 8-byte reads on interrupt
+ *      eventfds. A plain keep_fd gets read and write as far as its
+ *      access mode allows (NB_KEEP_READ, NB_KEEP_WRITE; both for O_RDWR)
+ *      and nothing else: to keep an O_RDWR file for write only, a
+ *      socket or an eventfd, name the uses with nb_lockdown_keep.
  * `notice`, if not NULL, receives degradation notices ("" if none; with
  * NULL they go to stderr). `s` may be NULL: a process with no helper session
  * (tests, or a worker that got its fds another way) keeps only 0-2 and
@@ -615,6 +623,50 @@ NB_API void nb_ports_close(struct nb_ports *p);
  */
 NB_API int nb_lockdown(struct nb_session *s, const int *keep_fds,
 		       unsigned n_keep_fds, char *notice, size_t notice_len);
+
+/*
+ * The menu of what an app may keep an fd for after lockdown: uses, never
+ * system calls. Each use is an entry of policy/worker-seccomp.policy
+ * limited to the fds kept for it; an fd can do nothing it was not kept for.
+ *   NB_KEEP_READ   read(): e.g. a control pipe, stdin (fd 0)
+ *   NB_KEEP_WRITE  write(): a log, a pcap or stats file, a pipe (--stats-fd)
+ *   NB_KEEP_SEND   send() on a connected socket (sendto without an
+ *                  address), e.g. a metrics or control socket. Not
+ *                  sendmsg: its SCM_RIGHTS could hand the device fd to
+ *                  another process, and seccomp cannot see inside a msghdr.
+ *   NB_KEEP_RECV   recv() on a socket (recvfrom; never fds: not recvmsg)
+ *   NB_KEEP_EVENT  an eventfd: wait on it (ppoll), read its 8-byte count,
+ *                  write 8 bytes to signal it
+ * mmap of a kept fd is never allowed (a shared mapping would read or write
+ * past these uses). The fd must be open with an access mode that fits
+ * (READ/RECV/EVENT: readable, WRITE/SEND: writable), SEND and RECV need a
+ * socket and EVENT an eventfd.
+ */
+#define NB_KEEP_READ  0x01u
+#define NB_KEEP_WRITE 0x02u
+#define NB_KEEP_SEND  0x04u
+#define NB_KEEP_RECV  0x08u
+#define NB_KEEP_EVENT 0x10u
+#define NB_KEEP_MAX 32 /* entries in one call */
+
+struct nb_keep {
+	int fd;
+	unsigned uses; /* NB_KEEP_* bits, at least one */
+};
+
+/*
+ * nb_lockdown, with each kept fd allowed only the `uses` it names (fds 0-2
+ * may be named too: their uses are added to write on 1 and 2). 0, or -1
+ * with errno; EINVAL with nothing changed when `n_keep` > NB_KEEP_MAX,
+ * `keep` is NULL with n_keep > 0, or an entry has no use, an unknown bit,
+ * an fd that is not open, named twice, one of the session's or interrupt
+ * fds, or one whose access mode or kind does not fit its uses (the
+ * reason names the entry). Any later failure fails closed as nb_lockdown.
+ * nb_lockdown(s, fds, n, ...) is this call with NB_KEEP_READ and/or
+ * NB_KEEP_WRITE for each fd, by its access mode.
+ */
+NB_API int nb_lockdown_keep(struct nb_session *s, const struct nb_keep *keep,
+			    unsigned n_keep, char *notice, size_t notice_len);
 
 #ifdef __cplusplus
 }

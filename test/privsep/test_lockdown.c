@@ -7,6 +7,11 @@
  * with SIGSYS. The parent waits at most WAIT_SECONDS: a filter that killed
  * only the calling thread would leave the process alive (the parked second
  * thread, or the blocked main thread), and that is a failure, not a hang.
+ *
+ * The child keeps its pipes for what it does with them (the report pipe for
+ * write, the go pipe for read), a stand-in for a VFIO device fd (/dev/null,
+ * in the device class of the policy) and, per test, one app fd with the
+ * NB_KEEP_* uses the test names (app_keep).
  */
 #include <errno.h>
 #include <dirent.h>
@@ -28,7 +33,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,12 +43,18 @@
 #include <cmocka.h>
 
 #include "nicbox.h"
+#include "nb_lockdown.h"
 
 typedef int (*action_fn)(int spare_fd);
 
 #define WAIT_SECONDS 10
 
 static int park_pipe[2]; /* the second thread blocks reading this */
+/* Set by a test before the fork: the app fd the child keeps (.uses 0:
+ * none), or plain nb_lockdown (no device, the pipes by access mode). */
+static struct nb_keep app_keep;
+static bool plain_api;
+static int dev_fd = -1; /* the child's stand-in device fd */
 /* Run by the second thread when it reads 'r' from park_pipe. */
 static action_fn thread_action;
 static int thread_spare;
@@ -86,16 +99,27 @@ static void *spawner(void *arg)
 static void child(int report_w, int go_r, action_fn action, bool in_thread,
 		  void *(*second)(void *))
 {
-	int keep[] = { report_w, go_r, park_pipe[0], park_pipe[1] };
+	int fds[] = { report_w, go_r, park_pipe[0], park_pipe[1] };
+	struct nb_keep keep[5] = { { report_w, NB_KEEP_WRITE }, { go_r, NB_KEEP_READ },
+				   { park_pipe[0], NB_KEEP_READ },
+				   { park_pipe[1], NB_KEEP_WRITE } };
+	struct nb_fd_role dev;
 	char notice[256], c;
 	pthread_t t;
-	int spare = dup(report_w);
+	int spare = dup(report_w), rc;
 
+	dev_fd = open("/dev/null", O_RDWR);
+	dev = (struct nb_fd_role){ dev_fd, NB_FDS_DEVICE };
+	if (app_keep.uses)
+		keep[4] = app_keep;
 	if (pthread_create(&t, NULL, second, NULL) != 0)
 		_exit(90);
 	while (second == spawner && atomic_load(&spawned) < 8)
 		;
-	if (nb_lockdown(NULL, keep, 4, notice, sizeof(notice)) < 0) {
+	rc = plain_api ? nb_lockdown(NULL, fds, 4, notice, sizeof(notice))
+		       : nb_lockdown_roles(NULL, keep, app_keep.uses ? 5 : 4, &dev, 1,
+					   notice, sizeof(notice));
+	if (rc < 0) {
 		dprintf(2, "lockdown failed: %s\n", nb_last_error());
 		_exit(91);
 	}
@@ -327,10 +351,11 @@ static void test_every_thread_locked_and_allowed_calls_work(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* The fd opened before lockdown and not kept is gone. */
+/* The fd opened before lockdown and not kept is gone (close is allowed
+ * on any fd; writing to it would kill, see test_sigsys_do_write_spare). */
 static int spare_fd_is_closed(int spare)
 {
-	return write(spare, "x", 1) < 0 && errno == EBADF ? 0 : 1;
+	return close(spare) < 0 && errno == EBADF ? 0 : 1;
 }
 
 static void test_unkept_fds_closed(void **state)
@@ -343,12 +368,12 @@ static void test_unkept_fds_closed(void **state)
  * Decision: an allowed VFIO request with garbage in the high 32 bits is
  * allowed. The kernel truncates the request to 32 bits, so it IS that
  * request; the filter compares low 32 bits and cannot be fooled either way.
- * Here it reaches the kernel and fails with ENOTTY on a pipe.
+ * Here it reaches the kernel and fails with ENOTTY on /dev/null.
  */
 static int vfio_request_high_garbage(int spare)
 {
 	(void)spare;
-	long rc = syscall(SYS_ioctl, 0, 0xdead000000000000ul | VFIO_DEVICE_GET_INFO, NULL);
+	long rc = syscall(SYS_ioctl, dev_fd, 0xdead000000000000ul | VFIO_DEVICE_GET_INFO, NULL);
 
 	return rc < 0 && errno != ENOSYS ? 0 : 1;
 }
@@ -390,14 +415,14 @@ static int do_ioctl_not_listed(int spare)
 {
 	int n;
 	(void)spare;
-	return (int)syscall(SYS_ioctl, 0, FIONREAD, &n);
+	return (int)syscall(SYS_ioctl, dev_fd, FIONREAD, &n);
 }
 
 /* A container request (MAP_DMA shares its number with PCI_HOT_RESET). */
 static int do_ioctl_map_dma_high_bits(int spare)
 {
 	(void)spare;
-	return (int)syscall(SYS_ioctl, 0, 0xffffffff00000000ul | VFIO_IOMMU_MAP_DMA, NULL);
+	return (int)syscall(SYS_ioctl, dev_fd, 0xffffffff00000000ul | VFIO_IOMMU_MAP_DMA, NULL);
 }
 
 static int do_mmap_exec(int spare)
@@ -515,6 +540,307 @@ CALL_TEST(gettid, SYS_gettid)
 CALL_TEST(sched_yield, SYS_sched_yield)
 CALL_TEST(rt_sigaction, SYS_rt_sigaction, SIGUSR1, NULL, buf, 8)
 CALL_TEST(clone, SYS_clone, SIGCHLD, NULL, NULL, NULL, 0)
+
+/* ---- the fd menu: each kept fd only for the uses it was kept for ------- */
+
+/* Run `action` with `fd` kept for `uses`; returns the wait status. */
+static int run_keeping(int fd, unsigned uses, action_fn action)
+{
+	int status;
+
+	app_keep = (struct nb_keep){ fd, uses };
+	status = run_locked(action, NULL);
+	app_keep = (struct nb_keep){ -1, 0 };
+	return status;
+}
+
+static void expect_status(int status, int sigsys)
+{
+	if (sigsys ? !WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS
+		   : !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("expected %s, got %s %d", sigsys ? "death by SIGSYS" : "exit 0",
+			 WIFSIGNALED(status) ? "signal" : "exit",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static int do_write_spare(int spare)
+{
+	return (int)write(spare, "x", 1);
+}
+
+static int do_read_stdin(int spare)
+{
+	char c;
+	(void)spare;
+	return (int)read(0, &c, 1);
+}
+
+static int do_sendmsg_stdout(int spare)
+{
+	struct msghdr m = { 0 };
+	(void)spare;
+	return (int)sendmsg(1, &m, 0);
+}
+
+static int do_pread_kept_pipe(int spare)
+{
+	char c;
+	(void)spare;
+	return (int)pread(park_pipe[0], &c, 1, 0);
+}
+
+/* Config-space access on the device fd reaches the kernel (/dev/null: 0). */
+static int pread_pwrite_device(int spare)
+{
+	char c = 0;
+	(void)spare;
+	return pread(dev_fd, &c, 1, 0) == 0 && pwrite(dev_fd, &c, 1, 0) == 1 ? 0 : 1;
+}
+
+/* mmap of the device fd reaches the kernel: /dev/null says ENODEV. */
+static int mmap_device(int spare)
+{
+	(void)spare;
+	return mmap(NULL, 4096, PROT_READ, MAP_SHARED, dev_fd, 0) == MAP_FAILED &&
+	       errno == ENODEV ? 0 : 1;
+}
+
+SIGSYS_TEST(do_write_spare)
+SIGSYS_TEST(do_read_stdin)
+SIGSYS_TEST(do_sendmsg_stdout)
+SIGSYS_TEST(do_pread_kept_pipe)
+
+static void test_device_fd_config_space_and_mmap(void **state)
+{
+	(void)state;
+	expect_exit0(pread_pwrite_device);
+	expect_exit0(mmap_device);
+}
+
+/* On the app's kept fd (app_keep.fd). */
+static int app_write8(int spare)
+{
+	uint64_t one = 1;
+	(void)spare;
+	return write(app_keep.fd, &one, 8) == 8 ? 0 : 1;
+}
+
+static int app_write8_read8(int spare)
+{
+	uint64_t v = 1;
+
+	if (app_write8(spare) != 0)
+		return 1;
+	return read(app_keep.fd, &v, 8) == 8 ? 0 : 2;
+}
+
+static int app_write1(int spare)
+{
+	(void)spare;
+	return (int)write(app_keep.fd, "x", 1);
+}
+
+static int app_read4(int spare)
+{
+	char b[4];
+	(void)spare;
+	return (int)read(app_keep.fd, b, sizeof(b));
+}
+
+static int app_send(int spare)
+{
+	(void)spare;
+	return send(app_keep.fd, "s", 1, 0) == 1 ? 0 : 1;
+}
+
+static int app_sendto_address(int spare)
+{
+	struct sockaddr_un to = { .sun_family = AF_UNIX };
+	(void)spare;
+	return (int)sendto(app_keep.fd, "s", 1, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+static int app_sendmsg(int spare)
+{
+	struct iovec v = { "s", 1 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+	(void)spare;
+	return (int)sendmsg(app_keep.fd, &m, 0);
+}
+
+static int app_recv(int spare)
+{
+	char c = 0;
+	(void)spare;
+	return recv(app_keep.fd, &c, 1, 0) == 1 && c == 'r' ? 0 : 1;
+}
+
+static int app_recvmsg(int spare)
+{
+	char c;
+	struct iovec v = { &c, 1 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+	(void)spare;
+	return (int)recvmsg(app_keep.fd, &m, 0);
+}
+
+static int app_mmap_shared(int spare)
+{
+	(void)spare;
+	return mmap(NULL, 4096, PROT_READ, MAP_SHARED, app_keep.fd, 0) == MAP_FAILED;
+}
+
+/*
+ * An eventfd (open O_RDWR, non-blocking: a read the filter let through
+ * would return, not hang) kept for write: writing works, reading kills.
+ */
+static void test_fd_kept_for_write_cannot_be_read(void **state)
+{
+	int fd = eventfd(0, EFD_NONBLOCK);
+	(void)state;
+
+	assert_true(fd >= 0);
+	expect_status(run_keeping(fd, NB_KEEP_WRITE, app_write8), 0);
+	expect_status(run_keeping(fd, NB_KEEP_WRITE, app_write8_read8), 1);
+	close(fd);
+}
+
+/* A memfd (O_RDWR) kept for write cannot be mapped and read that way. */
+static void test_kept_fd_cannot_be_mapped(void **state)
+{
+	int fd = memfd_create("kept", 0);
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	expect_status(run_keeping(fd, NB_KEEP_WRITE | NB_KEEP_READ, app_mmap_shared), 1);
+	close(fd);
+}
+
+/* NB_KEEP_EVENT: 8-byte writes and reads; anything else kills. */
+static void test_eventfd_kept_for_event(void **state)
+{
+	int fd = eventfd(0, EFD_NONBLOCK);
+	(void)state;
+
+	assert_true(fd >= 0);
+	expect_status(run_keeping(fd, NB_KEEP_EVENT, app_write8_read8), 0);
+	expect_status(run_keeping(fd, NB_KEEP_EVENT, app_write1), 1);
+	expect_status(run_keeping(fd, NB_KEEP_EVENT, app_read4), 1);
+	close(fd);
+}
+
+/*
+ * A connected socket (the parent holds the peer): send works when kept
+ * with NB_KEEP_SEND, and the parent receives it; kept for anything else,
+ * send kills; sendmsg (which could pass fds) and sendto an address kill
+ * even with NB_KEEP_SEND. recv works with NB_KEEP_RECV, recvmsg kills.
+ */
+static void test_socket_kept_for_send_and_recv(void **state)
+{
+	int sv[2];
+	char c = 0;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	expect_status(run_keeping(sv[0], NB_KEEP_SEND, app_send), 0);
+	assert_int_equal(recv(sv[1], &c, 1, MSG_DONTWAIT), 1);
+	assert_int_equal(c, 's');
+	expect_status(run_keeping(sv[0], NB_KEEP_WRITE | NB_KEEP_RECV, app_send), 1);
+	expect_status(run_keeping(sv[0], NB_KEEP_SEND, app_sendmsg), 1);
+	expect_status(run_keeping(sv[0], NB_KEEP_SEND, app_sendto_address), 1);
+	assert_int_equal(send(sv[1], "r", 1, 0), 1);
+	expect_status(run_keeping(sv[0], NB_KEEP_RECV, app_recv), 0);
+	assert_int_equal(send(sv[1], "r", 1, 0), 1);
+	expect_status(run_keeping(sv[0], NB_KEEP_SEND | NB_KEEP_READ, app_recv), 1);
+	expect_status(run_keeping(sv[0], NB_KEEP_RECV, app_recvmsg), 1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Plain nb_lockdown: the harness's pipes by access mode (report: write,
+ * go: read) carry the handshake; the allowed calls still work. */
+static void test_plain_keep_fds_by_access_mode(void **state)
+{
+	(void)state;
+	plain_api = true;
+	expect_exit0(allowed_calls);
+	plain_api = false;
+}
+
+/* stdout may be named: its uses are added to its own (write). */
+static void test_stdout_may_be_named(void **state)
+{
+	(void)state;
+	expect_status(run_keeping(1, NB_KEEP_WRITE, allowed_calls), 0);
+}
+
+/* ---- menu validation: EINVAL, nothing changed ------------------------- */
+
+static unsigned long own_status(const char *name)
+{
+	char text[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(n > 0);
+	text[n] = '\0';
+	return status_field(text, name, 10);
+}
+
+static void expect_einval(const struct nb_keep *keep, unsigned n, int witness)
+{
+	errno = 0;
+	assert_int_equal(nb_lockdown_keep(NULL, keep, n, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	print_message("  %s\n", nb_last_error());
+	/* Nothing happened: no fd closed, no filter, no no_new_privs. */
+	assert_true(fcntl(witness, F_GETFD) >= 0);
+	assert_int_equal(own_status("Seccomp:"), 0);
+	assert_int_equal(own_status("NoNewPrivs:"), 0);
+}
+
+static void test_menu_errors_change_nothing(void **state)
+{
+	struct nb_keep many[NB_KEEP_MAX + 1];
+	int p[2], sv[2], witness = open("/dev/null", O_RDONLY), ev = eventfd(0, 0);
+	int fds[NB_KEEP_MAX + 1];
+	(void)state;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	expect_einval(&(struct nb_keep){ p[1], 0 }, 1, witness);
+	expect_einval(&(struct nb_keep){ p[1], NB_KEEP_WRITE | 0x100 }, 1, witness);
+	expect_einval(&(struct nb_keep){ -1, NB_KEEP_WRITE }, 1, witness);
+	expect_einval(&(struct nb_keep){ 1000, NB_KEEP_WRITE }, 1, witness);
+	expect_einval((struct nb_keep[]){ { p[1], NB_KEEP_WRITE },
+					  { p[1], NB_KEEP_WRITE } }, 2, witness);
+	expect_einval(&(struct nb_keep){ p[1], NB_KEEP_READ }, 1, witness); /* write end */
+	expect_einval(&(struct nb_keep){ p[0], NB_KEEP_WRITE }, 1, witness); /* read end */
+	expect_einval(&(struct nb_keep){ p[1], NB_KEEP_SEND }, 1, witness); /* not a socket */
+	expect_einval(&(struct nb_keep){ sv[0], NB_KEEP_EVENT }, 1, witness); /* not an eventfd */
+	expect_einval(NULL, 1, witness);
+	for (unsigned i = 0; i <= NB_KEEP_MAX; i++) {
+		many[i] = (struct nb_keep){ ev, NB_KEEP_EVENT };
+		fds[i] = ev;
+	}
+	expect_einval(many, NB_KEEP_MAX + 1, witness);
+	errno = 0;
+	assert_int_equal(nb_lockdown(NULL, fds, NB_KEEP_MAX + 1, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(nb_lockdown(NULL, (int[]){ 1000 }, 1, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(own_status("Seccomp:"), 0);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+	close(ev);
+	close(witness);
+}
 
 /* ---- foreign architectures: the whole process dies, not the thread ---------- */
 
@@ -634,6 +960,18 @@ int main(void)
 		cmocka_unit_test(test_sigsys_do_x32_syscall),
 		cmocka_unit_test(test_sigsys_do_x32_syscall_in_second_thread),
 		cmocka_unit_test(test_threads_created_during_lockdown_are_refused),
+		cmocka_unit_test(test_sigsys_do_write_spare),
+		cmocka_unit_test(test_sigsys_do_read_stdin),
+		cmocka_unit_test(test_sigsys_do_sendmsg_stdout),
+		cmocka_unit_test(test_sigsys_do_pread_kept_pipe),
+		cmocka_unit_test(test_device_fd_config_space_and_mmap),
+		cmocka_unit_test(test_fd_kept_for_write_cannot_be_read),
+		cmocka_unit_test(test_kept_fd_cannot_be_mapped),
+		cmocka_unit_test(test_eventfd_kept_for_event),
+		cmocka_unit_test(test_socket_kept_for_send_and_recv),
+		cmocka_unit_test(test_plain_keep_fds_by_access_mode),
+		cmocka_unit_test(test_stdout_may_be_named),
+		cmocka_unit_test(test_menu_errors_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

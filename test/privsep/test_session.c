@@ -81,14 +81,45 @@ static void write_policy(struct fixture *f, const char *text)
 	fclose(fp);
 }
 
+/*
+ * Wait (up to 5 s) until something listens at the fixture's socket. The
+ * file alone is no sign of that where bind() creates it before listen():
+ * a connect() in between is refused (ECONNREFUSED), and on a loaded machine
+ * the listener can be descheduled there. nicbox-helper binds PATH.new and
+ * renames it to PATH after listen(), so for it the file IS the sign; for
+ * systemd-socket-activate, /proc/net/unix lists the path with
+ * __SO_ACCEPTCON (0x10000 in Flags), which listen() sets.
+ */
+static bool listening(const char *path)
+{
+	char line[512], name[256];
+	unsigned long flags;
+	bool yes = false;
+	FILE *fp = fopen("/proc/net/unix", "r");
+
+	assert_non_null(fp);
+	while (!yes && fgets(line, sizeof(line), fp))
+		yes = sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %255s", &flags, name) == 2 &&
+		      (flags & 0x10000) && strcmp(name, path) == 0;
+	fclose(fp);
+	return yes;
+}
+
+static void wait_listening(const struct fixture *f, bool (*ready)(const char *path))
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < 500 && !ready(f->sock); i++)
+		nanosleep(&tick, NULL);
+	assert_true(ready(f->sock));
+}
+
 /* The helper binary start_helper() runs. */
 static const char *helper_path = NB_HELPER_PATH;
 
 /* Start the helper (directly or through systemd-socket-activate). */
 static void start_helper(struct fixture *f, bool activated)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
 	f->helper = fork();
 	assert_true(f->helper >= 0);
 	if (f->helper == 0) {
@@ -101,9 +132,7 @@ static void start_helper(struct fixture *f, bool activated)
 			      f->sock, "--policy", f->policy, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && !exists(f->sock); i++)
-		nanosleep(&tick, NULL);
-	assert_true(exists(f->sock));
+	wait_listening(f, activated ? listening : exists);
 }
 
 static int setup(void **state)
@@ -546,8 +575,6 @@ static void test_hello_deadline(void **state)
  */
 static void start_fake_helper(struct fixture *f, uid_t uid, bool silent)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
 	f->helper = fork();
 	assert_true(f->helper >= 0);
 	if (f->helper == 0) {
@@ -556,10 +583,11 @@ static void start_fake_helper(struct fixture *f, uid_t uid, bool silent)
 		union nbp_msg m;
 		unsigned n_fds;
 
-		strcpy(addr.sun_path, f->sock);
+		/* As the helper: the path appears once it listens. */
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.new", f->sock);
 		if ((uid && (chown(f->dir, uid, (gid_t)-1) < 0 || setresuid(uid, uid, uid) < 0)) ||
 		    bind(l, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(l, 4) < 0 ||
-		    (c = accept(l, NULL, NULL)) < 0)
+		    rename(addr.sun_path, f->sock) < 0 || (c = accept(l, NULL, NULL)) < 0)
 			_exit(1);
 		while (nbp_recv(c, &m, fds, &n_fds) > 0 && !silent) {
 			uint16_t type = m.hdr.type;
@@ -580,9 +608,7 @@ static void start_fake_helper(struct fixture *f, uid_t uid, bool silent)
 		pause();
 		_exit(0);
 	}
-	for (int i = 0; i < 500 && !exists(f->sock); i++)
-		nanosleep(&tick, NULL);
-	assert_true(exists(f->sock));
+	wait_listening(f, exists);
 }
 
 /* The client keeps at most NB_MAX_POOLS pools, whatever the helper answers. */

@@ -336,19 +336,23 @@ static void interrupt_mode_sleeps_at_once_poll_never(void **state)
  * In a child: a device with a vector, nb_lockdown (which must keep the
  * eventfd: it closes every other fd), then wait for an interrupt from a
  * thread started before the lockdown and for a timeout. Anything the
- * filter forbids kills the child with SIGSYS.
+ * filter forbids kills the child with SIGSYS. The device's eventfd only
+ * gets 8-byte reads; the thread plays the device through a second fd on
+ * the same eventfd, kept as an app's own eventfd (NB_KEEP_EVENT).
  */
 static int locked_child(void)
 {
 	static struct fake_dev d;
+	struct nb_keep signal;
 	struct late_irq l;
 	pthread_t t;
 
 	fake_dev_init(&d, NB_RX_INTERRUPT, 1, 1);
-	l = (struct late_irq){ d.dev.irq.fd[0], 300 };
+	signal = (struct nb_keep){ dup(d.dev.irq.fd[0]), NB_KEEP_EVENT };
+	l = (struct late_irq){ signal.fd, 300 };
 	if (pthread_create(&t, NULL, fire_later, &l) != 0)
 		return 10;
-	if (nb_lockdown(NULL, NULL, 0, NULL, 0) < 0)
+	if (nb_lockdown_keep(NULL, &signal, 1, NULL, 0) < 0)
 		return 11;
 	if (nb_rx_wait(&d.dev, 0, 10000) != 0)
 		return 12; /* woken by the interrupt, through ppoll */
