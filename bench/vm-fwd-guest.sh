@@ -5,9 +5,16 @@
 #        on 04, drained by nicbox-capture on 07 (traffic-lib.sh);
 #   gen: nicbox-pktgen vs testpmd txonly on 04 (64-byte frames), drained by
 #        nicbox-capture on 05;
+#   pfwd: as fwd through a packed-ring NIC: pktgen on 07 -> hub 1 ->
+#        forwarder 06->09 (receives on a split ring, transmits on 09's
+#        packed ring; NB_PACKED_NICS) -> hub 4 -> capture on 03;
+#   pgen: as gen on the packed NICs: generator on 03, capture on 09;
 #   igbfwd: as fwd on the igb NICs (QEMU's 82576 model): pktgen on 02 ->
 #        forwarder 08->0a (nicbox-fwd vs testpmd io with net_e1000_igb) ->
 #        capture on 0c.
+# nicbox-fwd polls (--rx-mode poll) like testpmd; both move bursts of 32
+# (APP_BATCH, testpmd's default --burst). NB_BENCH_TESTS picks the tests
+# (default "fwd gen pfwd pgen igbfwd").
 # Each run's figure is the median of the device under test's own one-second
 # rates (see traffic_steady_rate); for forwarding also the load pktgen
 # offered. Writes RESULTS/bench/runs.tsv:
@@ -16,6 +23,9 @@ bench_name=bench
 . "$NB_SRC/bench/guest-setup.sh"
 
 runs=${NB_BENCH_RUNS:-3}
+tests=${NB_BENCH_TESTS:-fwd gen pfwd pgen igbfwd}
+nics=($NB_NICS) packed=($NB_PACKED_NICS)
+export TRAFFIC_FWD_ARGS="--rx-mode poll"
 seconds=${NB_BENCH_SECONDS:-15}
 tsv=$NB_OUT/runs.tsv
 printf 'test\ttool\trun\tpps\toffered_pps\n' >"$tsv"
@@ -24,18 +34,22 @@ printf 'test\ttool\trun\tpps\toffered_pps\n' >"$tsv"
 measure() {
   local test=$1 tool=$2 run=$3 tag=$1-$2-$3 pps offered=-
   echo "bench: $test with $tool, run $run of $runs (${seconds} s)"
-  [[ $test == igbfwd ]] && traffic_use_nics $NB_IGB_NICS
+  case $test in
+    igbfwd) traffic_use_nics $NB_IGB_NICS ;;
+    pfwd) traffic_use_nics "${nics[3]}" "${nics[2]}" "${packed[1]}" "${packed[0]}" ;;
+    pgen) traffic_use_nics "${packed[0]}" "${packed[1]}" "${packed[1]}" "${packed[0]}" ;;
+  esac
   case $test:$tool in
-    fwd:nicbox | igbfwd:nicbox)
+    *fwd:nicbox)
       traffic_fwd_round nicbox "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-fwd.json" json "$traffic_fwd_b" tx_pps) ;;
-    fwd:testpmd | igbfwd:testpmd)
+    *fwd:testpmd)
       traffic_fwd_round testpmd "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 1 Tx-pps) ;;
-    gen:nicbox)
+    *gen:nicbox)
       traffic_gen_round nicbox "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-pktgen.json" json "$traffic_gen" tx_pps) ;;
-    gen:testpmd)
+    *gen:testpmd)
       traffic_gen_round testpmd "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-testpmd.log" testpmd 0 Tx-pps) ;;
   esac
@@ -49,7 +63,7 @@ measure() {
 
 traffic_start_helper
 for ((run = 1; run <= runs; run++)); do
-  for test in fwd gen igbfwd; do
+  for test in $tests; do
     if ((run % 2)); then
       measure "$test" nicbox "$run"
       measure "$test" testpmd "$run"

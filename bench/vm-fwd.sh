@@ -7,7 +7,8 @@
 #
 #   bench/vm-fwd.sh [BUILD_DIR]    (default REPO/build)
 # NB_BENCH_RUNS (default 3) runs per tool and test, NB_BENCH_SECONDS (15)
-# of traffic per run. NB_BENCH_NO_DOC=1 leaves docs/performance.md alone.
+# of traffic per run, NB_BENCH_TESTS (default "fwd gen pfwd pgen igbfwd")
+# the tests (bench/vm-fwd-guest.sh). NB_BENCH_NO_DOC=1 leaves docs/performance.md alone.
 # NB_BENCH_TSV=FILE skips the boot and tabulates an earlier run's runs.tsv.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,10 +26,10 @@ command -v dpdk-testpmd >/dev/null || { echo "vm-fwd: dpdk-testpmd not found (ma
 results=$build/vm-bench
 tsv=${NB_BENCH_TSV:-$results/bench/runs.tsv}
 if [[ -z ${NB_BENCH_TSV:-} ]]; then
-  limit=$((300 + runs * 6 * (seconds + 120)))
-  echo "vm-fwd: one boot, $runs runs x 6 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
+  limit=$((300 + runs * 10 * (seconds + 120)))
+  echo "vm-fwd: one boot, $runs runs x 10 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
   "$src/test/vm/boot.sh" --build "$build" --results "$results" --timeout "$limit" --quiet \
-    --run env NB_BENCH_RUNS="$runs" NB_BENCH_SECONDS="$seconds" bash bench/vm-fwd-guest.sh
+    --run env NB_BENCH_RUNS="$runs" NB_BENCH_SECONDS="$seconds" NB_BENCH_TESTS="${NB_BENCH_TESTS:-fwd gen pfwd pgen igbfwd}" bash bench/vm-fwd-guest.sh
 fi
 
 # Table: per test, each tool's runs, its median, and nicbox / testpmd.
@@ -46,18 +47,19 @@ table=$(awk -F'\t' -v runs="$runs" '
     return ((test, tool) in o) ? sprintf("%.1f", median(o[test, tool]) / 1000) : "-"
   }
   END {
-    name["fwd"] = "forwarding 05->06"; name["gen"] = "generating on 04"
+    name["fwd"] = "forwarding 05->06 (split)"; name["gen"] = "generating on 04 (split)"
+    name["pfwd"] = "forwarding 06->09 (split rx, packed tx)"; name["pgen"] = "generating on 03 (packed)"
     name["igbfwd"] = "forwarding igb 08->0a"
-    other["fwd"] = "testpmd io"; other["gen"] = "testpmd txonly"; other["igbfwd"] = "testpmd io"
-    mine["fwd"] = "nicbox-fwd"; mine["gen"] = "nicbox-pktgen"; mine["igbfwd"] = "nicbox-fwd"
     print "| test | tool | kpps per run | median kpps | nicbox / testpmd | offered kpps (median) |"
     print "|---|---|---|---:|---:|---:|"
-    for (t = 1; t <= 3; t++) {
-      test = t == 1 ? "fwd" : t == 2 ? "gen" : "igbfwd"
+    for (t = 1; t <= 5; t++) {
+      test = t == 1 ? "fwd" : t == 2 ? "gen" : t == 3 ? "pfwd" : t == 4 ? "pgen" : "igbfwd"
+      if (!((test, "nicbox") in v)) continue
+      fwd = test ~ /fwd$/
       n = median(v[test, "nicbox"]); d = median(v[test, "testpmd"])
-      printf "| %s | %s |%s | %.1f | %s | %s |\n", name[test], mine[test], k[test, "nicbox"], n / 1000,
+      printf "| %s | %s |%s | %.1f | %s | %s |\n", name[test], fwd ? "nicbox-fwd" : "nicbox-pktgen", k[test, "nicbox"], n / 1000,
              (d > 0 ? sprintf("%.2f", n / d) : "n/a"), offered(test, "nicbox")
-      printf "| %s | %s |%s | %.1f | | %s |\n", name[test], other[test], k[test, "testpmd"], d / 1000,
+      printf "| %s | %s |%s | %.1f | | %s |\n", name[test], fwd ? "testpmd io" : "testpmd txonly", k[test, "testpmd"], d / 1000,
              offered(test, "testpmd")
     }
   }' "$tsv")
@@ -78,8 +80,15 @@ median of the device under test's own one-second rates while traffic flowed
 and last seconds.
 
 - forwarding: nicbox-pktgen on 04 (60-byte frames, as fast as it goes) ->
-  forwarder 05->06 -> nicbox-capture on 07; nicbox-fwd (uid 1000, sandboxed)
-  against testpmd --forward-mode=io (root). Figure: frames sent on by 06.
+  forwarder 05->06 -> nicbox-capture on 07; nicbox-fwd (uid 1000, sandboxed,
+  \`--rx-mode poll\`, bursts of 32) against testpmd --forward-mode=io (root,
+  polling, --burst 32 by default). Figure: frames sent on by 06.
+- forwarding through a packed ring: the same from nicbox-pktgen on 07 ->
+  forwarder 06->09 -> nicbox-capture on 03: the forwarder receives on 06's
+  split ring and transmits on 09's packed ring (the two packed-ring NICs
+  share hub 4, so a chain cannot be packed on both sides). Figure: frames
+  sent on by 09.
+- generating packed: as generating, on the packed-ring NICs 03 -> 09.
 - forwarding igb: the same on the igb NICs: nicbox-pktgen on 02 -> hub 2 ->
   forwarder 08->0a (nicbox-fwd with drivers/igb against testpmd io with
   DPDK's net_e1000_igb) -> hub 3 -> nicbox-capture on 0c. Figure: frames

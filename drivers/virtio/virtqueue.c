@@ -268,18 +268,42 @@ int vq_post_chain(struct virtqueue *vq, void *token, const struct vq_seg *segs,
 }
 
 /*
+ * Packed, 2.8.10: is the descriptor the device named in a DESC event
+ * (off_wrap) one we have not made available yet? Positions are compared
+ * in a space of two laps (the wrap counter is one bit): from our oldest
+ * outstanding position (last_used, used_wrap), `outstanding` positions up
+ * to avail_idx are made available; an offset from there to one lap past
+ * last_used is still ahead. Anything else the device has passed, however
+ * long ago: QEMU 10 writes off_wrap only when it enables notifications
+ * (virtio_queue_packed_set_notification) and then pops on without moving
+ * it, also across the end of the ring (virtio_net_tx_complete after the
+ * hub held a frame back), and waits idle. Comparing the wrap bit with our
+ * own avail wrap counter alone took such an offset, a lap and more
+ * behind, for one ahead once our batch crossed the end of the ring again:
+ * pktgen -> testpmd rxonly on the packed NICs stopped with a full ring.
+ */
+static bool packed_event_ahead(const struct virtqueue *vq, uint16_t off_wrap)
+{
+	uint32_t lap = vq->size;
+	uint32_t event = (off_wrap & RING_EVENT_OFF_MASK) +
+			 ((off_wrap >> RING_EVENT_WRAP_SHIFT) ? lap : 0);
+	uint32_t used = vq->last_used + (vq->used_wrap ? lap : 0);
+	uint32_t ahead = (event + 2 * lap - used) % (2 * lap);
+	uint32_t outstanding = vq->size - vq->n_free;
+
+	return ahead >= outstanding && ahead < lap;
+}
+
+/*
  * Packed, 2.8.10: read the device event suppression structure once and
- * decide. DISABLE: no kick. DESC (with EVENT_IDX) names the descriptor
- * whose making available the device wants to hear about; the spec would
- * kick only if this publish covered it. But a device may leave an offset
- * it has already passed: QEMU 10 writes off_wrap only when it enables
- * notifications (virtio_queue_packed_set_notification), then pops on
- * without moving it, and waits idle (its tx_complete path; check 35 saw a
- * forwarder's transmit queue stuck one ring full). So we stay quiet only
- * when the device names a descriptor not made available yet (this lap, at
- * or after avail_idx) and kick for any other offset, as DPDK does for
- * every flag but DISABLE. Whatever the device wrote, the answer is a yes
- * or a no; an unknown value means "notify", which is always allowed.
+ * decide. DISABLE: no kick. DESC (with EVENT_IDX): no kick only while the
+ * descriptor it names is still ahead of what we made available
+ * (packed_event_ahead); the spec would also stay quiet for an offset the
+ * device has passed, but QEMU leaves such offsets behind and idles (check
+ * 35's forwarder stalled with its transmit ring full), so we kick for
+ * them as DPDK does for every flag but DISABLE. Whatever the device
+ * wrote, the answer is a yes or a no; an unknown value means "notify",
+ * which is always allowed.
  */
 static bool packed_need_kick(struct virtqueue *vq)
 {
@@ -291,10 +315,7 @@ static bool packed_need_kick(struct virtqueue *vq)
 	case RING_EVENT_FLAGS_DISABLE:
 		return false;
 	case RING_EVENT_FLAGS_DESC:
-		if (!vq->event_idx)
-			return true;
-		return (bool)(off_wrap >> RING_EVENT_WRAP_SHIFT) != vq->avail_wrap ||
-		       (off_wrap & RING_EVENT_OFF_MASK) < vq->avail_idx;
+		return !vq->event_idx || !packed_event_ahead(vq, off_wrap);
 	default:
 		return true;
 	}

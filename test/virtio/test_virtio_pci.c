@@ -477,6 +477,58 @@ static void test_ring_switches(void **state)
 	close_dev(f, dev);
 }
 
+/*
+ * The transmit queue's avail ring flags (2.7.6) after open: our interrupts
+ * are off, by VIRTQ_AVAIL_F_NO_INTERRUPT without EVENT_IDX, by used_event
+ * with it (2.7.7: flags must then be 0).
+ */
+static uint16_t tx_avail_flags(struct fixture *f)
+{
+	uint64_t iova;
+	volatile struct virtq_avail *avail;
+
+	memcpy(&iova, f->dev->bar + COMMON_OFF + VIRTIO_COMMON_Q_DRIVER, 8);
+	avail = nb_pool_iova_to_va(f->dma, iova, 6);
+	assert_non_null(avail);
+	return avail->flags;
+}
+
+/*
+ * EVENT_IDX offered: taken (unset, "on"), declined with
+ * NICBOX_VIRTIO_EVENT_IDX=off.
+ */
+static void open_with_event_idx(struct fixture *f, const char *env,
+				uint16_t want_flags)
+{
+	struct nb_dev *dev;
+
+	nb_reg_write32(common(f), VIRTIO_COMMON_DF,
+		       GOOD_FEATURES | 1u << VIRTIO_F_EVENT_IDX);
+	if (env)
+		setenv("NICBOX_VIRTIO_EVENT_IDX", env, 1);
+	dev = open_ok(f);
+	unsetenv("NICBOX_VIRTIO_EVENT_IDX");
+	assert_int_equal(tx_avail_flags(f), want_flags);
+	send_one(dev, f);
+	assert_null(nb_dev_fault(dev));
+	close_dev(f, dev);
+}
+
+static void test_event_idx_by_default(void **state)
+{
+	open_with_event_idx(*state, NULL, 0);
+}
+
+static void test_event_idx_on(void **state)
+{
+	open_with_event_idx(*state, "on", 0);
+}
+
+static void test_event_idx_off(void **state)
+{
+	open_with_event_idx(*state, "off", VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
 static void test_bad_configuration(void **state)
 {
 	struct fixture *f = *state;
@@ -739,6 +791,9 @@ int main(void)
 		T(test_accepts_order_platform),
 		T(test_negotiates_packed_ring),
 		T(test_ring_switches),
+		T(test_event_idx_by_default),
+		T(test_event_idx_on),
+		T(test_event_idx_off),
 		T(test_bad_configuration),
 		T(test_mq_needs_the_features),
 		T(test_mq_wrong_queue_counts),

@@ -23,13 +23,13 @@ taskset -p -c 0 $$ >/dev/null
 traffic_die() { echo "traffic: $*"; exit 1; }
 
 # traffic_start_helper: nicbox-helper with a policy giving NB_UID all NICs
-# (virtio and igb).
+# (virtio, igb and the packed-ring virtio NICs).
 traffic_start_helper() {
   local app
   for app in pktgen fwd capture; do
     [[ -x $NB_BUILD/apps/nicbox-$app ]] || traffic_die "$NB_BUILD/apps/nicbox-$app is not built"
   done
-  apps_policy "$NB_OUT/policy.conf" $NB_NICS ${NB_IGB_NICS:-}
+  apps_policy "$NB_OUT/policy.conf" $NB_NICS ${NB_IGB_NICS:-} ${NB_PACKED_NICS:-}
   NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" ||
     traffic_die "nicbox-helper did not start"
 }
