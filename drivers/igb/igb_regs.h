@@ -89,6 +89,10 @@
 #define IGB_RDT(n) (0x0C018u + 0x40u * (n))    /* 8.10 */
 #define IGB_RXDCTL(n) (0x0C028u + 0x40u * (n)) /* 8.10 */
 #define IGB_RXDCTL_ENABLE (1u << 25)
+/* 8.19 Receive Queue Drop Packet Count: frames dropped for queue n because
+ * it had no free descriptor (SRRCTL.DROP_EN set); clear on read. Queues
+ * 0-3 also answer at 0x02830 + 0x100 * n; this form covers all 16. */
+#define IGB_RQDPC(n) (0x0C030u + 0x40u * (n))
 
 /* ---- Filtering (8.11) -------------------------------------------------- */
 #define IGB_RAL(n) (0x05400u + 8u * (n)) /* 8.11 Receive Address Low */
