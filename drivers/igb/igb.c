@@ -238,7 +238,7 @@ static void write_promisc(struct igb_dev *d, bool on)
 /*
  * 7.1.1.7 (RSS) with more than one receive queue: the key (8.10 RSSRK),
  * redirection table entry i -> queue i % n (8.10 RETA), the hash fields and
- * MRQE "RSS only" (8.10 MRQC; its layout is not the 82599's: MRQE is 2:0
+ * MRQE "RSS only" (8.10.9 MRQC; its layout is not the 82599's: MRQE is 2:0
  * and 010b), and RXCSUM.PCSD so the write-back's second dword is the RSS
  * hash (7.1.5.2). One queue: MRQC keeps its reset value 0.
  */
