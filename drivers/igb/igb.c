@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../intel/adv_ring.h"
+#include "igb.h"
 #include "igb_regs.h"
 #include "nb_mmio.h"
 
@@ -190,17 +191,29 @@ static int setup_link(struct igb_dev *d)
 	return phy_write(d, IGB_PHY_BMCR, IGB_BMCR_ANENABLE | IGB_BMCR_ANRESTART);
 }
 
-/* Read the clear-on-read counters (8.19) and add them to d->port.hw. */
+/*
+ * Read the clear-on-read counters (8.19) and add them to *hw. A frame
+ * dropped because its queue had no free descriptor (SRRCTL.DROP_EN) is
+ * counted in that queue's RQDPC, not in MPC (which counts frames the packet
+ * buffer had no room for): both are frames the device missed.
+ */
+void igb_read_counters(volatile uint8_t *regs, uint16_t n_rxq, struct nb_stats *hw)
+{
+	hw->rx_missed += nb_reg_read32(regs, IGB_MPC);
+	for (uint16_t q = 0; q < n_rxq; q++)
+		hw->rx_missed += nb_reg_read32(regs, IGB_RQDPC(q));
+	hw->rx_packets += nb_reg_read32(regs, IGB_GPRC);
+	hw->tx_packets += nb_reg_read32(regs, IGB_GPTC);
+	/* Low half first: reading the high half clears both (8.19). */
+	hw->rx_bytes += nb_reg_read32(regs, IGB_GORCL);
+	hw->rx_bytes += (uint64_t)nb_reg_read32(regs, IGB_GORCH) << 32;
+	hw->tx_bytes += nb_reg_read32(regs, IGB_GOTCL);
+	hw->tx_bytes += (uint64_t)nb_reg_read32(regs, IGB_GOTCH) << 32;
+}
+
 static void collect_stats(struct igb_dev *d)
 {
-	d->port.hw.rx_missed += rd(d, IGB_MPC);
-	d->port.hw.rx_packets += rd(d, IGB_GPRC);
-	d->port.hw.tx_packets += rd(d, IGB_GPTC);
-	/* Low half first: reading the high half clears both (8.19). */
-	d->port.hw.rx_bytes += rd(d, IGB_GORCL);
-	d->port.hw.rx_bytes += (uint64_t)rd(d, IGB_GORCH) << 32;
-	d->port.hw.tx_bytes += rd(d, IGB_GOTCL);
-	d->port.hw.tx_bytes += (uint64_t)rd(d, IGB_GOTCH) << 32;
+	igb_read_counters(d->regs, d->port.n_rxq, &d->port.hw);
 }
 
 /* 4.5.5: statistics start from zero after reading every counter once. */
@@ -225,7 +238,7 @@ static void write_promisc(struct igb_dev *d, bool on)
 /*
  * 7.1.1.7 (RSS) with more than one receive queue: the key (8.10 RSSRK),
  * redirection table entry i -> queue i % n (8.10 RETA), the hash fields and
- * MRQE "RSS only" (8.10 MRQC; its layout is not the 82599's: MRQE is 2:0
+ * MRQE "RSS only" (8.10.9 MRQC; its layout is not the 82599's: MRQE is 2:0
  * and 010b), and RXCSUM.PCSD so the write-back's second dword is the RSS
  * hash (7.1.5.2). One queue: MRQC keeps its reset value 0.
  */

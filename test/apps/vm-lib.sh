@@ -287,4 +287,41 @@ apps_chain() {
   done
   nb_check "nicbox-fwd printed a final line per device" \
     test "$(jq -c 'select(.final == true)' "$APPS_TMP/fwd.json" | wc -l)" -eq 2
+# apps_stat NAME DEV FIELD: FIELD of the app's latest JSON line for DEV
+# (empty before its first report).
+apps_stat() {
+  tail -n 8 "$APPS_TMP/$1.json" 2>/dev/null |
+    jq -r --arg dev "$2" "select(.dev == \$dev) | .$3" 2>/dev/null | tail -n 1
+}
+
+# apps_wait_stat NAME DEV FIELD MIN SECONDS: wait until the app reports
+# FIELD >= MIN for DEV (its once-a-second lines); fail after SECONDS.
+apps_wait_stat() {
+  local got halves
+  for ((halves = 0; halves < $5 * 2; halves++)); do
+    got=$(apps_stat "$1" "$2" "$3")
+    [[ ${got:-0} -ge $4 ]] && return 0
+    sleep 0.5
+  done
+  echo "$1: $3 on $2 is '$got' after $5 s, not $4 or more"
+  return 1
+}
+
+# apps_wait_settled NAME DEV FIELD SECONDS: wait until FIELD for DEV stays
+# the same over three reports in a row (the traffic into the app has
+# ended); fail after SECONDS.
+apps_wait_settled() {
+  local got last= same=0 halves
+  for ((halves = 0; halves < $4 * 2; halves++)); do
+    got=$(apps_stat "$1" "$2" "$3")
+    if [[ -n $got && $got == "$last" ]]; then
+      ((++same >= 6)) && return 0
+    else
+      same=0
+    fi
+    last=$got
+    sleep 0.5
+  done
+  echo "$1: $3 on $2 still changing after $4 s (last '$got')"
+  return 1
 }

@@ -78,3 +78,18 @@ nb_testpmd_forward_stat() {
     inblock { for (i = 1; i < NF; i++) if ($i == field) { print $(i + 1); exit } }
   ' "$1"
 }
+
+# nb_testpmd_wait_rx LOG COUNT SECONDS: wait until testpmd's once-a-second
+# NIC statistics (--stats-period 1) show at least COUNT received frames on
+# its first port; fail after SECONDS.
+nb_testpmd_wait_rx() {
+  local got halves
+  for ((halves = 0; halves < $3 * 2; halves++)); do
+    got=$(awk 'BEGIN { p = -1 } /NIC statistics for port/ { p = $(NF - 1) }
+               p == 0 && $1 == "RX-packets:" { v = $2 } END { print v + 0 }' "$1")
+    [[ ${got:-0} -ge $2 ]] && return 0
+    sleep 0.5
+  done
+  echo "nb_testpmd_wait_rx: testpmd received '$got' frames after $3 s, not $2"
+  return 1
+}

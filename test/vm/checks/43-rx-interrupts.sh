@@ -13,6 +13,7 @@
 # The forwarders' threads are checked sandboxed while they wait.
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
+. "$NB_SRC/test/apps/vm-chain-lib.sh"
 
 nics=($NB_NICS)
 igbs=($NB_IGB_NICS)
@@ -54,89 +55,33 @@ measure_idle() {
   done
 }
 
-# every thread of the app: CapEff 0, NoNewPrivs 1, Seccomp 2.
-check_threads_sandboxed() {
-  local name=$1 pid task bad=0
-  pid=$(apps_pid "$name") || { nb_check "$name runs" false; return; }
-  for task in /proc/"$pid"/task/*; do
-    grep -Eq '^CapEff:[[:space:]]+0+$' "$task/status" &&
-      grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$task/status" &&
-      grep -Eq '^Seccomp:[[:space:]]+2$' "$task/status" || bad=1
-  done
-  nb_check "$name: every thread sandboxed" test "$bad" -eq 0
-}
-
-# The apps of one chain, receivers first (QEMU holds back a sender whose
-# hub peer is deaf); both chains start side by side (the testbed is slow
-# to start apps under load). capture_start TAG MODE CAP, fwd_start TAG MODE
-# FWD_IN FWD_OUT, chain_send TAG GEN, chain_finish, fwd_finish.
-capture_start() {
-  apps_start "$1-capture" capture --dev "$3" --verify --expect "$count" \
-    --count "$count" --duration 150 --rx-mode "$2"
-}
-
-fwd_start() {
-  apps_start "$1-fwd" fwd --dev "$3" --dev "$4" --duration 300 --rx-mode "$2"
-}
-
-chain_send() {
-  local tag=$1 gen=$2
-  apps_start "$tag-pktgen" pktgen --dev "$gen" --count "$count" --rate "$rate" \
-    --size 256 --duration 120
-}
-
-chain_finish() {
-  local tag=$1 fwd_in=$2 fwd_out=$3 cap=$4 gen=$5 dev field
-  apps_wait "$tag-pktgen"
-  apps_wait "$tag-capture"
-  apps_show "$tag-pktgen" "$tag-fwd" "$tag-capture"
-  nb_check "$tag: nicbox-pktgen exits 0" test "${APP_RC[$tag-pktgen]}" -eq 0
-  apps_expect_final "$tag-pktgen" "$gen" sent "$count"
-  nb_check "$tag: nicbox-capture --verify exits 0" test "${APP_RC[$tag-capture]}" -eq 0
-  apps_expect_final "$tag-capture" "$cap" valid "$count"
-  for field in lost duplicated reordered corrupt foreign drops errors faults; do
-    apps_expect_final "$tag-capture" "$cap" "$field" 0
-  done
-}
-
-fwd_finish() {
-  local tag=$1 fwd_in=$2 fwd_out=$3 dev field
-  apps_stop "$tag-fwd"
-  nb_check "$tag: nicbox-fwd exits 0 on SIGTERM" test "${APP_RC[$tag-fwd]}" -eq 0
-  for dev in "$fwd_in" "$fwd_out"; do
-    for field in drops errors faults; do
-      apps_expect_final "$tag-fwd" "$dev" "$field" 0
-    done
-  done
-  apps_expect_final "$tag-fwd" "$fwd_in" rx_packets "$count"
-  apps_expect_final "$tag-fwd" "$fwd_out" tx_packets "$count"
-}
-
 declare -A idle=() blocked=()
+# One round: both chains side by side (the testbed is slow to start apps
+# under load), receivers first.
 round() {
   local vmode=$1 imode=$2
   echo "== virtio chain in $vmode mode, igb chain in $imode mode"
   local v=v-$vmode i=i-$imode
-  capture_start "$v" "$vmode" "${nics[3]}"
-  capture_start "$i" "$imode" "${igbs[1]}"
+  chain_capture_start "$v" "${nics[3]}" --duration 150 --rx-mode "$vmode"
+  chain_capture_start "$i" "${igbs[1]}" --duration 150 --rx-mode "$imode"
   apps_wait_ready "$v-capture" && apps_wait_ready "$i-capture" || return 1
-  fwd_start "$v" "$vmode" "${nics[1]}" "${nics[2]}"
-  fwd_start "$i" "$imode" "${igbs[2]}" "${igbs[0]}"
+  chain_fwd_start "$v" "${nics[1]}" "${nics[2]}" --duration 300 --rx-mode "$vmode"
+  chain_fwd_start "$i" "${igbs[2]}" "${igbs[0]}" --duration 300 --rx-mode "$imode"
   apps_wait_ready "$v-fwd" && apps_wait_ready "$i-fwd" || return 1
-  check_threads_sandboxed "$v-fwd"
-  check_threads_sandboxed "$i-fwd"
+  apps_check_threads_sandboxed "$v-fwd" 1
+  apps_check_threads_sandboxed "$i-fwd" 1
   apps_check_sandboxed "$v-capture"
   # Idle before any traffic: the forwarders have nothing to do.
   measure_idle "virtio-$vmode=$v-fwd" "igb-$imode=$i-fwd"
-  chain_send "$v" "${nics[0]}"
-  chain_send "$i" "${igbs[3]}"
+  chain_pktgen_start "$v" "${nics[0]}" --rate "$rate" --size 256 --duration 120
+  chain_pktgen_start "$i" "${igbs[3]}" --rate "$rate" --size 256 --duration 120
   apps_wait_ready "$v-pktgen" && apps_wait_ready "$i-pktgen" || return 1
-  chain_finish "$v" "${nics[1]}" "${nics[2]}" "${nics[3]}" "${nics[0]}"
-  chain_finish "$i" "${igbs[2]}" "${igbs[0]}" "${igbs[1]}" "${igbs[3]}"
+  chain_finish "$v" "${nics[0]}" "${nics[3]}"
+  chain_finish "$i" "${igbs[3]}" "${igbs[1]}"
   # Idle again after traffic: back to sleep.
   measure_idle "virtio-$vmode-after-traffic=$v-fwd" "igb-$imode-after-traffic=$i-fwd"
-  fwd_finish "$v" "${nics[1]}" "${nics[2]}"
-  fwd_finish "$i" "${igbs[2]}" "${igbs[0]}"
+  chain_fwd_finish "$v" "${nics[1]}" "${nics[2]}"
+  chain_fwd_finish "$i" "${igbs[2]}" "${igbs[0]}"
 }
 
 round interrupt adaptive || exit 1

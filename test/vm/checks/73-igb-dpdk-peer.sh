@@ -7,8 +7,16 @@
 #     counts every frame nicbox sent.
 #  2. testpmd txonly on igb 0a -> hub 3 -> nicbox-capture on igb 0c: nicbox
 #     receives what DPDK's igb driver sends, without a device fault.
+# No fixed sleeps: each side is stopped once the other's counters say the
+# traffic arrived (testpmd's once-a-second port statistics, the capture's
+# once-a-second report), so a slow, loaded host only makes it take longer.
+# Part 2 cannot balance exactly: testpmd's txonly sends as fast as it can,
+# QEMU's igb model sends every transmit descriptor at once, and QEMU drops
+# what its queue towards a busy receiver cannot hold (10,000 frames;
+# net/queue.c), without counting it anywhere (docs/igb.md).
 . "$NB_SRC/test/vm/lib.sh"
 . "$NB_SRC/test/apps/vm-lib.sh"
+. "$NB_SRC/test/apps/vm-chain-lib.sh"
 . "$NB_SRC/test/vm/testpmd-lib.sh"
 
 command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed (apt-get install dpdk-dev)"; exit 77; }
@@ -26,7 +34,7 @@ nb_check "testpmd drives ${igbs[1]} with net_e1000_igb" grep -q 'net_e1000_igb' 
 apps_start pktgen pktgen --dev "${igbs[0]}" --count "$count" --rate 400 --duration 60
 apps_wait_ready pktgen || exit 1
 apps_wait pktgen
-sleep 1
+nb_check "testpmd counts $count received frames within 60 s" nb_testpmd_wait_rx "$log" "$count" 60
 nb_check "testpmd stops cleanly" nb_testpmd_stop
 sed -n '/Forward statistics for port 0/,/Done\./p' "$log"
 apps_show pktgen
@@ -40,20 +48,13 @@ NB_BOUND_NICS=()
 echo "== 2: testpmd txonly ${igbs[2]} -> nicbox-capture ${igbs[3]}"
 apps_start capture capture --dev "${igbs[3]}" --verify --duration 120
 apps_wait_ready capture || exit 1
-nb_check "${igbs[2]} binds to vfio-pci" nb_bind_vfio "${igbs[2]}" || exit 1
 log=$NB_OUT/txonly.log
-nb_testpmd_start "$log" "${igbs[2]}" -- --forward-mode=txonly --txpkts=64 || exit 1
-sleep 5
-nb_check "testpmd stops cleanly" nb_testpmd_stop
-sleep 1
-apps_stop capture
-sed -n '/Forward statistics for port 0/,/Done\./p' "$log"
-apps_show capture
+chain_testpmd_txonly capture "${igbs[3]}" "${igbs[2]}" "$log" --txpkts=64 || exit 1
 tx=$(nb_testpmd_forward_stat "$log" 0 TX-packets)
 got=$(apps_final capture "${igbs[3]}" rx_packets)
 echo "testpmd sent '$tx', nicbox-capture received '$got'"
-nb_check "testpmd sent frames (got '$tx')" test "${tx:-0}" -gt 1000
-nb_check "nicbox-capture received frames (got '$got')" test "${got:-0}" -gt 1000
+nb_check "testpmd sent at least $count frames (got '$tx')" test "${tx:-0}" -ge "$count"
+nb_check "nicbox-capture received at least $count frames (got '$got')" test "${got:-0}" -ge "$count"
 nb_check "nicbox-capture received no more than testpmd sent" test "${got:-0}" -le "${tx:-0}"
 nb_check "every frame was seen by the verifier (captured == rx_packets)" \
   test "$(apps_final capture "${igbs[3]}" captured)" == "$got"
