@@ -287,6 +287,8 @@ apps_chain() {
   done
   nb_check "nicbox-fwd printed a final line per device" \
     test "$(jq -c 'select(.final == true)' "$APPS_TMP/fwd.json" | wc -l)" -eq 2
+}
+
 # apps_stat NAME DEV FIELD: FIELD of the app's latest JSON line for DEV
 # (empty before its first report).
 apps_stat() {
