@@ -24,7 +24,7 @@ _nicbox_app()
 	--rx-mode)
 		mapfile -t COMPREPLY < <(compgen -W "poll interrupt adaptive" -- "$cur")
 		return ;;
-	--size | --rate | --count | --port | --duration | --expect | --snaplen)
+	--size | --rate | --count | --port | --duration | --expect | --snaplen | --stats-fd)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -30,6 +30,7 @@ PATH=$appdir:$PATH
 expect "nicbox-capture --sn" --snaplen
 expect "nicbox-capture --d" --dev --duration
 expect "nicbox-pktgen --p" --port
+expect "nicbox-pktgen --st" --stats-fd
 expect "nicbox-fwd --" --dev --socket --json --version --help
 expect "nicbox-helper s" serve status
 expect "nicbox-helper serve --" --socket --policy --group

@@ -705,7 +705,8 @@ static void test_fd_kept_for_write_cannot_be_read(void **state)
 	close(fd);
 }
 
-/* A memfd (O_RDWR) kept for write cannot be mapped and read that way. */
+/* A kept memfd, even for read and write, cannot be mapped: MAP_SHARED
+ * would read and write it past any menu (and a write-only use, read). */
 static void test_kept_fd_cannot_be_mapped(void **state)
 {
 	int fd = memfd_create("kept", 0);

@@ -343,16 +343,16 @@ static void interrupt_mode_sleeps_at_once_poll_never(void **state)
 static int locked_child(void)
 {
 	static struct fake_dev d;
-	struct nb_keep signal;
+	struct nb_keep wake;
 	struct late_irq l;
 	pthread_t t;
 
 	fake_dev_init(&d, NB_RX_INTERRUPT, 1, 1);
-	signal = (struct nb_keep){ dup(d.dev.irq.fd[0]), NB_KEEP_EVENT };
-	l = (struct late_irq){ signal.fd, 300 };
+	wake = (struct nb_keep){ dup(d.dev.irq.fd[0]), NB_KEEP_EVENT };
+	l = (struct late_irq){ wake.fd, 300 };
 	if (pthread_create(&t, NULL, fire_later, &l) != 0)
 		return 10;
-	if (nb_lockdown_keep(NULL, &signal, 1, NULL, 0) < 0)
+	if (nb_lockdown_keep(NULL, &wake, 1, NULL, 0) < 0)
 		return 11;
 	if (nb_rx_wait(&d.dev, 0, 10000) != 0)
 		return 12; /* woken by the interrupt, through ppoll */

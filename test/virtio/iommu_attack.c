@@ -100,7 +100,8 @@ static int victim(const char *sock, const char *dev, size_t bytes)
 	words = nb_pool_size(pool) / sizeof(*w);
 	for (size_t i = 0; i < words; i++)
 		w[i] = sentinel(i);
-	if (nb_lockdown(s, NULL, 0, NULL, 0) < 0)
+	/* stdin: the go-ahead line below, its only use after lockdown. */
+	if (nb_lockdown_keep(s, &(struct nb_keep){ 0, NB_KEEP_READ }, 1, NULL, 0) < 0)
 		return fail("lockdown");
 	printf("victim: %s pool iova=0x%" PRIx64 " size=%zu sentinel written\n", dev,
 	       nb_pool_iova_base(pool), nb_pool_size(pool));

@@ -36,8 +36,11 @@ apps_show pktgen
 echo "--- fd 5:"
 cat "$stats"
 nb_check "nicbox-pktgen exits 0" test "${APP_RC[pktgen]}" -eq 0
-nb_check "every line on fd 5 is a JSON stats object for $dev" \
-  jq -e --arg dev "$dev" -s 'length > 0 and all(.[]; .app == "nicbox-pktgen" and .dev == $dev)' "$stats"
+stats_lines_ok() {
+  jq -e --arg dev "$dev" -s \
+    'length > 0 and all(.[]; .app == "nicbox-pktgen" and .dev == $dev)' "$stats" >/dev/null
+}
+nb_check "every line on fd 5 is a JSON stats object for $dev" stats_lines_ok
 nb_check "fd 5 got the same final line as stdout" \
   test "$(jq -c 'select(.final == true)' "$stats")" == \
        "$(jq -c 'select(.final == true)' "$APPS_TMP/pktgen.json")"
