@@ -246,7 +246,7 @@ static void init_rss(struct igb_dev *d, const struct adv_conf *c)
 {
 	if (c->n_rxq < 2)
 		return;
-	adv_rss_program(d->regs, IGB_RETA(0), IGB_RSSRK(0), c->n_rxq, c->rss_key);
+	adv_rss_program(d->regs, IGB_RETA(0), IGB_RSSRK(0), d->rxq, c->n_rxq, c->rss_key);
 	wr(d, IGB_MRQC, (rd(d, IGB_MRQC) & ~(IGB_MRQC_MRQE_MASK | IGB_MRQC_FIELDS_MASK)) |
 				IGB_MRQC_MRQE_RSS | adv_mrqc_fields(c->rss_types));
 	wr(d, IGB_RXCSUM, rd(d, IGB_RXCSUM) | IGB_RXCSUM_PCSD); /* 8.10 RXCSUM */

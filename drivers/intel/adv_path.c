@@ -37,10 +37,15 @@
 
 /* ---- scalar -------------------------------------------------------------- */
 
-static unsigned rx_scan_scalar(const volatile union adv_rx_desc *ring,
-			       struct nb_pkt *const *slot, struct nb_pkt **pkts,
-			       unsigned max, uint32_t check, uint32_t buf_len,
-			       uint64_t *stop)
+/* Each scan is built twice from one body, for a queue without RSS and one
+ * with it (rss a constant): the flag is looked at once per scan. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE unsigned
+rx_scan_scalar_body(const volatile union adv_rx_desc *ring,
+		    struct nb_pkt *const *slot, struct nb_pkt **pkts,
+		    unsigned max, uint32_t check, uint32_t buf_len,
+		    uint64_t *stop, const bool rss)
 {
 	const uint64_t keep = ADV_RXD_LEN_MASK | check;
 	size_t i; /* pointer-sized: one register indexes all three arrays */
@@ -58,12 +63,28 @@ static unsigned rx_scan_scalar(const volatile union adv_rx_desc *ring,
 		}
 		pkt = slot[i];
 		/* After DD (x86 keeps loads in order): the RSS words. */
-		adv_rx_rss(pkt, nb_dma_read64(&ring[i].wb.info));
+		if (rss)
+			adv_rx_rss(pkt, nb_dma_read64(&ring[i].wb.info));
+		else
+			adv_rx_no_rss(pkt);
 		pkt->len = (uint32_t)good + 1u;
 		pkts[i] = pkt;
 	}
 	return (unsigned)i;
 }
+
+/* A scan for the table: body with the RSS flag a constant. */
+#define RX_SCAN(name, attr, body, rss)                                              \
+	attr static unsigned name(const volatile union adv_rx_desc *ring,           \
+				  struct nb_pkt *const *slot, struct nb_pkt **pkts, \
+				  unsigned max, uint32_t check, uint32_t buf_len,   \
+				  uint64_t *stop)                                   \
+	{                                                                           \
+		return body(ring, slot, pkts, max, check, buf_len, stop, rss);      \
+	}
+
+RX_SCAN(rx_scan_scalar_nohash, , rx_scan_scalar_body, false)
+RX_SCAN(rx_scan_scalar_hash, , rx_scan_scalar_body, true)
 
 static void rx_post_scalar(volatile union adv_rx_desc *ring,
 			   struct nb_pkt *const *slot, unsigned n,
@@ -101,31 +122,52 @@ static unsigned tx_post_scalar(volatile union adv_tx_desc *d,
 	return (unsigned)i;
 }
 
-/* ---- SSE4.1 -------------------------------------------------------------- */
+/* ---- refill, one body for SSE4.1 and AVX2 -------------------------------- */
 
-/* IOVAs of two buffers: (ptr - base) * mul + add; ptr - base < 2^32
- * (nb_mempool_create keeps the descriptor array below 4 GiB) and so is
- * mul, so the 32x32->64 multiply is exact. */
-SSE41 static void rx_post_sse41(volatile union adv_rx_desc *ring,
-				struct nb_pkt *const *slot, unsigned n,
-				const struct nb_iova_map *map)
-{
-	const __m128i base = _mm_set1_epi64x((long long)map->base);
-	const __m128i mul = _mm_set1_epi64x((long long)map->mul);
-	const __m128i add = _mm_set1_epi64x((long long)map->add);
-	const __m128i zero = _mm_setzero_si128();
-	unsigned i;
-
-#pragma GCC unroll 2
-	for (i = 0; i + 2 <= n; i += 2) {
-		__m128i p = _mm_loadu_si128((const __m128i *)&slot[i]);
-		__m128i v = _mm_add_epi64(_mm_mul_epu32(_mm_sub_epi64(p, base), mul), add);
-
-		_mm_store_si128((__m128i *)(uintptr_t)&ring[i], _mm_unpacklo_epi64(v, zero));
-		_mm_store_si128((__m128i *)(uintptr_t)&ring[i + 1], _mm_unpackhi_epi64(v, zero));
+/*
+ * rx_post on vectors of L slot pointers (SSE4.1: 2, AVX2: 4), written once
+ * in GCC's generic vectors; only the 32x32->64 multiply (mul_epu32) and the
+ * lane orders are per width. IOVA = (ptr - base) * mul + add: ptr - base <
+ * 2^32 (nb_mempool_create keeps the descriptor array below 4 GiB) and so
+ * is mul, so the 32-bit multiply is exact. `perm` puts the pointers in the
+ * order that lets `lo` and `hi` interleave the IOVAs with the zero upper
+ * halves inside 128-bit lanes (AVX2 shuffles across lanes cost more).
+ */
+#define NB_UNPAREN(...) __VA_ARGS__
+#define RX_POST_VEC(name, attr, L, ivec, mul_epu32, perm, lo, hi)                   \
+	attr static void name(volatile union adv_rx_desc *ring,                     \
+			      struct nb_pkt *const *slot, unsigned n,               \
+			      const struct nb_iova_map *map)                        \
+	{                                                                           \
+		typedef uint64_t vec __attribute__((vector_size(8 * L)));          \
+		typedef uint64_t uvec __attribute__((vector_size(8 * L), aligned(8), \
+						     may_alias));                    \
+		const vec base = (vec){ 0 } + (uint64_t)map->base;                  \
+		const vec mul = (vec){ 0 } + map->mul;                              \
+		const vec add = (vec){ 0 } + map->add;                              \
+		const vec zero = { 0 };                                             \
+		size_t i;                                                           \
+                                                                                    \
+		_Pragma("GCC unroll 2")                                             \
+		for (i = 0; i + L <= n; i += L) {                                   \
+			vec p = *(const uvec *)&slot[i];                            \
+			vec v;                                                      \
+                                                                                    \
+			p = __builtin_shufflevector(p, p, NB_UNPAREN perm);         \
+			v = (vec)mul_epu32((ivec)(p - base), (ivec)mul) + add;      \
+			*(uvec *)(uintptr_t)&ring[i] =                              \
+				__builtin_shufflevector(v, zero, NB_UNPAREN lo);    \
+			*(uvec *)(uintptr_t)&ring[i + L / 2] =                      \
+				__builtin_shufflevector(v, zero, NB_UNPAREN hi);    \
+		}                                                                   \
+		rx_post_scalar(ring + i, slot + i, n - (unsigned)i, map);           \
 	}
-	rx_post_scalar(ring + i, slot + i, n - i, map);
-}
+
+RX_POST_VEC(rx_post_sse41, SSE41, 2, __m128i, _mm_mul_epu32, (0, 1), (0, 2), (1, 3))
+RX_POST_VEC(rx_post_avx2, AVX2, 4, __m256i, _mm256_mul_epu32, (0, 2, 1, 3),
+	    (0, 4, 2, 6), (1, 5, 3, 7))
+
+/* ---- SSE4.1 -------------------------------------------------------------- */
 
 SSE41 static unsigned tx_post_sse41(volatile union adv_tx_desc *d,
 				    struct nb_pkt **slot, struct nb_pkt *const *pkts,
@@ -163,66 +205,84 @@ static inline void rx_rss_store(struct nb_pkt *pkt, uint64_t word)
 	memcpy((char *)pkt + offsetof(struct nb_pkt, rss_hash), &word, sizeof(word));
 }
 
-AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
-				  struct nb_pkt *const *slot, struct nb_pkt **pkts,
-				  unsigned max, uint32_t check, uint32_t buf_len,
-				  uint64_t *stop)
+AVX2 static ALWAYS_INLINE unsigned
+rx_scan_avx2_body(const volatile union adv_rx_desc *ring,
+		  struct nb_pkt *const *slot, struct nb_pkt **pkts,
+		  unsigned max, uint32_t check, uint32_t buf_len,
+		  uint64_t *stop, const bool rss)
 {
 	const __m256i keep = _mm256_set1_epi64x((long long)(ADV_RXD_LEN_MASK | check));
 	const __m256i sub = _mm256_set1_epi64x((long long)((1ull << ADV_RXD_LEN_SHIFT) |
 							   ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP));
-	const __m256i lim = _mm256_set1_epi64x((long long)(buf_len - 1u));
-	const __m256i one = _mm256_set1_epi64x(1);
+	/* buf_len - 1 in the length's dword (high), 0 in the status dword. */
+	const __m256i lim = _mm256_set1_epi64x((long long)((uint64_t)(buf_len - 1u)
+							   << ADV_RXD_LEN_SHIFT));
+	const __m256i one = _mm256_set1_epi64x((long long)(1ull << ADV_RXD_LEN_SHIFT));
 	const __m256i rss_type = _mm256_set1_epi64x(ADV_RXD_RSS_TYPE_MASK);
 	const __m256i rss_flag = _mm256_set1_epi64x((long long)((uint64_t)NB_PKT_RSS_HASH << 32));
+	/* Vector lane of descriptor k (the unpacks give d0, d2, d1, d3). */
+	static const uint8_t lane[4] = { 0, 2, 1, 3 };
 	unsigned left = max;
 
+	_Static_assert(ADV_RXD_LEN_SHIFT >= 32 && ADV_RXD_LEN_SHIFT <= 48,
+		       "the length field in the high dword");
 	/* Pointers step, no indices: fewer instructions per group. */
 	for (; left >= 4; left -= 4, ring += 4, slot += 4, pkts += 4) {
 		__m256i a = _mm256_loadu_si256((const __m256i *)(uintptr_t)&ring[0]);
 		__m256i b = _mm256_loadu_si256((const __m256i *)(uintptr_t)&ring[2]);
-		/* High qwords: lanes d0, d2, d1, d3; put them in ring order. */
-		__m256i w = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b),
-						     _MM_SHUFFLE(3, 1, 2, 0));
-		/* Low qwords (info | RSS hash << 32), the same way. */
-		__m256i lo = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b),
-						      _MM_SHUFFLE(3, 1, 2, 0));
-		__m256i y, z, len, rss;
-		uint64_t lens[4], wbs[4], rsss[4];
+		/* Status/length words, lanes d0, d2, d1, d3 (no permute:
+		 * the lanes are taken in that order below). */
+		__m256i w = _mm256_unpackhi_epi64(a, b);
+		__m256i y, len, hash = _mm256_setzero_si256();
+		uint64_t lens[4], wbs[4], hashes[4];
+		struct nb_pkt *p0 = slot[0], *p1 = slot[1], *p2 = slot[2], *p3 = slot[3];
 		unsigned good;
 
 		adv_pin(w);
-		adv_pin(lo);
-		/* adv_rx_rss per lane, as one word: hash | flags << 32. */
-		rss = _mm256_or_si256(_mm256_srli_epi64(lo, 32),
-				      _mm256_andnot_si256(
-					      _mm256_cmpeq_epi64(_mm256_and_si256(lo, rss_type),
-								 _mm256_setzero_si256()),
-					      rss_flag));
+		if (rss) {
+			/* Low qwords (info | RSS hash << 32), the same lanes. */
+			__m256i lo = _mm256_unpacklo_epi64(a, b);
+
+			adv_pin(lo);
+			/* adv_rx_rss per lane, as one word: hash | flags << 32. */
+			hash = _mm256_or_si256(
+				_mm256_srli_epi64(lo, 32),
+				_mm256_andnot_si256(
+					_mm256_cmpeq_epi64(_mm256_and_si256(lo, rss_type),
+							   _mm256_setzero_si256()),
+					rss_flag));
+		}
+		/* adv_rx_good_len without its rotate: good is "status dword
+		 * 0 and length dword <= buf_len - 1" (unsigned, per dword). */
 		y = _mm256_sub_epi64(_mm256_and_si256(w, keep), sub);
-		/* adv_rx_good_len's rotate, per lane. */
-		z = _mm256_or_si256(_mm256_srli_epi64(y, ADV_RXD_LEN_SHIFT),
-				    _mm256_slli_epi64(y, 64 - ADV_RXD_LEN_SHIFT));
-		/* z < buf_len as "high dword 0 and low dword <= buf_len - 1"
-		 * (lim holds buf_len - 1 low, 0 high): unsigned, on AVX2. */
 		good = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
-			_mm256_cmpeq_epi64(_mm256_min_epu32(z, lim), z)));
-		len = _mm256_add_epi64(z, one);
+			_mm256_cmpeq_epi64(_mm256_min_epu32(y, lim), y)));
+		len = _mm256_add_epi64(y, one);
+		if (ADV_RXD_LEN_SHIFT != 32) /* a constant: no code if 32 */
+			len = _mm256_srli_epi64(len, ADV_RXD_LEN_SHIFT - 32);
+		/* Now each lane's high dword (dwords 1, 3) is its length. */
 		if (NB_LIKELY(good == 0xF)) {
-			__m128i l01 = _mm256_castsi256_si128(len);
-			__m128i l23 = _mm256_extracti128_si256(len, 1);
+			__m128i l02 = _mm256_castsi256_si128(len);
+			__m128i l13 = _mm256_extracti128_si256(len, 1);
 
-			__m128i r01 = _mm256_castsi256_si128(rss);
-			__m128i r23 = _mm256_extracti128_si256(rss, 1);
+			p0->len = (uint32_t)_mm_extract_epi32(l02, 1);
+			p2->len = (uint32_t)_mm_extract_epi32(l02, 3);
+			p1->len = (uint32_t)_mm_extract_epi32(l13, 1);
+			p3->len = (uint32_t)_mm_extract_epi32(l13, 3);
+			if (rss) {
+				__m128i r02 = _mm256_castsi256_si128(hash);
+				__m128i r13 = _mm256_extracti128_si256(hash, 1);
 
-			slot[0]->len = (uint32_t)_mm_cvtsi128_si32(l01);
-			slot[1]->len = (uint32_t)_mm_extract_epi32(l01, 2);
-			slot[2]->len = (uint32_t)_mm_cvtsi128_si32(l23);
-			slot[3]->len = (uint32_t)_mm_extract_epi32(l23, 2);
-			rx_rss_store(slot[0], (uint64_t)_mm_cvtsi128_si64(r01));
-			rx_rss_store(slot[1], (uint64_t)_mm_extract_epi64(r01, 1));
-			rx_rss_store(slot[2], (uint64_t)_mm_cvtsi128_si64(r23));
-			rx_rss_store(slot[3], (uint64_t)_mm_extract_epi64(r23, 1));
+				rx_rss_store(p0, (uint64_t)_mm_cvtsi128_si64(r02));
+				rx_rss_store(p2, (uint64_t)_mm_extract_epi64(r02, 1));
+				rx_rss_store(p1, (uint64_t)_mm_cvtsi128_si64(r13));
+				rx_rss_store(p3, (uint64_t)_mm_extract_epi64(r13, 1));
+			} else {
+				adv_rx_no_rss(p0);
+				adv_rx_no_rss(p1);
+				adv_rx_no_rss(p2);
+				adv_rx_no_rss(p3);
+			}
 			_mm256_storeu_si256((__m256i *)pkts,
 					    _mm256_loadu_si256((const __m256i *)slot));
 			continue;
@@ -230,43 +290,23 @@ AVX2 static unsigned rx_scan_avx2(const volatile union adv_rx_desc *ring,
 		/* Leading good ones, then the first other one stops the scan. */
 		_mm256_storeu_si256((__m256i *)lens, len);
 		_mm256_storeu_si256((__m256i *)wbs, w);
-		_mm256_storeu_si256((__m256i *)rsss, rss);
+		_mm256_storeu_si256((__m256i *)hashes, hash);
 		for (unsigned k = 0; k < 4; k++) {
-			if (!(good & (1u << k))) {
-				*stop = wbs[k];
+			if (!(good & (1u << lane[k]))) {
+				*stop = wbs[lane[k]];
 				return max - left + k;
 			}
-			slot[k]->len = (uint32_t)lens[k];
-			rx_rss_store(slot[k], rsss[k]);
+			slot[k]->len = (uint32_t)(lens[lane[k]] >> 32);
+			rx_rss_store(slot[k], hashes[lane[k]]); /* 0 without RSS */
 			pkts[k] = slot[k];
 		}
 	}
-	return max - left + rx_scan_scalar(ring, slot, pkts, left, check, buf_len, stop);
+	return max - left + rx_scan_scalar_body(ring, slot, pkts, left, check,
+						buf_len, stop, rss);
 }
 
-AVX2 static void rx_post_avx2(volatile union adv_rx_desc *ring,
-			      struct nb_pkt *const *slot, unsigned n,
-			      const struct nb_iova_map *map)
-{
-	const __m256i base = _mm256_set1_epi64x((long long)map->base);
-	const __m256i mul = _mm256_set1_epi64x((long long)map->mul);
-	const __m256i add = _mm256_set1_epi64x((long long)map->add);
-	const __m256i zero = _mm256_setzero_si256();
-	unsigned i;
-
-	for (i = 0; i + 4 <= n; i += 4) {
-		__m256i p = _mm256_loadu_si256((const __m256i *)&slot[i]);
-		__m256i v = _mm256_add_epi64(_mm256_mul_epu32(_mm256_sub_epi64(p, base), mul), add);
-		__m256i lo = _mm256_unpacklo_epi64(v, zero); /* d0 | d2 */
-		__m256i hi = _mm256_unpackhi_epi64(v, zero); /* d1 | d3 */
-
-		_mm256_storeu_si256((__m256i *)(uintptr_t)&ring[i],
-				    _mm256_permute2x128_si256(lo, hi, 0x20));
-		_mm256_storeu_si256((__m256i *)(uintptr_t)&ring[i + 2],
-				    _mm256_permute2x128_si256(lo, hi, 0x31));
-	}
-	rx_post_scalar(ring + i, slot + i, n - i, map);
-}
+RX_SCAN(rx_scan_avx2_nohash, AVX2, rx_scan_avx2_body, false)
+RX_SCAN(rx_scan_avx2_hash, AVX2, rx_scan_avx2_body, true)
 
 /*
  * Four packets per step: the first 32 bytes of their nb_pkt (data, iova,
@@ -332,11 +372,14 @@ AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 /* ---- selection ----------------------------------------------------------- */
 
 static const struct adv_path paths[] = {
-	{ "scalar", rx_scan_scalar, rx_post_scalar, tx_post_scalar },
+	{ "scalar", { rx_scan_scalar_nohash, rx_scan_scalar_hash }, rx_post_scalar,
+	  tx_post_scalar },
 	/* Receive scans two descriptors per step did not pay on SSE4.1 (the
 	 * lengths must come back out of the vector one by one): scalar. */
-	{ "sse4.1", rx_scan_scalar, rx_post_sse41, tx_post_sse41 },
-	{ "avx2", rx_scan_avx2, rx_post_avx2, tx_post_avx2 },
+	{ "sse4.1", { rx_scan_scalar_nohash, rx_scan_scalar_hash }, rx_post_sse41,
+	  tx_post_sse41 },
+	{ "avx2", { rx_scan_avx2_nohash, rx_scan_avx2_hash }, rx_post_avx2,
+	  tx_post_avx2 },
 };
 
 bool adv_path_supported(const struct adv_path *p)

@@ -116,8 +116,10 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 }
 
 void adv_rss_program(volatile uint8_t *regs, uint32_t reta0, uint32_t rssrk0,
-		     uint16_t n_rxq, const uint8_t *key)
+		     struct adv_rxq *rxq, uint16_t n_rxq, const uint8_t *key)
 {
+	for (uint16_t q = 0; q < n_rxq; q++)
+		rxq[q].rss = true;
 	for (uint32_t r = 0; r < ADV_RETA_REGS; r++) {
 		uint32_t v = 0;
 
@@ -288,9 +290,9 @@ uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n)
 			unsigned room = q->size - idx; /* no wrap inside a scan */
 			unsigned max = budget < room ? budget : room;
 			/* Whole good frames (adv_path.c), read once. */
-			unsigned good = q->path->rx_scan(&q->ring[idx], &q->slot[idx],
-							 pkts + got, max, check,
-							 q->buf_len, &wb);
+			unsigned good = q->path->rx_scan[q->rss](&q->ring[idx], &q->slot[idx],
+								 pkts + got, max, check,
+								 q->buf_len, &wb);
 
 			got += good;
 			budget -= good;
@@ -312,7 +314,10 @@ uint16_t adv_rxq_burst(struct adv_rxq *q, struct nb_pkt **pkts, uint16_t n)
 			continue;
 		case RX_ACCEPT:
 			/* DD was seen in the status read above. */
-			adv_rx_rss(q->slot[idx], nb_dma_read64(&q->ring[idx].wb.info));
+			if (q->rss)
+				adv_rx_rss(q->slot[idx], nb_dma_read64(&q->ring[idx].wb.info));
+			else
+				adv_rx_no_rss(q->slot[idx]);
 			q->slot[idx]->len = len;
 			pkts[got++] = q->slot[idx];
 			break;

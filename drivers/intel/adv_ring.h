@@ -118,12 +118,22 @@ static inline uint64_t adv_rx_good_len(uint64_t m)
  * The write-back's first 8 bytes (info, then the RSS hash; read once,
  * after DD) into pkt, as the device reports them: rss_hash, and flags =
  * NB_PKT_RSS_HASH if the RSS type (info 3:0) is non-zero. Data handed on,
- * never used as an index. Every receive path (scalar, SIMD, slow) uses it.
+ * never used as an index. Only on a queue with RSS programmed (adv_rxq.rss:
+ * without it, RXCSUM.PCSD is clear and those bytes are not a hash); there
+ * every receive path (scalar, SIMD, slow) takes it, else adv_rx_no_rss.
  */
 static inline void adv_rx_rss(struct nb_pkt *pkt, uint64_t info_rss)
 {
 	pkt->rss_hash = (uint32_t)(info_rss >> 32);
 	pkt->flags = (info_rss & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0;
+}
+
+/* No RSS on the queue: no hash, no flags (a buffer may carry a previous
+ * frame's), and the write-back's first 8 bytes are not read. */
+static inline void adv_rx_no_rss(struct nb_pkt *pkt)
+{
+	pkt->rss_hash = 0;
+	pkt->flags = 0;
 }
 _Static_assert(offsetof(struct adv_rx_desc_wb, info) == 0 &&
 	       offsetof(struct adv_rx_desc_wb, rss) == 4,
@@ -169,10 +179,12 @@ static inline uint64_t adv_tx_cmd(uint64_t len)
  * must do; all variants give identical results). */
 struct adv_path {
 	const char *name; /* "scalar", "sse4.1", "avx2" */
-	unsigned (*rx_scan)(const volatile union adv_rx_desc *ring,
-			    struct nb_pkt *const *slot, struct nb_pkt **pkts,
-			    unsigned max, uint32_t check, uint32_t buf_len,
-			    uint64_t *stop);
+	/* [0]: RSS off (adv_rx_no_rss), [1]: RSS on (adv_rx_rss); indexed
+	 * by adv_rxq.rss once per scan. */
+	unsigned (*rx_scan[2])(const volatile union adv_rx_desc *ring,
+			       struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			       unsigned max, uint32_t check, uint32_t buf_len,
+			       uint64_t *stop);
 	void (*rx_post)(volatile union adv_rx_desc *ring,
 			struct nb_pkt *const *slot, unsigned n,
 			const struct nb_iova_map *map);
@@ -214,6 +226,7 @@ struct adv_rxq {
 	uint16_t next;               /* next slot whose DD we wait for */
 	uint16_t hold;               /* empty slots before next */
 	uint16_t rearm;              /* slots refilled at a time */
+	bool rss;                    /* RSS programmed: hand on the hash */
 	bool in_bad_frame;           /* dropping the rest of a split frame */
 	bool stopped;                /* the device broke the protocol */
 	uint64_t rx_errors;
@@ -279,12 +292,13 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
  * in byte i % 4 of register i / 4; the hash's low 7 bits pick the entry,
  * whose value is the queue) and 10 RSSRK registers (key byte i in byte
  * i % 4 of register i / 4). adv_rss_program writes RETA entry i = i % n_rxq
- * (the rule nb_rss_queue() states) and the key.
+ * (the rule nb_rss_queue() states) and the key, and has the n_rxq queues
+ * rxq[] hand on the hash from now on (adv_rxq.rss).
  */
 #define ADV_RETA_REGS 32u
 #define ADV_RSSRK_REGS 10u
 void adv_rss_program(volatile uint8_t *regs, uint32_t reta0, uint32_t rssrk0,
-		     uint16_t n_rxq, const uint8_t *key);
+		     struct adv_rxq *rxq, uint16_t n_rxq, const uint8_t *key);
 /* MRQC field-enable bits 23:16 for NB_RSS_* types (82599 8.2.3.7.12,
  * 82576 8.10 MRQC: the same positions on both). */
 #define ADV_MRQC_TCP_IPV4 (1u << 16)

@@ -397,7 +397,8 @@ static void init_rss(struct ixgbe_dev *d, const struct adv_conf *c)
 {
 	if (c->n_rxq < 2)
 		return;
-	adv_rss_program(d->regs, IXGBE_RETA(0), IXGBE_RSSRK(0), c->n_rxq, c->rss_key);
+	adv_rss_program(d->regs, IXGBE_RETA(0), IXGBE_RSSRK(0), d->rxq, c->n_rxq,
+			c->rss_key);
 	wr(d, IXGBE_MRQC, (rd(d, IXGBE_MRQC) & ~(IXGBE_MRQC_MRQE_MASK | IXGBE_MRQC_FIELDS_MASK)) |
 			  IXGBE_MRQC_MRQE_RSS | adv_mrqc_fields(c->rss_types));
 	set_bits(d, IXGBE_RXCSUM, IXGBE_RXCSUM_PCSD);

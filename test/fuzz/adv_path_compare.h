@@ -7,7 +7,8 @@
  * harness (test/fuzz/fuzz_adv_path.c, the fuzzer's inputs).
  *
  * Input: u8 op (mod 3: rx_scan, rx_post, tx_post), u8 count (mod 65),
- * u8 variant bits, then per item a kind byte and, for some kinds, more
+ * u8 variant bits (rx_scan: 1 igb's error bit, 2/4 buffer size, 8 RSS on),
+ * then per item a kind byte and, for some kinds, more
  * bytes (see make_rx_desc, make_tx_pkt; a write-back also takes an RSS
  * kind byte, make_rx_rss). Missing bytes read as 0.
  */
@@ -139,6 +140,7 @@ static int cmp_rx_scan(struct cmp_env *e, const struct adv_path *v,
 	const uint32_t buf_len = (bits & 2) ? 16384u : (bits & 4) ? 1024u : 2048u;
 	const uint32_t err = (bits & 1) ? IGB_RXD_ERR_RXE : IXGBE_RXD_ERR_RXE;
 	const uint32_t check = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP | err;
+	const bool rss = (bits & 8) != 0;
 	uint64_t stop[2] = { 1, 1 };
 	unsigned got[2];
 
@@ -154,10 +156,10 @@ static int cmp_rx_scan(struct cmp_env *e, const struct adv_path *v,
 			pkts[r][i] = NULL;
 		}
 	}
-	got[0] = adv_path_scalar()->rx_scan(e->ring[0], slot[0], pkts[0], count,
-					    check, buf_len, &stop[0]);
-	got[1] = v->rx_scan(e->ring[1], slot[1], pkts[1], count, check, buf_len,
-			    &stop[1]);
+	got[0] = adv_path_scalar()->rx_scan[rss](e->ring[0], slot[0], pkts[0], count,
+						 check, buf_len, &stop[0]);
+	got[1] = v->rx_scan[rss](e->ring[1], slot[1], pkts[1], count, check, buf_len,
+				 &stop[1]);
 	if (got[0] != got[1])
 		return CMP_FAIL(e, "rx_scan: scalar took %u, %s %u", got[0], v->name, got[1]);
 	if (got[0] < count && stop[0] != stop[1])
@@ -174,12 +176,15 @@ static int cmp_rx_scan(struct cmp_env *e, const struct adv_path *v,
 			return CMP_FAIL(e, "rx_scan: slot %u rss_hash/flags %08x/%x vs %08x/%x",
 					i, pk[0][i].rss_hash, pk[0][i].flags,
 					pk[1][i].rss_hash, pk[1][i].flags);
-		/* And the scalar one follows the rule (info 3:0 != 0: hash). */
+		/* And the scalar one follows the rule: with RSS, info 3:0 != 0
+		 * means a hash; without, no hash whatever the device wrote. */
 		if (i < got[0] &&
-		    (pk[0][i].rss_hash != wb->rss ||
-		     pk[0][i].flags != ((wb->info & ADV_RXD_RSS_TYPE_MASK) ? NB_PKT_RSS_HASH : 0u)))
-			return CMP_FAIL(e, "rx_scan: scalar slot %u rss_hash/flags %08x/%x for info %08x rss %08x",
-					i, pk[0][i].rss_hash, pk[0][i].flags, wb->info, wb->rss);
+		    (pk[0][i].rss_hash != (rss ? wb->rss : 0u) ||
+		     pk[0][i].flags != (rss && (wb->info & ADV_RXD_RSS_TYPE_MASK) ?
+					NB_PKT_RSS_HASH : 0u)))
+			return CMP_FAIL(e, "rx_scan: scalar slot %u rss_hash/flags %08x/%x for info %08x rss %08x (RSS %s)",
+					i, pk[0][i].rss_hash, pk[0][i].flags, wb->info, wb->rss,
+					rss ? "on" : "off");
 		if ((pkts[0][i] == NULL) != (pkts[1][i] == NULL) ||
 		    (pkts[0][i] != NULL && pkts[0][i] - pk[0] != pkts[1][i] - pk[1]))
 			return CMP_FAIL(e, "rx_scan: pkts[%u] differs", i);

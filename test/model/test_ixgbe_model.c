@@ -190,19 +190,31 @@ static void receive_frames(struct nb_dev *dev, uint32_t seq, uint32_t n)
 struct late_send {
 	struct nb_dev *dev;
 	struct nb_mempool *mp;
-	unsigned delay_ms;
+	struct ixgbe_model *waiter; /* the receiving model */
 	uint16_t sent;
 };
 
-/* Another thread's transmit on the peer (no cmocka asserts off the main
- * thread): one frame after delay_ms. */
-static void *send_later(void *arg)
+/*
+ * Another thread's transmit on the peer (no cmocka asserts off the main
+ * thread): one frame once the waiter has unmasked vector 0 (EIMS bit 0 in
+ * the receiving model, set by nb_rx_wait before it sleeps), so the frame
+ * lands while the vector is armed however late the waiter gets there (a
+ * fixed delay raced with it on a loaded host). Gives up after WAIT_MS.
+ */
+static void *send_when_armed(void *arg)
 {
 	struct late_send *l = arg;
-	struct timespec ts = { 0, (long)l->delay_ms * 1000000L };
+	const volatile uint32_t *eims =
+		(const volatile uint32_t *)(ixgbe_model_bar(l->waiter) + M_EIMS);
+	const struct timespec ms = { 0, 1000000L };
+	uint64_t deadline = now_ms() + WAIT_MS;
 	struct nb_pkt *p;
 
-	nanosleep(&ts, NULL);
+	while (!(*eims & 1u)) {
+		if (now_ms() > deadline)
+			return NULL;
+		nanosleep(&ms, NULL);
+	}
 	p = nb_pkt_alloc(l->mp);
 	if (p == NULL)
 		return NULL;
@@ -240,8 +252,8 @@ static void test_interrupt_wakes_the_waiter(void **state)
 	assert_int_equal(errno, ETIMEDOUT);
 	assert_int_equal(model_interrupts(r.model[1]), 0);
 
-	l = (struct late_send){ r.dev[0], r.tx_mp, 200, 0 };
-	assert_int_equal(pthread_create(&t, NULL, send_later, &l), 0);
+	l = (struct late_send){ r.dev[0], r.tx_mp, r.model[1], 0 };
+	assert_int_equal(pthread_create(&t, NULL, send_when_armed, &l), 0);
 	t0 = now_ms();
 	if (nb_rx_wait(r.dev[1], 0, WAIT_MS) < 0)
 		fail_msg("nb_rx_wait: %s", nb_last_error());

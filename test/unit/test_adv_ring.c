@@ -128,9 +128,12 @@ static void multi_queue_conf_is_checked(void **state)
 static void rss_tables_are_laid_out_as_the_datasheet_says(void **state)
 {
 	uint32_t regs[64] = { 0 };
+	struct adv_rxq rxq[3] = { 0 };
 
 	(void)state;
-	adv_rss_program((volatile uint8_t *)regs, 0, 0x80, 3, nb_rss_default_key());
+	adv_rss_program((volatile uint8_t *)regs, 0, 0x80, rxq, 3, nb_rss_default_key());
+	for (unsigned q = 0; q < 3; q++)
+		assert_true(rxq[q].rss); /* the queues hand on the hash */
 	assert_int_equal(regs[0], 0x00020100); /* entries 0..3: 0 1 2 0 */
 	assert_int_equal(regs[1], 0x01000201); /* entries 4..7: 1 2 0 1 */
 	for (unsigned e = 0; e < 128; e++)
@@ -385,6 +388,72 @@ static void rx_never_reads_empty_slots(void **state)
 	teardown_fixture(f);
 }
 
+/*
+ * The RSS hash and NB_PKT_RSS_HASH come from the write-back only on a queue
+ * adv_rss_program() set up, on every path (scalar, SSE4.1, AVX2: the
+ * vector groups, their scalar tail). Without RSS the write-back's first
+ * 8 bytes are not a hash (RXCSUM.PCSD is clear): even a device that
+ * writes an RSS type there gets no hash handed on, and a buffer's stale
+ * hash and flag from an earlier frame are cleared.
+ */
+static void rx_rss_hash_only_with_rss(void **state)
+{
+	static const char *const names[] = { "scalar", "sse4.1", "avx2" };
+	struct fixture *f = setup_with(2 * RING, 2048);
+	volatile union adv_rx_desc *ring = f->ring;
+	struct nb_pkt *pkts[RING];
+	struct adv_rxq q;
+
+	(void)state;
+	for (unsigned v = 0; v < NB_ARRAY_SIZE(names); v++) {
+		const struct adv_path *path = adv_path_by_name(names[v]);
+
+		assert_non_null(path);
+		if (!adv_path_supported(path)) {
+			print_message("this CPU lacks %s: RSS not checked on it\n", names[v]);
+			continue;
+		}
+		for (int rss = 0; rss < 2; rss++) {
+			const unsigned n = 11; /* two groups of 4, a tail of 3 */
+			unsigned got;
+
+			memset(f->regs, 0, sizeof(f->regs));
+			adv_rxq_init(&q, &f->dev, "test", (volatile uint8_t *)f->regs, 0x18,
+				     f->ring, f->slot, RING, f->mp, 2, IXGBE_RXD_ERR_RXE);
+			q.path = path;
+			if (rss)
+				adv_rss_program((volatile uint8_t *)f->regs, 0x100, 0x200, &q, 1,
+						nb_rss_default_key());
+			assert_int_equal(q.rss, rss);
+			assert_int_equal(adv_rxq_fill(&q), 0);
+			for (unsigned i = 0; i < n; i++) {
+				/* A stale hash and flag from an earlier frame. */
+				f->slot[i]->rss_hash = 0x5A5A5A5Au;
+				f->slot[i]->flags = NB_PKT_RSS_HASH;
+				ring[i].wb.info = 1u + i % 15u; /* RSS type 1..15 */
+				ring[i].wb.rss = 0xC0DE0000u + i;
+				ring[i].wb.length = 100;
+				ring[i].wb.status_error = ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP;
+			}
+			ring[3].wb.info = 0x10; /* type 0: no flag even with RSS */
+			got = adv_rxq_burst(&q, pkts, RING);
+			assert_int_equal(got, n);
+			for (unsigned i = 0; i < n; i++) {
+				/* With RSS the hash is handed on as written; the
+				 * flag says whether the type says it is one. */
+				if (pkts[i]->flags != (rss && i != 3 ? NB_PKT_RSS_HASH : 0u) ||
+				    pkts[i]->rss_hash != (rss ? 0xC0DE0000u + i : 0u))
+					fail_msg("%s, RSS %s, frame %u: rss_hash %08x flags %x",
+						 names[v], rss ? "on" : "off", i,
+						 pkts[i]->rss_hash, pkts[i]->flags);
+			}
+			nb_pkt_free_bulk(pkts, got);
+			adv_rxq_release(&q);
+		}
+	}
+	teardown_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +466,7 @@ int main(void)
 		cmocka_unit_test(tx_rs_every_32nd_one_dd_per_batch),
 		cmocka_unit_test(rx_rearms_in_batches),
 		cmocka_unit_test(rx_never_reads_empty_slots),
+		cmocka_unit_test(rx_rss_hash_only_with_rss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
