@@ -117,7 +117,7 @@ NB_API int nb_mempool_create(struct nb_pool *dma, uint32_t count,
 		return nb_fail(ENOMEM, "mempool: out of memory for %u descriptors",
 			       count);
 	}
-	if (nb_pool_carve(dma, (size_t)chunk_len, NB_CACHE_LINE, &va, &iova) < 0) {
+	if (nb_pool_carve_unzeroed(dma, (size_t)chunk_len, NB_CACHE_LINE, &va, &iova) < 0) {
 		int err = errno;
 
 		nb_mempool_destroy(mp);

@@ -196,6 +196,15 @@ unsigned nb_irq_fds(int *fds, unsigned max);
 /* Pool carving, for nicbox-devfuzz: it opens and closes the real drivers   */
 /* once per case; the rings they carve go back by moving the carve point.   */
 
+/*
+ * nb_pool_carve without zeroing: for packet buffers, whose bytes nothing
+ * reads before the device or the application writes them. Zeroing a
+ * mempool's megabytes again cost setup time: the helper's fresh memfd
+ * pages are zero already (the kernel clears them when they are pinned).
+ */
+int nb_pool_carve_unzeroed(struct nb_pool *pool, size_t size, size_t align,
+			   void **va, uint64_t *iova);
+
 /* How many bytes of the pool are carved now. */
 size_t nb_pool_carve_mark(const struct nb_pool *pool);
 /*

@@ -133,8 +133,9 @@ NB_API void nb_pool_destroy(struct nb_pool *pool)
 	free(pool);
 }
 
-NB_API int nb_pool_carve(struct nb_pool *pool, size_t size, size_t align,
-			 void **va, uint64_t *iova)
+/* nb_pool_carve, zeroing the chunk only if `zero`. */
+static int carve(struct nb_pool *pool, size_t size, size_t align, void **va,
+		 uint64_t *iova, bool zero)
 {
 	size_t start;
 
@@ -152,11 +153,24 @@ NB_API int nb_pool_carve(struct nb_pool *pool, size_t size, size_t align,
 		return nb_fail(ENOMEM,
 			       "pool carve: %zu bytes (aligned %zu) do not fit, %zu of %zu bytes left",
 			       size, align, pool->size - pool->carved, pool->size);
-	memset(pool->va + start, 0, size);
+	if (zero)
+		memset(pool->va + start, 0, size);
 	pool->carved = start + size;
 	*va = pool->va + start;
 	*iova = pool->iova_base + start;
 	return 0;
+}
+
+NB_API int nb_pool_carve(struct nb_pool *pool, size_t size, size_t align,
+			 void **va, uint64_t *iova)
+{
+	return carve(pool, size, align, va, iova, true);
+}
+
+int nb_pool_carve_unzeroed(struct nb_pool *pool, size_t size, size_t align,
+			   void **va, uint64_t *iova)
+{
+	return carve(pool, size, align, va, iova, false);
 }
 
 size_t nb_pool_carve_mark(const struct nb_pool *pool)
