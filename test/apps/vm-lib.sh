@@ -138,8 +138,8 @@ apps_chain_run() {
   fi
   reordered=$(apps_final capture "$5" reordered)
   echo "chain: ${reordered:-?} frames reordered (QEMU's flush order around full receive rings)"
-  nb_check "nicbox-capture --verify exits 0, or 1 for reordering alone" \
-    test "${APP_RC[capture]}" -eq 0 -o "${APP_RC[capture]}" -eq 1 -a "${reordered:-0}" -gt 0
+  nb_check "nicbox-capture --verify exits 0, or 3 (APP_EXIT_VERIFY) for reordering alone" \
+    test "${APP_RC[capture]}" -eq 0 -o "${APP_RC[capture]}" -eq 3 -a "${reordered:-0}" -gt 0
 }
 
 apps__on_exit() {

@@ -50,7 +50,7 @@ rxonly_round() { # TAG EVENT_IDX
   local tag=$1 t last=-1 now
   export NICBOX_VIRTIO_EVENT_IDX=$2
   peer_start "$tag-sink" "${packed[1]}" rxonly || return 1
-  apps_start "$tag-gen" pktgen --dev "${packed[0]}" --size 64 --duration 60
+  apps_start "$tag-gen" pktgen --dev "${packed[0]}" --size 64 --duration 300
   apps_wait_ready "$tag-gen" || return 1
   for ((t = 2; t <= 20; t += 2)); do
     sleep 2
