@@ -43,12 +43,14 @@
 #define MAX_REPLAY_BYTES (4u << 20)
 #define EXIT_DEAD 4
 
+#define MODE_BOTH DF_N_MODES /* --mode both: tx for even cases, rx for odd */
+
 enum outcome { OUT_OK, OUT_DEVICE_ERROR, OUT_WEDGED, OUT_DEAD };
 static const char *const outcome_names[] = { "ok", "device-error", "wedged",
 					     "dead" };
 
 struct opts {
-	int mode;              /* -1: not given (tx) */
+	int mode;              /* -1: not given (tx); MODE_BOTH */
 	int kind;              /* --kind, for --print without a device */
 	uint64_t seed;
 	bool seed_given;
@@ -58,6 +60,8 @@ struct opts {
 	const char *replay;
 	const char *findings;
 	bool print;
+	uint64_t force_wedge;  /* --force-wedge: this case's self-test fails */
+	bool force_wedge_given;
 };
 
 struct counters {
@@ -87,6 +91,7 @@ struct fuzz {
 	uint64_t nonce;
 	uint64_t start_ns, last_report_ns, end_ns;
 	char detail[256];       /* what the last case's oracle found */
+	bool sabotage;          /* --force-wedge: fail the next self-test */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -101,6 +106,7 @@ enum {
 	OPT_FINDINGS,
 	OPT_PRINT,
 	OPT_KIND,
+	OPT_FORCE_WEDGE,
 };
 
 static const struct option df_options[] = {
@@ -112,6 +118,7 @@ static const struct option df_options[] = {
 	{ "findings", required_argument, NULL, OPT_FINDINGS },
 	{ "print", no_argument, NULL, OPT_PRINT },
 	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "force-wedge", required_argument, NULL, OPT_FORCE_WEDGE },
 	{ 0 },
 };
 
@@ -121,8 +128,10 @@ static void handle_opt(void *ctx, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_MODE:
-		if ((o->mode = df_mode_parse(arg)) < 0)
-			app_usage_error("--mode: '%s' is not tx or rx", arg);
+		if (strcmp(arg, "both") == 0)
+			o->mode = MODE_BOTH;
+		else if ((o->mode = df_mode_parse(arg)) < 0)
+			app_usage_error("--mode: '%s' is not tx, rx or both", arg);
 		break;
 	case OPT_SEED:
 		o->seed = app_parse_u64("--seed", arg, 0, UINT64_MAX);
@@ -144,9 +153,14 @@ static void handle_opt(void *ctx, int opt, const char *arg)
 	case OPT_PRINT:
 		o->print = true;
 		break;
+	case OPT_FORCE_WEDGE:
+		o->force_wedge = app_parse_u64("--force-wedge", arg, 0, UINT64_MAX);
+		o->force_wedge_given = true;
+		break;
 	case OPT_KIND:
 		if ((o->kind = df_kind_parse(arg)) < 0)
-			app_usage_error("--kind: '%s' is not virtio-split or igb", arg);
+			app_usage_error("--kind: '%s' is not virtio-split, "
+					"virtio-packed or igb", arg);
 		break;
 	}
 }
@@ -160,7 +174,8 @@ static void check_opts(struct app_cli *cli, struct opts *o)
 		app_usage_error("%s needs 2 --dev options (the NIC under test, "
 				"then its hub partner), got %u", PROG, cli->n_devs);
 	if (o->print && !o->replay && o->kind < 0)
-		app_usage_error("--print needs --kind (virtio-split or igb) or --replay");
+		app_usage_error("--print needs --kind (virtio-split, virtio-packed "
+				"or igb) or --replay");
 	if (o->print && cli->n_devs)
 		app_usage_error("--print claims no device: leave out --dev");
 	if (o->case_given && !o->count)
@@ -268,6 +283,7 @@ static uint64_t resolve(const struct fuzz *f, struct df_val v)
 
 /*
  * virtio 2.7.5: a descriptor with WRITE lets the device write len bytes;
+ * 2.8.13 the same in a packed descriptor;
  * 82576 7.1.5: a receive descriptor lets it write a buffer (SRRCTL's
  * size, at most 127 KiB) at the packet address and a header (at most
  * 960 bytes) at the header address.
@@ -284,6 +300,8 @@ static void writable_ranges(const struct fuzz *f, const struct df_case *c,
 			continue;
 		if (c->kind == DF_VIRTIO_SPLIT && (q1 >> 32 & 2))
 			add_range(rs, resolve(f, op->a), (uint32_t)q1);
+		if (c->kind == DF_VIRTIO_PACKED && (q1 >> 48 & 2)) /* 2.8.13 */
+			add_range(rs, resolve(f, op->a), (uint32_t)q1);
 		if (c->kind == DF_IGB && c->mode == DF_RX) {
 			add_range(rs, resolve(f, op->a), 127u << 10);
 			add_range(rs, q1 & ~1ull, 1024);
@@ -297,20 +315,31 @@ static size_t check_guard(struct fuzz *f, uint8_t *va, uint64_t iova,
 			  size_t lo, size_t hi, const struct ranges *allowed,
 			  const char *pool)
 {
-	size_t stray = 0;
+	size_t stray = 0, first = 0, last = 0;
+	uint8_t was = 0;
 
 	if (memcmp(va + lo, f->pattern + lo, hi - lo) == 0)
 		return 0;
 	for (size_t i = lo; i < hi; i++) {
 		if (va[i] == f->pattern[i])
 			continue;
-		if (!in_ranges(allowed, iova + i) && stray++ == 0)
-			snprintf(f->detail, sizeof(f->detail),
-				 "stray write: %s pool offset 0x%zx (IOVA 0x%" PRIx64
-				 ") is 0x%02x, not the guard 0x%02x", pool, i,
-				 iova + i, va[i], f->pattern[i]);
+		if (!in_ranges(allowed, iova + i)) {
+			if (stray++ == 0) {
+				first = i;
+				was = va[i];
+			}
+			last = i;
+		}
 		va[i] = f->pattern[i];
 	}
+	/* The first stray byte, and how many changed up to which offset
+	 * (a frame-sized write and a flipped bit look different). */
+	if (stray)
+		snprintf(f->detail, sizeof(f->detail),
+			 "stray write: %s pool offset 0x%zx (IOVA 0x%" PRIx64
+			 ") is 0x%02x, not the guard 0x%02x; %zu stray bytes up "
+			 "to offset 0x%zx", pool, first, iova + first, was,
+			 f->pattern[first], stray, last);
 	return stray;
 }
 
@@ -458,12 +487,20 @@ static bool self_test(struct fuzz *f, const char **why)
 		*why = nb_last_error();
 		return false;
 	}
+	/* --force-wedge: the NIC loses bus mastering under its driver, so the
+	 * frames cannot pass; the recovery path (VFIO reset, the driver opened
+	 * again, the self-test again) then runs for real. */
+	if (f->sabotage)
+		nb_pci_disable_dma(f->t.pci);
 	ok = frame_passes(f, dev, f->mac_target, f->partner) &&
 	     frame_passes(f, f->partner, f->mac_partner, dev);
 	if (!ok)
-		*why = nb_dev_fault(dev) ? nb_dev_fault(dev)
+		*why = f->sabotage ? "--force-wedge: bus mastering turned off under "
+				     "the driver, the self-test frame did not pass"
+		       : nb_dev_fault(dev) ? nb_dev_fault(dev)
 		       : nb_dev_fault(f->partner) ? nb_dev_fault(f->partner)
 						  : "the self-test frame did not arrive";
+	f->sabotage = false;
 	target_close(f, dev);
 	return ok;
 }
@@ -550,6 +587,7 @@ static enum outcome run_case(struct fuzz *f, const struct df_case *c,
 	bool dev_err = false, stopped;
 
 	f->detail[0] = '\0';
+	f->sabotage = f->o->force_wedge_given && c->number == f->o->force_wedge;
 	memset((void *)f->t.ring, 0, DF_RING_AREA);
 	df_fill(f->a_va + DF_BUF_OFF, DF_BUF_LEN, c->fill);
 	f->t.mode = c->mode;
@@ -748,10 +786,13 @@ static int setup(struct fuzz *f)
 			  nb_last_error());
 		return -1;
 	}
-	f->be = df_backend_for(f->t.pci, &f->kind);
+	f->be = df_backend_for(f->t.pci, f->o->kind, &f->kind);
 	if (f->be == NULL) {
-		app_error("%s (%04x:%04x) has no devfuzz backend (virtio-net, igb)",
-			  f->t.pci->name, f->t.pci->vendor_id, f->t.pci->device_id);
+		app_error("%s (%04x:%04x) has no devfuzz backend%s%s (virtio-net "
+			  "split or packed if offered, igb)", f->t.pci->name,
+			  f->t.pci->vendor_id, f->t.pci->device_id,
+			  f->o->kind >= 0 ? " of kind " : "",
+			  f->o->kind >= 0 ? df_kind_name((unsigned)f->o->kind) : "");
 		return -1;
 	}
 	if (carve_drivers_pool(f) < 0)
@@ -808,6 +849,14 @@ static void teardown(struct fuzz *f)
 /* ------------------------------------------------------------------------ */
 /* Main                                                                      */
 
+/* The mode of case `number`: --mode, tx by default, both: by parity. */
+static unsigned case_mode(const struct opts *o, uint64_t number)
+{
+	if (o->mode == MODE_BOTH)
+		return number % 2 ? DF_RX : DF_TX;
+	return o->mode < 0 ? DF_TX : (unsigned)o->mode;
+}
+
 static void print_cases(const struct opts *o, const struct df_case *replay,
 			uint64_t n_replay)
 {
@@ -819,7 +868,7 @@ static void print_cases(const struct opts *o, const struct df_case *replay,
 		if (replay)
 			c = replay[i];
 		else
-			df_generate(&c, (unsigned)o->kind, o->mode < 0 ? DF_TX : (unsigned)o->mode,
+			df_generate(&c, (unsigned)o->kind, case_mode(o, o->first + i),
 				    o->seed, o->first + i);
 		df_format(&c, text, sizeof(text));
 		fputs(text, stdout);
@@ -847,7 +896,7 @@ static int fuzz_loop(struct fuzz *f, const struct df_case *replay,
 		if (replay)
 			c = replay[i];
 		else
-			df_generate(&c, f->kind, f->o->mode < 0 ? DF_TX : (unsigned)f->o->mode,
+			df_generate(&c, f->kind, case_mode(f->o, f->o->first + i),
 				    f->o->seed, f->o->first + i);
 		if (c.kind != f->kind) {
 			app_error("case %" PRIu64 " is for %s, %s is %s", c.number,
@@ -884,8 +933,9 @@ int main(int argc, char **argv)
 	struct opts o = { .mode = -1, .kind = -1 };
 	struct app_cli cli = {
 		.prog = PROG,
-		.synopsis = "--dev DEV --dev PARTNER [--mode tx|rx] [--seed S] "
+		.synopsis = "--dev DEV --dev PARTNER [--mode tx|rx|both] [--seed S] "
 			    "[--case N] [--count N] [--findings FILE] "
+			    "[--kind KIND] [--force-wedge N] "
 			    "[--duration SECONDS] [--socket PATH] [--json]\n"
 			    "       " PROG " --dev DEV --dev PARTNER --replay FILE "
 			    "[--findings FILE] [--json]\n"
@@ -893,8 +943,9 @@ int main(int argc, char **argv)
 			    "[--case N] [--count N] | --replay FILE)",
 		.help = "  --dev DEV           first: the NIC under test; second: "
 			"its hub/wire partner\n"
-			"  --mode tx|rx        fuzz the transmit or the receive ring"
-			" (default tx)\n"
+			"  --mode tx|rx|both   fuzz the transmit or the receive ring"
+			" (default tx; both:\n"
+			"                      even cases tx, odd cases rx)\n"
 			"  --seed S            the seed (default: the time; printed"
 			" in the ready line)\n"
 			"  --case N            start at case N (alone: run only case"
@@ -907,7 +958,13 @@ int main(int argc, char **argv)
 			" stray-write case to FILE\n"
 			"  --print             print the cases instead of running"
 			" them\n"
-			"  --kind KIND         virtio-split or igb (for --print)\n",
+			"  --kind KIND         virtio-split, virtio-packed or igb"
+			" (--print; with --dev: split on a\n"
+			"                      device that also offers packed)\n"
+			"  --force-wedge N     after case N the self-test's first"
+			" try fails on purpose\n"
+			"                      (bus mastering off): exercises the"
+			" VFIO reset path\n",
 		.n_devs_required = 2,
 		.devs_optional = true,
 		.options = df_options,
@@ -922,8 +979,11 @@ int main(int argc, char **argv)
 	check_opts(&cli, &o);
 	if (app_install_signal_handlers() < 0)
 		return APP_EXIT_FAILURE;
-	if (o.replay)
+	if (o.replay) {
 		replay = read_replay(o.replay, &n_replay);
+		if (o.kind < 0) /* a split case file on a device that offers packed */
+			o.kind = replay[0].kind;
+	}
 	if (o.print) {
 		print_cases(&o, replay, n_replay);
 		free(replay);

@@ -27,6 +27,7 @@ struct df_target {
 	uint64_t last_tail;       /* igb: the tail last published */
 	uint32_t setup;           /* the case's setup word */
 	uint8_t mode;             /* enum df_mode of the running case */
+	bool packed;              /* virtio: the packed ring (2.8) */
 	/* virtio */
 	struct virtio_pci vp;
 	volatile uint16_t *doorbell;
@@ -36,9 +37,8 @@ struct df_target {
 };
 
 /*
- * One ring format. Today: virtio split virtqueues and the 82576's advanced
- * descriptors; a packed-virtqueue backend (virtio 1.2, 2.8) is one more
- * entry with its own DESC/PUBLISH meaning and the kind "virtio-packed".
+ * One ring format: virtio split (2.7) and packed (2.8) virtqueues, the
+ * 82576's advanced descriptors.
  */
 struct df_backend {
 	const char *name;
@@ -55,10 +55,13 @@ struct df_backend {
 };
 
 extern const struct df_backend df_backend_virtio_split;
+extern const struct df_backend df_backend_virtio_packed;
 extern const struct df_backend df_backend_igb;
 
-/* The backend for a PCI function; NULL (and *kind unset) if none. */
-const struct df_backend *df_backend_for(const struct nb_pci *pci,
+/* The backend for a PCI function (virtio-net: packed if the device offers
+ * it), or the kind `want` (enum df_kind) unless it is -1; NULL (and *kind
+ * unset) if there is none. */
+const struct df_backend *df_backend_for(struct nb_pci *pci, int want,
 					unsigned *kind);
 
 #endif /* NB_APPS_DEVFUZZ_H */

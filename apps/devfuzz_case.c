@@ -4,7 +4,9 @@
  *
  * The descriptor layouts the generator aims at: virtio 1.2, 2.7.5 (split
  * virtqueue descriptor: addr, len, flags NEXT 1 / WRITE 2 / INDIRECT 4,
- * next) and 2.7.6 (available ring); Intel 82576 datasheet 7.1.5 (advanced
+ * next) and 2.7.6 (available ring); 2.8.13 (packed descriptor: addr, len,
+ * id, flags with AVAIL 7 / USED 15 beside NEXT, WRITE, INDIRECT) and 2.8.14
+ * (event suppression: off_wrap, flags ENABLE 0 / DISABLE 1 / DESC 2); Intel 82576 datasheet 7.1.5 (advanced
  * receive descriptor: packet and header buffer addresses), 7.2.2 (legacy,
  * advanced context and data transmit descriptors: DTALEN 15:0, DTYP 23:20,
  * DCMD 31:24, PAYLEN 63:46) and 8.10 SRRCTL (BSIZEPACKET 6:0, BSIZEHEADER
@@ -18,7 +20,8 @@
 
 #include "devfuzz_case.h"
 
-static const char *const kind_names[DF_N_KINDS] = { "virtio-split", "igb" };
+static const char *const kind_names[DF_N_KINDS] = { "virtio-split", "igb",
+						     "virtio-packed" };
 static const char *const mode_names[DF_N_MODES] = { "tx", "rx" };
 static const char *const base_names[DF_N_BASES] = {
 	"", "buf", "bufend", "ring", "pool", "poolend", "other", "otherend",
@@ -32,6 +35,9 @@ static const char *const op_names[DF_N_OPS] = {
 #define VQ_F_NEXT 1u
 #define VQ_F_WRITE 2u
 #define VQ_F_INDIRECT 4u
+/* virtio 1.2, 2.8.1 and 2.8.13: AVAIL == wrap, USED != wrap is available */
+#define PQ_F_AVAIL (1u << 7)
+#define PQ_F_USED (1u << 15)
 /* 82576 7.2.2: transmit descriptor fields (cmd_type_len | olinfo << 32). */
 #define IGB_DTYP_CTX (2u << 20)
 #define IGB_DTYP_DATA (3u << 20)
@@ -211,6 +217,44 @@ static void gen_virtio_desc(struct gen *g, uint16_t slot)
 	emit(g, DF_OP_DESC, slot, gen_addr(g), abs_val(q1));
 }
 
+/*
+ * virtio 1.2, 2.8: one round's descriptors on the packed ring, from
+ * position rs->next_slot with the Driver Ring Wrap Counter rs->wrap
+ * (2.8.1; it flips when the position passes the end of the ring). Buffers
+ * of 1 to 3 descriptors (NEXT on all but the last), each with a buffer id
+ * (2.8.6): the next one, out of range or random. Then the games: AVAIL
+ * and USED for the wrong wrap counter (both set, both clear, inverted),
+ * NEXT on a buffer's last descriptor (the chain runs into descriptors not
+ * made available), INDIRECT (not negotiated), WRITE turned over, undefined
+ * flag bits; the first descriptor's flags written last (2.8.21) or not.
+ */
+static uint16_t gen_pq_flags(struct gen *g, bool wrap, bool more)
+{
+	uint16_t natural = (g->c->mode == DF_RX ? VQ_F_WRITE : 0) |
+			   (wrap ? PQ_F_AVAIL : PQ_F_USED) | (more ? VQ_F_NEXT : 0);
+
+	switch (below(g, 20)) {
+	case 0: return natural | PQ_F_AVAIL | PQ_F_USED;
+	case 1: return natural & ~(PQ_F_AVAIL | PQ_F_USED);
+	case 2: return natural ^ (PQ_F_AVAIL | PQ_F_USED); /* the other wrap */
+	case 3: return natural | VQ_F_NEXT;
+	case 4: return (uint16_t)(natural | VQ_F_INDIRECT);
+	case 5: return natural ^ VQ_F_WRITE;
+	case 6: return (uint16_t)df_rand(&g->rng);
+	case 7: return (uint16_t)(natural | (below(g, 0x7f) << 8 & 0x7f00) | 0x78);
+	default: return natural;
+	}
+}
+
+static uint16_t gen_pq_id(struct gen *g, uint16_t natural)
+{
+	switch (below(g, 10)) {
+	case 0: return (uint16_t)(DF_RING_SIZE + below(g, 0x10000 - DF_RING_SIZE));
+	case 1: return (uint16_t)below(g, DF_RING_SIZE); /* maybe in use */
+	default: return natural;
+	}
+}
+
 /* 82576 7.2.2: advanced data (whole frame or not EOP), context, legacy,
  * or 64 random bits. */
 static uint64_t gen_igb_tx_q1(struct gen *g)
@@ -276,7 +320,56 @@ struct ring_state {
 	uint16_t next_slot;  /* where the next descriptor goes */
 	uint16_t avail_pos;  /* virtio: next avail ring position */
 	uint64_t published;  /* last index published */
+	bool wrap;           /* packed: the Driver Ring Wrap Counter */
+	uint16_t next_id;    /* packed: the next buffer id */
 };
+
+static void gen_packed_descs(struct gen *g, struct ring_state *rs, uint16_t k)
+{
+	struct df_op *ops = g->c->ops;
+	uint16_t first = rs->next_slot, start = g->c->n_ops, n;
+
+	/* Wrap counter games: start anywhere, or with the counter turned. */
+	if (below(g, 8) == 0)
+		first = (uint16_t)below(g, DF_RING_SIZE);
+	if (below(g, 10) == 0)
+		rs->wrap = !rs->wrap;
+	for (uint16_t b = 0, pos = first; b < k; b++) {
+		uint16_t len = (uint16_t)(1 + below(g, 3));
+		uint16_t id = gen_pq_id(g, rs->next_id++ % DF_RING_SIZE);
+
+		for (uint16_t i = 0; i < len; i++, pos = (pos + 1) % DF_RING_SIZE) {
+			uint16_t flags = gen_pq_flags(g, rs->wrap, i + 1 < len);
+			uint64_t q1 = gen_len(g) | (uint64_t)id << 32 |
+				      (uint64_t)flags << 48;
+
+			emit(g, DF_OP_DESC, pos, gen_addr(g), abs_val(q1));
+			if (pos == DF_RING_SIZE - 1)
+				rs->wrap = !rs->wrap; /* 2.8.1 */
+		}
+	}
+	n = (uint16_t)(g->c->n_ops - start);
+	/* 2.8.21: the first descriptor's flags go last (most rounds): its
+	 * operation moves behind the others'. */
+	if (n > 1 && below(g, 4)) {
+		struct df_op head = ops[start];
+
+		memmove(&ops[start], &ops[start + 1], (size_t)(n - 1) * sizeof(head));
+		ops[start + n - 1] = head;
+	}
+	rs->next_slot = (uint16_t)((first + n) % DF_RING_SIZE);
+}
+
+/* 2.8.14 driver event suppression: ENABLE, DISABLE, DESC (EVENT_IDX is
+ * not negotiated), the reserved value 3, undefined bits, any off_wrap. */
+static uint64_t gen_pq_event(struct gen *g)
+{
+	uint64_t off_wrap = below(g, 2) ? below(g, DF_RING_SIZE) | below(g, 2) << 15
+					: below(g, 0x10000);
+	uint64_t flags = below(g, 4) ? below(g, 4) : below(g, 0x10000);
+
+	return off_wrap | flags << 16;
+}
 
 static void gen_kick(struct gen *g, unsigned queue)
 {
@@ -287,6 +380,16 @@ static void gen_kick(struct gen *g, unsigned queue)
 	emit1(g, DF_OP_KICK, v);
 }
 
+/* rx: the partner sends frames; then the device works a while. */
+static void gen_inject_wait(struct gen *g)
+{
+	if (g->c->mode == DF_RX && below(g, 3))
+		emit(g, DF_OP_INJECT, 0, abs_val(1 + below(g, 4)),
+		     abs_val(below(g, 3) ? DF_FRAME_MIN + below(g, DF_FRAME_MAX - DF_FRAME_MIN + 1)
+					 : DF_FRAME_MAX));
+	emit1(g, DF_OP_WAIT, 500 + below(g, 4500));
+}
+
 static void gen_round(struct gen *g, struct ring_state *rs)
 {
 	struct df_case *c = g->c;
@@ -295,6 +398,18 @@ static void gen_round(struct gen *g, struct ring_state *rs)
 	uint16_t first = rs->next_slot, k = (uint16_t)(1 + below(g, 8));
 	bool kick_early = below(g, 8) == 0;
 
+	if (c->kind == DF_VIRTIO_PACKED) {
+		/* No index to publish: the flags make descriptors available. */
+		gen_packed_descs(g, rs, (uint16_t)(1 + below(g, 4)));
+		if (below(g, 6) == 0)
+			emit1(g, DF_OP_FLAGS, gen_pq_event(g));
+		if (below(g, 8))
+			gen_kick(g, queue);
+		if (below(g, 10) == 0)
+			gen_kick(g, queue);
+		gen_inject_wait(g);
+		return;
+	}
 	if (below(g, 8) == 0)
 		first = (uint16_t)below(g, DF_RING_SIZE);
 	for (uint16_t i = 0; i < k; i++) {
@@ -333,18 +448,14 @@ static void gen_round(struct gen *g, struct ring_state *rs)
 		gen_kick(g, queue);
 	if (below(g, 10) == 0)
 		gen_kick(g, queue);
-	if (c->mode == DF_RX && below(g, 3))
-		emit(g, DF_OP_INJECT, 0, abs_val(1 + below(g, 4)),
-		     abs_val(below(g, 3) ? DF_FRAME_MIN + below(g, DF_FRAME_MAX - DF_FRAME_MIN + 1)
-					 : DF_FRAME_MAX));
-	emit1(g, DF_OP_WAIT, 500 + below(g, 4500));
+	gen_inject_wait(g);
 }
 
 void df_generate(struct df_case *c, unsigned kind, unsigned mode,
 		 uint64_t seed, uint64_t number)
 {
 	struct gen g = { .c = c };
-	struct ring_state rs = { 0 };
+	struct ring_state rs = { .wrap = true }; /* 2.8.1: starts at 1 */
 	unsigned rounds;
 
 	memset(c, 0, sizeof(*c));
@@ -365,10 +476,10 @@ void df_generate(struct df_case *c, unsigned kind, unsigned mode,
 		switch (below(&g, 12)) {
 		case 0:
 			emit1(&g, DF_OP_RESET, 0);
-			rs = (struct ring_state){ 0 };
+			rs = (struct ring_state){ .wrap = true };
 			break;
 		case 1:
-			if (kind == DF_VIRTIO_SPLIT)
+			if (kind != DF_IGB)
 				emit1(&g, DF_OP_STATUS, below(&g, 2) ? below(&g, 256)
 								     : 0x0b);
 			else
@@ -552,7 +663,7 @@ static int check_abs(struct parser *p, const char *what, struct df_val v,
 static int parse_op(struct parser *p, struct df_case *c, char **w, int n)
 {
 	struct df_op op = { 0 };
-	bool virtio = c->kind == DF_VIRTIO_SPLIT;
+	bool virtio = c->kind != DF_IGB, packed = c->kind == DF_VIRTIO_PACKED;
 	int kind = lookup(op_names, DF_N_OPS, w[0]);
 	uint64_t slot;
 	int want;
@@ -574,6 +685,9 @@ static int parse_op(struct parser *p, struct df_case *c, char **w, int n)
 		return bad(p, "'%s' is for virtio cases only", w[0]);
 	if (kind == DF_OP_HEAD && virtio)
 		return bad(p, "'head' is for igb cases only");
+	if ((kind == DF_OP_AVAIL || kind == DF_OP_PUBLISH) && packed)
+		return bad(p, "'%s' is for split rings (a packed ring has no "
+			   "index: its descriptors' flags make them available)", w[0]);
 	if (kind == DF_OP_DESC || kind == DF_OP_AVAIL) {
 		uint64_t max = kind == DF_OP_DESC ? DF_RING_SIZE - 1 : 0xffff;
 
@@ -604,7 +718,8 @@ static int parse_op(struct parser *p, struct df_case *c, char **w, int n)
 			return -1;
 		break;
 	case DF_OP_KICK: case DF_OP_FLAGS:
-		if (check_abs(p, w[0], op.a, 0, 0xffff) < 0)
+		if (check_abs(p, w[0], op.a, 0, kind == DF_OP_FLAGS && packed ?
+			      0xffffffffu : 0xffff) < 0)
 			return -1;
 		break;
 	case DF_OP_HEAD:
@@ -650,7 +765,8 @@ static int parse_header(struct parser *p, struct df_case *c, unsigned h,
 	switch (h) {
 	case H_KIND:
 		if ((e = df_kind_parse(w[1])) < 0)
-			return bad(p, "unknown kind '%s' (virtio-split, igb)", w[1]);
+			return bad(p, "unknown kind '%s' (virtio-split, "
+				   "virtio-packed, igb)", w[1]);
 		c->kind = (uint8_t)e;
 		return 0;
 	case H_MODE:

@@ -27,7 +27,7 @@
 #define DF_FRAME_MAX 1514u
 #define DF_FILE_MAGIC "nicbox-devfuzz-case 1"
 
-enum df_kind { DF_VIRTIO_SPLIT, DF_IGB, DF_N_KINDS };
+enum df_kind { DF_VIRTIO_SPLIT, DF_IGB, DF_VIRTIO_PACKED, DF_N_KINDS };
 enum df_mode { DF_TX, DF_RX, DF_N_MODES };
 
 /* What an address is relative to (resolved in devfuzz.c). */
@@ -50,11 +50,12 @@ struct df_val {
 
 enum df_op_kind {
 	DF_OP_DESC,    /* slot, a = qword 0 (address), b = qword 1 */
-	DF_OP_AVAIL,   /* virtio: avail ring entry slot = head a */
-	DF_OP_PUBLISH, /* virtio: avail->idx = a; igb: tail register = a */
+	DF_OP_AVAIL,   /* virtio split: avail ring entry slot = head a */
+	DF_OP_PUBLISH, /* virtio split: avail->idx = a; igb: tail register = a */
 	DF_OP_KICK,    /* virtio: doorbell write of a; igb: tail written again */
 	DF_OP_HEAD,    /* igb: head register = a (the datasheet forbids it) */
-	DF_OP_FLAGS,   /* virtio: avail->flags = a */
+	DF_OP_FLAGS,   /* virtio split: avail->flags = a; packed: the driver
+			* event suppression structure = a (off_wrap | flags << 16) */
 	DF_OP_STATUS,  /* virtio: device_status = a */
 	DF_OP_RESET,   /* reset mid-flight, then the fuzz ring set up again */
 	DF_OP_INJECT,  /* the hub partner sends a frames of b bytes */

@@ -45,8 +45,11 @@ static volatile struct virtq_avail *vq_avail(struct df_target *t)
 	return (volatile struct virtq_avail *)(t->ring + VQ_AVAIL_OFF);
 }
 
-/* 3.1.1 steps 1-8 with VERSION_1 and ACCESS_PLATFORM only, and only the
- * fuzzed queue (5.1.2: receiveq1 is 0, transmitq1 is 1) enabled. */
+/* 3.1.1 steps 1-8 with VERSION_1 and ACCESS_PLATFORM only (and
+ * RING_PACKED for the packed backend), and only the fuzzed queue (5.1.2:
+ * receiveq1 is 0, transmitq1 is 1) enabled. Packed (2.8.10, 4.1.4.3):
+ * queue_desc is the descriptor ring, queue_driver the driver event
+ * suppression structure, queue_device the device's. */
 static int virtio_setup(struct df_target *t)
 {
 	struct virtio_pci *vp = &t->vp;
@@ -58,7 +61,8 @@ static int virtio_setup(struct df_target *t)
 		.used_iova = t->ring_iova + VQ_USED_OFF,
 	};
 	uint64_t features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-			    VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
+			    VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+			    (t->packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0);
 
 	if (vpci_map(vp, t->pci) < 0 || nb_pci_enable_dma(t->pci) < 0 ||
 	    vpci_reset(vp) < 0)
@@ -67,8 +71,8 @@ static int virtio_setup(struct df_target *t)
 	vpci_add_status(vp, VIRTIO_STATUS_DRIVER);
 	nb_reg_write16(vp->common.va, VIRTIO_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
 	if ((vpci_device_features(vp) & features) != features)
-		return nb_fail(ENOTSUP, "%s: needs VERSION_1 and ACCESS_PLATFORM",
-			       t->pci->name);
+		return nb_fail(ENOTSUP, "%s: needs VERSION_1 and ACCESS_PLATFORM%s",
+			       t->pci->name, t->packed ? " and RING_PACKED" : "");
 	vpci_set_driver_features(vp, features);
 	vpci_add_status(vp, VIRTIO_STATUS_FEATURES_OK);
 	if (!(vpci_status(vp) & VIRTIO_STATUS_FEATURES_OK))
@@ -117,8 +121,11 @@ static void virtio_apply(struct df_target *t, const struct df_op *op,
 		avail->idx = (uint16_t)a;
 		nb_full_barrier();
 		break;
-	case DF_OP_FLAGS: /* 2.7.7 */
-		avail->flags = (uint16_t)a;
+	case DF_OP_FLAGS: /* 2.7.7; packed: 2.8.14, off_wrap then flags */
+		if (t->packed)
+			*(volatile uint32_t *)(t->ring + VQ_AVAIL_OFF) = (uint32_t)a;
+		else
+			avail->flags = (uint16_t)a;
 		break;
 	case DF_OP_KICK:
 		virtio_kick(t, (uint16_t)a);
@@ -146,9 +153,32 @@ static int virtio_stop(struct df_target *t)
 	return rc;
 }
 
+static int virtio_split_setup(struct df_target *t)
+{
+	t->packed = false;
+	return virtio_setup(t);
+}
+
+/* The packed ring (2.8): DESC writes a whole descriptor (addr, then len |
+ * id << 32 | flags << 48, AVAIL/USED as the case says), FLAGS the driver
+ * event suppression structure; AVAIL and PUBLISH do not exist. */
+static int virtio_packed_setup(struct df_target *t)
+{
+	t->packed = true;
+	return virtio_setup(t);
+}
+
 const struct df_backend df_backend_virtio_split = {
 	.name = "virtio-split",
-	.setup = virtio_setup,
+	.setup = virtio_split_setup,
+	.apply = virtio_apply,
+	.device_error = virtio_device_error,
+	.stop = virtio_stop,
+};
+
+const struct df_backend df_backend_virtio_packed = {
+	.name = "virtio-packed",
+	.setup = virtio_packed_setup,
 	.apply = virtio_apply,
 	.device_error = virtio_device_error,
 	.stop = virtio_stop,
@@ -291,15 +321,27 @@ const struct df_backend df_backend_igb = {
 	.stop = igb_stop,
 };
 
-const struct df_backend *df_backend_for(const struct nb_pci *pci,
+const struct df_backend *df_backend_for(struct nb_pci *pci, int want,
 					unsigned *kind)
 {
 	const char *driver = nb_pci_driver_for(pci->vendor_id, pci->device_id);
 
 	if (driver && strcmp(driver, "virtio-net") == 0) {
-		*kind = DF_VIRTIO_SPLIT;
-		return &df_backend_virtio_split;
+		struct virtio_pci vp;
+		bool packed = false;
+
+		/* Packed when the device offers it (4.1.4.3 device_feature),
+		 * unless --kind asks for split. */
+		if (want != DF_VIRTIO_SPLIT && vpci_map(&vp, pci) == 0)
+			packed = (vpci_device_features(&vp) &
+				  VIRTIO_BIT(VIRTIO_F_RING_PACKED)) != 0;
+		if (want == DF_VIRTIO_PACKED && !packed)
+			return NULL;
+		*kind = packed ? DF_VIRTIO_PACKED : DF_VIRTIO_SPLIT;
+		return packed ? &df_backend_virtio_packed : &df_backend_virtio_split;
 	}
+	if (want == DF_VIRTIO_SPLIT || want == DF_VIRTIO_PACKED)
+		return NULL;
 	if (driver && strcmp(driver, "igb") == 0) {
 		*kind = DF_IGB;
 		return &df_backend_igb;

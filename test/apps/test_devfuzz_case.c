@@ -285,6 +285,83 @@ static void test_generator_coverage(void **state)
 	assert_true(op_seen[DF_OP_HEAD] && op_seen[DF_OP_INJECT]);
 }
 
+/*
+ * Packed rings (virtio 1.2, 2.8): descriptors with AVAIL/USED for the
+ * right and the wrong wrap counter (both set, both clear), the wrap
+ * counter turned by passing the end of the ring, INDIRECT, NEXT on a
+ * buffer's last descriptor, WRITE on tx, buffer ids in and out of range,
+ * driver event suppression values (reserved flags too); no avail ring or
+ * index operations.
+ */
+static void test_packed_coverage(void **state)
+{
+	bool avail_only = false, used_only = false, both = false, neither = false;
+	bool wrapped = false, indirect = false, next = false, write_tx = false;
+	bool id_out = false, id_in = false, event = false, event_reserved = false;
+	bool reset = false, inject = false;
+
+	(void)state;
+	for (uint64_t n = 0; n < 2000; n++) {
+		bool tx = n % 2 == 0, saw_end = false;
+
+		df_generate(&a, DF_VIRTIO_PACKED, tx ? DF_TX : DF_RX, 3, n);
+		assert_true(a.n_ops > 0 && a.n_ops < DF_MAX_OPS);
+		/* The last operation is the final wait: nothing was cut off. */
+		assert_int_equal(a.ops[a.n_ops - 1].kind, DF_OP_WAIT);
+		for (unsigned i = 0; i < a.n_ops; i++) {
+			const struct df_op *op = &a.ops[i];
+			uint64_t q1 = (uint64_t)op->b.off;
+			uint16_t flags = (uint16_t)(q1 >> 48), id = (uint16_t)(q1 >> 32);
+			bool av = flags & 0x80, us = flags & 0x8000;
+
+			assert_true(op->kind != DF_OP_AVAIL && op->kind != DF_OP_PUBLISH);
+			reset |= op->kind == DF_OP_RESET;
+			inject |= op->kind == DF_OP_INJECT;
+			if (op->kind == DF_OP_FLAGS) {
+				event = true;
+				event_reserved |= (op->a.off >> 16 & 0xffff) == 3;
+			}
+			if (op->kind != DF_OP_DESC)
+				continue;
+			avail_only |= av && !us;
+			used_only |= !av && us;
+			both |= av && us;
+			neither |= !av && !us;
+			/* Past the end of the ring the counter is 0: AVAIL
+			 * clear and USED set mean "available" (2.8.1). */
+			wrapped |= saw_end && op->slot == 0 && !av && us;
+			saw_end |= op->slot == DF_RING_SIZE - 1;
+			indirect |= (flags & 4) != 0;
+			next |= (flags & 1) != 0;
+			write_tx |= tx && (flags & 2);
+			id_out |= id >= DF_RING_SIZE;
+			id_in |= id < DF_RING_SIZE;
+		}
+	}
+	assert_true(avail_only && used_only && both && neither && wrapped);
+	assert_true(indirect && next && write_tx && id_out && id_in);
+	assert_true(event && event_reserved && reset && inject);
+}
+
+/* A packed case file has no avail ring and no index. */
+static void test_packed_ops(void **state)
+{
+	static const char text[] =
+		"nicbox-devfuzz-case 1\nkind virtio-packed\nmode tx\nseed 1\n"
+		"case 2\nring 64\nfill 0x3\nsetup 0x0\n"
+		"desc 0 buf+0x0 0x80000000000040\nflags 0x30005\nkick 0x1\n"
+		"publish 0x1\nend\n";
+	size_t pos = 0;
+	unsigned line = 0;
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(df_parse(text, &pos, &line, &b, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "line 12: 'publish' is for split rings"));
+	assert_int_equal(b.n_ops, 3);
+	assert_int_equal(b.ops[1].a.off, 0x30005); /* 32 bits: off_wrap, flags */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_igb_only_ops),
 		cmocka_unit_test(test_too_many_ops),
 		cmocka_unit_test(test_generator_coverage),
+		cmocka_unit_test(test_packed_coverage),
+		cmocka_unit_test(test_packed_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

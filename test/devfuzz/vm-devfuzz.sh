@@ -3,12 +3,15 @@
 # test/vm/lib.sh and test/apps/vm-lib.sh.
 #
 # The pairs: the NIC under test first, its hub partner second
-# (docs/testbed.md: 04 <-> 05 on hub 0, 02 <-> 08 on hub 2).
+# (docs/testbed.md: 04 <-> 05 on hub 0, 02 <-> 08 on hub 2, and the
+# virtio-net NICs with packed rings 03 <-> 09 on hub 4).
 
 nics=($NB_NICS)
 igbs=($NB_IGB_NICS)
+packed=($NB_PACKED_NICS)
 DF_VIRTIO=("${nics[1]}" "${nics[0]}")
 DF_IGB=("${igbs[1]}" "${igbs[0]}")
+DF_PACKED=("${packed[1]}" "${packed[0]}")
 
 # df_dmar_faults: DMAR fault reports in the kernel log so far (the kernel
 # rate-limits these lines: a lower bound) and the fault interrupts the
@@ -23,7 +26,7 @@ df_dmar_faults() {
 # df_begin: a policy for both pairs, the helper, and the DMAR counts so far
 # (DF_DMAR0, DF_IRQ0) for df_dmar_since.
 df_begin() {
-  apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}"
+  apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}" "${DF_PACKED[@]}"
   NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || return 1
   read -r DF_DMAR0 DF_IRQ0 < <(df_dmar_faults)
 }
@@ -40,30 +43,14 @@ df_guest_unhealthy() {
   dmesg | grep -E 'BUG:|Oops|Kernel panic|general protection|rcu.*stall|hung_task|Call Trace' || true
 }
 
-# df_wait_released BDF...: wait up to 60 s until the helper gave each NIC
-# back to its kernel driver and the ended session's lock on it is free (a
-# claim right after the previous run's exit would find the NIC still held:
-# "busy"; the driver comes back before the session process has gone).
-df_wait_released() {
-  local bdf tenths lock
-  for bdf; do
-    lock=/run/nicbox/state/$bdf.lock
-    for ((tenths = 0; tenths < 600; tenths++)); do
-      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] &&
-        { [[ ! -e $lock ]] || flock -n "$lock" true; } && break
-      sleep 0.1
-    done
-  done
-}
-
 # df_run NAME SECONDS PAIR-VAR ARGS...: nicbox-devfuzz as NB_UID in the
-# background on the pair named by PAIR-VAR (DF_VIRTIO or DF_IGB), once the
-# pair is free.
+# background on the pair named by PAIR-VAR (DF_VIRTIO, DF_IGB or DF_PACKED),
+# once the pair is free.
 df_run() {
   local name=$1 secs=$2 pair=$3
   local -n p=$pair
   shift 3
-  df_wait_released "${p[@]}"
+  nb_wait_released "${p[@]}"
   apps_start "$name" devfuzz --dev "${p[0]}" --dev "${p[1]}" --duration "$secs" "$@"
 }
 
@@ -77,18 +64,24 @@ df_outcomes() {
   jq -r 'select(.case != null) | "\(.case) \(.mode) \(.outcome) \(.stray_write)"' "$APPS_TMP/$1.json"
 }
 
-# df_traffic NAME SENDER RECEIVER COUNT: pktgen -> capture --verify; every
-# frame must arrive once and intact. Order is not demanded: on a loaded host
+# df_traffic_start NAME SENDER RECEIVER COUNT: capture --verify on the
+# receiver, then pktgen COUNT frames from the sender, in the background;
+# df_traffic_check NAME RECEIVER COUNT then waits and checks that every
+# frame arrived once and intact. Order is not demanded: on a loaded host
 # QEMU's hub swaps two frames now and then (docs/testbed.md), which capture
-# reports as reordered (exit 3).
-df_traffic() {
-  local name=$1 tx=$2 rx=$3 count=$4 field
-  df_wait_released "$tx" "$rx"
+# reports as reordered (exit 3). Several pairs can run at once.
+df_traffic_start() {
+  local name=$1 tx=$2 rx=$3 count=$4
+  nb_wait_released "$tx" "$rx"
   apps_start "$name-capture" capture --dev "$rx" --verify --expect "$count" \
     --count "$count" --duration 120
   apps_wait_ready "$name-capture" || return 1
-  apps_start "$name-pktgen" pktgen --dev "$tx" --count "$count" --rate 200 \
+  apps_start "$name-pktgen" pktgen --dev "$tx" --count "$count" --rate 500 \
     --duration 120
+}
+
+df_traffic_check() {
+  local name=$1 rx=$2 count=$3 field
   apps_wait "$name-pktgen"
   apps_wait "$name-capture"
   nb_check "$name: pktgen exits 0" test "${APP_RC[$name-pktgen]}" -eq 0
@@ -98,4 +91,10 @@ df_traffic() {
   for field in lost duplicated corrupt faults; do
     apps_expect_final "$name-capture" "$rx" "$field" 0
   done
+}
+
+# df_traffic NAME SENDER RECEIVER COUNT: one pair, start to check.
+df_traffic() {
+  df_traffic_start "$@"
+  df_traffic_check "$1" "$3" "$4"
 }

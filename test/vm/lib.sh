@@ -109,6 +109,29 @@ nb_kernel_driver() {
     echo "$NB_VIRTIO_DRIVER"
 }
 
+# nb_wait_released BDF...: wait (up to NB_RELEASE_WAIT_S, default 60 s)
+# until the helper gave each NIC back: bound to its kernel driver again AND
+# the ended session's lock (/run/nicbox/state/BDF.lock, privhelper/) free.
+# The driver comes back before the session process has gone, so a claim
+# right after an app's exit can still find the NIC held ("busy").
+# Returns 1 (and says which NIC) if one is still held at the end.
+nb_wait_released() {
+  local bdf tenths lock limit=$((${NB_RELEASE_WAIT_S:-60} * 10))
+  for bdf; do
+    lock=/run/nicbox/state/$bdf.lock
+    for ((tenths = 0; ; tenths++)); do
+      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] &&
+        { [[ ! -e $lock ]] || flock -n "$lock" true; } && break
+      if ((tenths >= limit)); then
+        echo "nb_wait_released: $bdf still held after ${NB_RELEASE_WAIT_S:-60} s" \
+          "(driver $(nb_nic_driver "$bdf"), lock $lock)"
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+}
+
 # nb_bind_driver BDF DRIVER: bind through driver_override (DRIVER "" means
 # whatever driver matches the device, i.e. its kernel driver).
 nb_bind_driver() {

@@ -27,6 +27,8 @@ NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || exit 1
 
 nb_check "20000 frames of 128 bytes $tx -> $rx: all arrive in order, intact, no faults" \
   nb_as_user "$loop" --socket "$NB_SOCK" --tx "$tx" --rx "$rx" --count 20000 --size 128
+# The claim below comes right after the first session's exit (once: "busy").
+nb_check "$tx and $rx are released after the first run" nb_wait_released "$tx" "$rx"
 nb_check "2000 full-size (1514-byte) frames $rx -> $tx, the other direction" \
   nb_as_user "$loop" --socket "$NB_SOCK" --tx "$rx" --rx "$tx" --count 2000 --size 1514
 nb_check "the helper stops cleanly" nb_helper_stop
