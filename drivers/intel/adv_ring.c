@@ -488,9 +488,11 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 
 			q->last_pool = pkt->pool;
 			q->pool_since = q->posted;
+			/* Buffers hold at least 64 bytes (nb_mempool_create
+			 * rounds up to a cache line), so the span the loops
+			 * get is 64 - ADV_TX_MIN_LEN..ADV_TX_MAX_LEN -
+			 * ADV_TX_MIN_LEN, below 2^16 as adv_path.c needs. */
 			q->last_max_len = buf_size < ADV_TX_MAX_LEN ? buf_size : ADV_TX_MAX_LEN;
-			if (q->last_max_len < ADV_TX_MIN_LEN)
-				q->last_max_len = ADV_TX_MIN_LEN - 1u; /* none fits */
 			continue;
 		}
 		/* Shorter than ADV_TX_MIN_LEN, beyond its buffer or beyond
