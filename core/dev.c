@@ -26,6 +26,41 @@ int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,
 		       pci->vendor_id, pci->device_id, pci->name);
 }
 
+int nb_conf_rx_mempools(const char *drv, const char *dev,
+			const struct nb_dev_conf *conf, uint16_t n_rxq,
+			uint32_t min_buf, const char *why,
+			struct nb_mempool **out)
+{
+	if (conf->rx_mempools != NULL && conf->rx_mempool != NULL)
+		return nb_fail(EINVAL, "%s %s: set conf.rx_mempool or conf.rx_mempools, not both",
+			       drv, dev);
+	if (conf->rx_mempools == NULL && (conf->rx_mempool == NULL || n_rxq > 1))
+		return nb_fail(EINVAL, n_rxq > 1 ?
+			       "%s %s: %u rx queues need conf.rx_mempools, one mempool each" :
+			       "%s %s: conf.rx_mempool is required",
+			       drv, dev, n_rxq);
+	for (uint16_t q = 0; q < n_rxq; q++) {
+		struct nb_mempool *mp = conf->rx_mempools ? conf->rx_mempools[q] : conf->rx_mempool;
+		uint32_t buf_size;
+
+		if (mp == NULL)
+			return nb_fail(EINVAL, "%s %s: conf.rx_mempools[%u] is NULL",
+				       drv, dev, q);
+		for (uint16_t p = 0; p < q; p++)
+			if (out[p] == mp)
+				return nb_fail(EINVAL,
+					       "%s %s: rx queues %u and %u share a mempool; each queue needs its own (a mempool is single-threaded)",
+					       drv, dev, p, q);
+		buf_size = nb_mempool_buf_size(mp);
+		if (buf_size < min_buf)
+			return nb_fail(EINVAL,
+				       "%s %s: rx buffers of %u bytes are too small: %u needed (%s); create the mempool with a larger buffer size",
+				       drv, dev, buf_size, min_buf, why);
+		out[q] = mp;
+	}
+	return 0;
+}
+
 void nb_dev_set_fault(struct nb_dev *dev, const char *fmt, ...)
 {
 	va_list ap;

@@ -167,6 +167,19 @@ int nb_dev_open_pci(struct nb_pci *pci, struct nb_pool *dma,
 		    const struct nb_dev_conf *conf, struct nb_dev **out);
 
 /*
+ * The receive mempools conf names for n_rxq queues, as every driver takes
+ * them: conf->rx_mempool (one queue) or conf->rx_mempools[0..n_rxq), not
+ * both; each set, a different one per queue (a mempool is
+ * single-threaded), with buffers of at least min_buf bytes (`why` says
+ * why, for the message). 0 with out[0..n_rxq) filled, or -1/EINVAL with
+ * a message naming drv and dev.
+ */
+int nb_conf_rx_mempools(const char *drv, const char *dev,
+			const struct nb_dev_conf *conf, uint16_t n_rxq,
+			uint32_t min_buf, const char *why,
+			struct nb_mempool **out);
+
+/*
  * Record a device fault (the device broke the ring protocol). The caller
  * counts it in its stats; this keeps the text for nb_dev_fault().
  */

@@ -3,20 +3,25 @@
  * adv_path.c - the per-descriptor loops of the Intel rings in three
  * variants: scalar (any x86-64), SSE4.1 (refill two descriptors per step,
  * transmit descriptors built in one register; its receive scan is the
- * scalar one) and AVX2 (four descriptors per step everywhere). adv_ring.c does everything else (budgets, the slow path for
- * odd descriptors, rearm bookkeeping, RS, clean-up) the same way for all.
+ * scalar one) and AVX2 (four descriptors per step everywhere; its refill
+ * and SSE4.1's are one body). adv_ring.c does everything else (budgets,
+ * the slow path for odd descriptors, rearm bookkeeping, RS, clean-up) the
+ * same way for all.
  *
  * Every variant must give exactly the scalar results on the same input
  * (test/unit/test_adv_path.c and test/fuzz/fuzz_adv_path.c check this,
  * hostile descriptors included):
  *  - rx_scan: the number of leading good frames (DD, EOP, no error bit,
  *    length 1..buf_len) among ring[0..max), pkts[i] = slot[i] and its len,
- *    rss_hash and flags (adv_rx_rss) for those, and the read-once write-back word of the first other one;
- *    nothing written beyond the good ones;
+ *    rss_hash and flags for those (rx_scan[1], RSS on: adv_rx_rss;
+ *    rx_scan[0]: adv_rx_no_rss, the hash words not read), and the
+ *    read-once write-back word of the first other one; nothing written
+ *    beyond the good ones;
  *  - rx_post: ring[i] = { IOVA of slot[i], 0 } for i < n, 16 bytes each;
  *  - tx_post: while pkts[i] is from `pool` with a length in
- *    ADV_TX_MIN_LEN..ADV_TX_MIN_LEN + span: a data descriptor (no RS) in
- *    d[i] and slot[i] = pkts[i]; returns how many.
+ *    ADV_TX_MIN_LEN..ADV_TX_MIN_LEN + span (span < 2^16, or a pool no
+ *    frame has): a data descriptor (no RS) in d[i] and slot[i] = pkts[i];
+ *    returns how many.
  * Device-written words are loaded once into registers; adv_pin() keeps the
  * compiler from loading them again instead of keeping the register.
  *
@@ -310,8 +315,10 @@ RX_SCAN(rx_scan_avx2_hash, AVX2, rx_scan_avx2_body, true)
 
 /*
  * Four packets per step: the first 32 bytes of their nb_pkt (data, iova,
- * pool, len|idx) transposed into an IOVA, a pool and a length vector; all four
- * must pass the checks, else the scalar loop takes over at the first.
+ * pool, len|idx) transposed into an IOVA, a pool and a length vector, in
+ * lanes p0, p2 | p1, p3 (the order the descriptor pairs come out in with
+ * in-lane unpacks); all four must pass the checks, else the scalar loop
+ * takes over at the first.
  */
 AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 				  struct nb_pkt **slot, struct nb_pkt *const *pkts,
@@ -320,50 +327,52 @@ AVX2 static unsigned tx_post_avx2(volatile union adv_tx_desc *d,
 {
 	const __m256i want_pool = _mm256_set1_epi64x((long long)(uintptr_t)pool);
 	const __m256i ones = _mm256_set1_epi64x(-1);
-	const __m256i len_mask = _mm256_set1_epi64x(0xFFFFFFFFll);
+	/* Per dword: ADV_TX_MIN_LEN off the length, 0 off idx; then the
+	 * length must be <= span, idx anything. */
 	const __m256i min_len = _mm256_set1_epi64x(ADV_TX_MIN_LEN);
-	const __m256i max_len = _mm256_set1_epi64x((long long)(ADV_TX_MIN_LEN + span));
+	const __m256i lim = _mm256_set1_epi64x((long long)(0xFFFFFFFF00000000ull | span));
 	const __m256i cmd = _mm256_set1_epi64x(ADV_TXD_DTYP_DATA | ADV_TXD_CMD_EOP |
 					       ADV_TXD_CMD_IFCS | ADV_TXD_CMD_DEXT);
 	unsigned i;
 
 	_Static_assert(offsetof(struct nb_pkt, iova) == 8 &&
 		       offsetof(struct nb_pkt, pool) == 16 &&
-		       offsetof(struct nb_pkt, len) == 24, "nb_pkt layout");
+		       offsetof(struct nb_pkt, len) == 24 &&
+		       offsetof(struct nb_pkt, idx) == 28, "nb_pkt layout");
 	for (i = 0; i + 4 <= n; i += 4, d += 4, slot += 4, pkts += 4) {
 		__m256i p0 = _mm256_loadu_si256((const __m256i *)pkts[0]);
 		__m256i p1 = _mm256_loadu_si256((const __m256i *)pkts[1]);
 		__m256i p2 = _mm256_loadu_si256((const __m256i *)pkts[2]);
 		__m256i p3 = _mm256_loadu_si256((const __m256i *)pkts[3]);
 		/* [data iova | pool len] of two packets -> per-field lanes. */
-		__m256i t01lo = _mm256_unpacklo_epi64(p0, p1); /* d0 d1 | pool0 pool1 */
-		__m256i t01hi = _mm256_unpackhi_epi64(p0, p1); /* iova0 iova1 | len0 len1 */
-		__m256i t23lo = _mm256_unpacklo_epi64(p2, p3);
-		__m256i t23hi = _mm256_unpackhi_epi64(p2, p3);
-		__m256i iova = _mm256_permute2x128_si256(t01hi, t23hi, 0x20);
-		__m256i pools = _mm256_permute2x128_si256(t01lo, t23lo, 0x31);
-		__m256i len = _mm256_and_si256(_mm256_permute2x128_si256(t01hi, t23hi, 0x31),
-					       len_mask);
-		/* len in ADV_TX_MIN_LEN..ADV_TX_MIN_LEN + span (signed compares
-		 * on values below 2^32) and the pool is `pool`. */
-		__m256i good = _mm256_andnot_si256(
-			_mm256_or_si256(_mm256_cmpgt_epi64(min_len, len),
-					_mm256_cmpgt_epi64(len, max_len)),
+		__m256i u02lo = _mm256_unpacklo_epi64(p0, p2); /* d0 d2 | pool0 pool2 */
+		__m256i u02hi = _mm256_unpackhi_epi64(p0, p2); /* iova0 iova2 | len0 len2 */
+		__m256i u13lo = _mm256_unpacklo_epi64(p1, p3);
+		__m256i u13hi = _mm256_unpackhi_epi64(p1, p3);
+		__m256i iova = _mm256_permute2x128_si256(u02hi, u13hi, 0x20);
+		__m256i pools = _mm256_permute2x128_si256(u02lo, u13lo, 0x31);
+		__m256i len = _mm256_permute2x128_si256(u02hi, u13hi, 0x31); /* len|idx */
+		/* len in ADV_TX_MIN_LEN..ADV_TX_MIN_LEN + span (span < 2^16:
+		 * a length below the minimum wraps above it) and the pool is
+		 * `pool`. */
+		__m256i off = _mm256_sub_epi32(len, min_len);
+		__m256i good = _mm256_and_si256(
+			_mm256_cmpeq_epi32(_mm256_min_epu32(off, lim), off),
 			_mm256_cmpeq_epi64(pools, want_pool));
-		__m256i hi, lo_desc, hi_desc;
+		__m256i hi;
 
 		/* testc: all lanes of `good` set */
 		if (NB_UNLIKELY(!_mm256_testc_si256(good, ones)))
 			break;
-		/* cmd_type_len | olinfo (PAYLEN = len) << 32, as adv_tx_cmd. */
-		hi = _mm256_or_si256(_mm256_or_si256(len, cmd),
-				     _mm256_slli_epi64(len, 32 + ADV_TXD_PAYLEN_SHIFT));
-		lo_desc = _mm256_unpacklo_epi64(iova, hi); /* desc0 | desc2 */
-		hi_desc = _mm256_unpackhi_epi64(iova, hi); /* desc1 | desc3 */
+		/* As adv_tx_cmd: cmd_type_len = len | cmd (len < 2^16, below
+		 * the command bits), olinfo = len << PAYLEN_SHIFT (the shift
+		 * drops idx). */
+		hi = _mm256_blend_epi32(_mm256_add_epi32(len, cmd),
+					_mm256_slli_epi64(len, 32 + ADV_TXD_PAYLEN_SHIFT), 0xAA);
 		_mm256_storeu_si256((__m256i *)(uintptr_t)&d[0],
-				    _mm256_permute2x128_si256(lo_desc, hi_desc, 0x20));
+				    _mm256_unpacklo_epi64(iova, hi)); /* desc0 | desc1 */
 		_mm256_storeu_si256((__m256i *)(uintptr_t)&d[2],
-				    _mm256_permute2x128_si256(lo_desc, hi_desc, 0x31));
+				    _mm256_unpackhi_epi64(iova, hi)); /* desc2 | desc3 */
 		_mm256_storeu_si256((__m256i *)slot, _mm256_loadu_si256((const __m256i *)pkts));
 	}
 	return i + tx_post_scalar(d, slot, pkts, n - i, pool, span);

@@ -84,34 +84,13 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 			       ADV_MIN_RING_SIZE, ADV_MAX_RING_SIZE);
 	if (adv_path_pick(drv, &path) < 0)
 		return -1;
-	if (conf->rx_mempools == NULL && (conf->rx_mempool == NULL || out->n_rxq > 1))
-		return nb_fail(EINVAL, out->n_rxq > 1 ?
-			       "%s %s: %u rx queues need conf.rx_mempools, one mempool per queue" :
-			       "%s %s: conf.rx_mempool is required",
-			       drv, pci->name, out->n_rxq);
-	if (conf->rx_mempools != NULL && conf->rx_mempool != NULL)
-		return nb_fail(EINVAL, "%s %s: set conf.rx_mempool or conf.rx_mempools, not both",
-			       drv, pci->name);
-	for (uint16_t q = 0; q < out->n_rxq; q++) {
-		struct nb_mempool *mp = conf->rx_mempools ? conf->rx_mempools[q] : conf->rx_mempool;
-		uint32_t buf_size;
-
-		if (mp == NULL)
-			return nb_fail(EINVAL, "%s %s: conf.rx_mempools[%u] is NULL",
-				       drv, pci->name, q);
-		for (uint16_t p = 0; p < q; p++)
-			if (out->rx_mp[p] == mp)
-				return nb_fail(EINVAL,
-					       "%s %s: rx queues %u and %u share a mempool; each queue needs its own (a mempool is single-threaded)",
-					       drv, pci->name, p, q);
-		buf_size = nb_mempool_buf_size(mp);
-		if (buf_size < ADV_RX_MIN_BUF_SIZE)
-			return nb_fail(EINVAL,
-				       "%s %s: rx buffers of %u bytes are too small: the device counts them in whole KiB and a 1518-byte frame needs %u (create the mempool with a larger buffer size)",
-				       drv, pci->name, buf_size, ADV_RX_MIN_BUF_SIZE);
-		out->rx_mp[q] = mp;
-		out->bsize_kb[q] = adv_rx_bsize_kb(buf_size, max_bsize_kb);
-	}
+	if (nb_conf_rx_mempools(drv, pci->name, conf, out->n_rxq, ADV_RX_MIN_BUF_SIZE,
+				"the device counts buffers in whole KiB and a 1518-byte frame needs 2 KiB",
+				out->rx_mp) < 0)
+		return -1;
+	for (uint16_t q = 0; q < out->n_rxq; q++)
+		out->bsize_kb[q] = adv_rx_bsize_kb(nb_mempool_buf_size(out->rx_mp[q]),
+						   max_bsize_kb);
 	return 0;
 }
 
@@ -488,9 +467,11 @@ uint16_t adv_txq_burst(struct adv_txq *q, struct nb_pkt **pkts, uint16_t n)
 
 			q->last_pool = pkt->pool;
 			q->pool_since = q->posted;
+			/* Buffers hold at least 64 bytes (nb_mempool_create
+			 * rounds up to a cache line), so the span the loops
+			 * get is 64 - ADV_TX_MIN_LEN..ADV_TX_MAX_LEN -
+			 * ADV_TX_MIN_LEN, below 2^16 as adv_path.c needs. */
 			q->last_max_len = buf_size < ADV_TX_MAX_LEN ? buf_size : ADV_TX_MAX_LEN;
-			if (q->last_max_len < ADV_TX_MIN_LEN)
-				q->last_max_len = ADV_TX_MIN_LEN - 1u; /* none fits */
 			continue;
 		}
 		/* Shorter than ADV_TX_MIN_LEN, beyond its buffer or beyond

@@ -626,6 +626,7 @@ static int check_conf(const struct nb_pci *pci, const struct nb_dev_conf *conf)
 {
 	uint16_t n_rx = conf->rx_queues ? conf->rx_queues : 1;
 	uint16_t n_tx = conf->tx_queues ? conf->tx_queues : 1;
+	struct nb_mempool *pools[NB_MAX_QUEUES];
 
 	if (n_rx > NB_MAX_QUEUES || n_tx > NB_MAX_QUEUES)
 		return nb_fail(EINVAL, "%s: %u receive and %u transmit queues "
@@ -634,25 +635,10 @@ static int check_conf(const struct nb_pci *pci, const struct nb_dev_conf *conf)
 	if (conf->rss_types & ~NB_RSS_ALL_TYPES)
 		return nb_fail(EINVAL, "%s: unknown RSS hash types 0x%x",
 			       pci->name, conf->rss_types & ~NB_RSS_ALL_TYPES);
-	if (conf->rx_mempools && conf->rx_mempool)
-		return nb_fail(EINVAL, "%s: set rx_mempool or rx_mempools, "
-			       "not both", pci->name);
-	if (n_rx > 1 && !conf->rx_mempools)
-		return nb_fail(EINVAL, "%s: %u receive queues need one mempool "
-			       "each (nb_dev_conf.rx_mempools)", pci->name,
-			       n_rx);
-	for (uint16_t q = 0; q < n_rx; q++) {
-		if (vnet_rxq_check_mempool(rx_pool(conf, q)) < 0)
-			return -1;
-		for (uint16_t p = 0; p < q; p++)
-			if (rx_pool(conf, p) == rx_pool(conf, q))
-				return nb_fail(EINVAL, "%s: receive queues %u "
-					       "and %u share a mempool (one "
-					       "per queue: a mempool is "
-					       "single-threaded)", pci->name,
-					       p, q);
-	}
-	return 0;
+	return nb_conf_rx_mempools("virtio-net", pci->name, conf, n_rx,
+				   VIRTIO_NET_MIN_RX_FRAME,
+				   "without mergeable buffers each holds a whole frame, virtio 1.2, 5.1.6.3.1",
+				   pools);
 }
 
 /* 3.1.1 Driver Requirements: Device Initialization, steps 1-8. */

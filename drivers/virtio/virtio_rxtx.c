@@ -12,20 +12,6 @@
 _Static_assert(VIRTIO_NET_HASH_HDR_LEN <= NB_PKT_HEADROOM,
 	       "the virtio-net header lives in the packet headroom");
 
-int vnet_rxq_check_mempool(struct nb_mempool *mp)
-{
-	if (mp == NULL)
-		return nb_fail(EINVAL, "virtio-net: a receive mempool "
-			       "(nb_dev_conf.rx_mempool) is required");
-	if (nb_mempool_buf_size(mp) < VIRTIO_NET_MIN_RX_FRAME)
-		return nb_fail(EINVAL, "virtio-net: receive buffers of %u "
-			       "bytes are too small; without mergeable "
-			       "buffers each must hold a %u-byte frame "
-			       "(virtio 1.2, 5.1.6.3.1)",
-			       nb_mempool_buf_size(mp), VIRTIO_NET_MIN_RX_FRAME);
-	return 0;
-}
-
 void vnet_rxq_refill(struct vnet_rxq *rxq)
 {
 	struct nb_pkt *fresh[VNET_CHUNK];

@@ -33,12 +33,6 @@ static inline uint32_t vnet_hdr_len(bool hash_hdr)
 	return hash_hdr ? VIRTIO_NET_HASH_HDR_LEN : VIRTIO_NET_HDR_LEN;
 }
 
-/*
- * Check that `mp` can back a receive queue: buffers must hold a whole
- * frame (5.1.6.3.1, no mergeable buffers).
- */
-int vnet_rxq_check_mempool(struct nb_mempool *mp);
-
 /* Post as many receive buffers as there are free descriptors; one kick. */
 void vnet_rxq_refill(struct vnet_rxq *rxq);
 
