@@ -57,6 +57,9 @@ setup_table() {
   echo "nicbox-capture's steps per run (NICBOX_SETUP_TIMES=1, ms; exec+first-frame: the rest of the seconds column, i.e. exec, dynamic loading, start-up before app_start and the wait for the first frame after lockdown):"
   echo
   awk -F'\t' 'NR > 1 && $1 == "nicbox" { printf "- run %s: %s\n", $2, $4 }' "$dir/setup.tsv"
+  echo
+  echo "testpmd's vfio-pci bind of 05 (the kernel's part of nicbox's claim, before testpmd's clock), ms per run:" \
+    "$(awk -F'\t' 'NR > 1 && $1 == "testpmd" { sub(/.* /, "", $4); printf "%s ", $4 }' "$dir/setup.tsv")"
 }
 
 lat_table() {
