@@ -97,7 +97,7 @@ and last seconds.
   --txpkts=64 on 04, nicbox-capture draining 05 (QEMU stalls a sender whose
   hub peer cannot receive). Figure: frames sent by 04.
 - The device under test runs alone on vCPU 1; the other apps share vCPU 0.
-- "offered": what nicbox-pktgen sent into 04 in the forwarding runs. Where a
+- "offered": what nicbox-pktgen sent into 04 (07, 02) in the forwarding runs. Where a
   forwarder's rate is close to it, the source (sharing vCPU 0 with the
   receiver) limited the run, not the forwarder.
 - Below the offered load, the limit can still be downstream of the
