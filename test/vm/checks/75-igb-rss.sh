@@ -13,8 +13,9 @@
 #     capture --queues 2 --verify on 0c: 1,000 frames received on each of
 #     08's queues, sent on the same queue of 0a, and each arriving on its
 #     queue at 0c, none lost. (Until 2026-11-30 this part had no capture:
-#     on 2026-11-29 frames fwd sent from 0a did not reach 0c; they do now,
-#     see docs/igb.md.)
+#     in some boots hub 3 stopped delivering to 0c, with the link up and
+#     0a's GPTC counting; not seen with this tree's binaries in 7 runs,
+#     cause not found: docs/igb.md.)
 #  3. a sender we did not write: DPDK testpmd txonly --txonly-multi-flow on
 #     0a -> hub 3 -> capture --queues 2 on 0c: both queues used, no frame
 #     on another queue than the hash says, received + dropped <= sent.
