@@ -58,7 +58,7 @@ setup_table() {
   echo
   awk -F'\t' 'NR > 1 && $1 == "nicbox" { printf "- run %s: %s\n", $2, $4 }' "$dir/setup.tsv"
   echo
-  echo "testpmd's vfio-pci bind of 05 (the kernel's part of nicbox's claim, before testpmd's clock), ms per run:" \
+  echo "testpmd's vfio-pci bind of 05 by the harness's shell, before testpmd's clock (not counted; sysfs writes and the shell's forks), ms per run:" \
     "$(awk -F'\t' 'NR > 1 && $1 == "testpmd" { sub(/.* /, "", $4); printf "%s ", $4 }' "$dir/setup.tsv")"
 }
 
@@ -118,6 +118,7 @@ average (2 cores, shared): $load.
   so the ratio compares nicbox-fwd --rx-mode poll with it; nicbox-fwd's
   default (adaptive: sleeps on the receive interrupt after 1 ms idle)
   is the third row.
+
 $tables
 <!-- vm-setup-lat end -->
 SECTION

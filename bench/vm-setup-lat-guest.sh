@@ -14,7 +14,7 @@
 #          nicbox-capture --count 1 (the helper's claim included) against
 #          dpdk-testpmd rxonly (EAL init included; 05 bound to vfio-pci
 #          before its clock starts, as dpdk-devbind would have done; that
-#          bind, the kernel's part of nicbox's claim, is timed apart). The
+#          bind, by this shell, is timed apart and not counted). The
 #          clock starts in the user's own shell just before it execs the
 #          tool (the harness's setpriv, which makes uid NB_UID, is before
 #          that). Each line a tool prints is stamped with the guest's clock
@@ -77,7 +77,7 @@ setup_run() {
     traffic_release_to_kernel "$traffic_fwd_a"
   else
     nb_bind_vfio "$traffic_fwd_a" || traffic_die "cannot bind $traffic_fwd_a to vfio-pci"
-    # The kernel's part of nicbox's claim, done here before the clock.
+    # What nicbox's claim also does (the helper), done here before the clock.
     steps=$(awk -v a="$launch" -v b="$EPOCHREALTIME" 'BEGIN { printf "vfio-pci bind before the clock %.1f", (b - a) * 1000 }')
     launch=$EPOCHREALTIME
     { printf 'set verbose 1\nset fwd rxonly\nstart\n'
