@@ -7,7 +7,9 @@
 #   vm/             the boot's results: console.log, guest/ (JSON lines,
 #                   stderr, dmesg.txt, summary.env)
 # Environment: DURATION, SEED, BUILD (release tree, default build), RESULTS,
-# MODES ("tx rx": the rings, DURATION split between them), MODELS ("virtio igb").
+# MODES ("tx rx": the rings, DURATION split between them), MODELS ("virtio
+# igb", or "packed": virtio-net with packed rings; run packed in a boot of
+# its own, it can abort QEMU 10.0.2 and with it the other models' runs).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 dur=${DURATION:-1800}
@@ -32,19 +34,35 @@ if ! grep -q guest_main_end "$results/vm/times" 2>/dev/null; then
 fi
 # One file per finding: a findings file is case files one after another,
 # each starting with its '#' comment line.
-for m in virtio igb; do
+for m in virtio igb packed; do
   [[ -s $guest/findings-$m.case ]] || continue
   awk -v dir="$results/findings" -v m="$m" '
     /^# nicbox-devfuzz / { n++; file = sprintf("%s/%s-%03d.case", dir, m, n) }
     { print > file }' "$guest/findings-$m.case"
 done
+# QEMU died: print the case after the last one a run reported as a case
+# file. Cases run in order, so QEMU died in that case or a later one (the
+# last lines can be lost with the guest): replay from there.
+died_in() {
+  local f=$1 m=$2 last
+  last=$(jq -c 'select(.case != null)' "$f" | tail -n 1)
+  [[ -n $last ]] || return 0
+  "$build/apps/nicbox-devfuzz" --print --kind "$(jq -r 'select(.kind != null) | .kind' "$f" | tail -n 1)" \
+    --mode "$(jq -r .mode <<<"$last")" --seed "$(jq -r .seed <<<"$last")" \
+    --case "$(($(jq -r .case <<<"$last") + 1))" |
+    sed "1i # nicbox-devfuzz $m: QEMU died in this case or a later one (the first case not reported)" \
+      >"$results/findings/$m-qemu-died.case"
+}
+# The final stats line, or the last one before QEMU died.
 table() {
   local m=$1 label=$2 mode f
   for mode in tx rx; do
     f=$guest/$mode-$m.json
+    [[ -s $f ]] || f=$guest/$mode-$m.live.json
     [[ -s $f ]] || { echo "| $label | $mode | (no output) |"; continue; }
-    jq -r --arg l "$label" --arg m "$mode" 'select(.final == true) |
-      "| \($l) | \($m) | \(.time_s | floor) s | \(.cases) | \(.ok) | \(.device_errors) | \(.wedges) | \(.resets) | \(.stray_writes) | \(.dead) | \(.partner_resets) |"' "$f"
+    [[ $f == *.live.json && $qemu == DID* ]] && died_in "$f" "$mode-$m"
+    jq -rs --arg l "$label" --arg m "$mode" 'map(select(.cases != null)) | last |
+      "| \($l) | \($m) | \(.time_s | floor) s\(if .final then "" else " (QEMU died)" end) | \(.cases) | \(.ok) | \(.device_errors) | \(.wedges) | \(.resets) | \(.stray_writes) | \(.dead) | \(.partner_resets) |"' "$f"
   done
 }
 {
@@ -54,6 +72,7 @@ table() {
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   table virtio "virtio-net (05)"
   table igb "igb (08)"
+  table packed "virtio-net packed (09)"
   echo
   cat "$guest/summary.env" 2>/dev/null
   echo "QEMU: $qemu"

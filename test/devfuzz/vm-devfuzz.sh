@@ -23,12 +23,31 @@ df_dmar_faults() {
   echo "$lines $irqs"
 }
 
-# df_begin: a policy for both pairs, the helper, and the DMAR counts so far
-# (DF_DMAR0, DF_IRQ0) for df_dmar_since.
+# df_begin [keep-vfio]: a policy for the pairs, the helper, and the DMAR
+# counts so far (DF_DMAR0, DF_IRQ0) for df_dmar_since. With keep-vfio the
+# NICs stay on vfio-pci between runs (no kernel driver unbind and probe per
+# claim: the testbed's slowest step); df_end gives them back.
 df_begin() {
-  apps_policy "$NB_OUT/policy.conf" "${DF_VIRTIO[@]}" "${DF_IGB[@]}" "${DF_PACKED[@]}"
+  local bdf
+  : >"$NB_OUT/policy.conf"
+  for bdf in "${DF_VIRTIO[@]}" "${DF_IGB[@]}" "${DF_PACKED[@]}"; do
+    echo "allow user:$NB_UID pci:$bdf pool=256M ${1:-}" >>"$NB_OUT/policy.conf"
+  done
+  [[ ${1:-} == keep-vfio ]] && NB_RELEASE_DRIVER=vfio-pci
   NB_HELPER_LOG=$NB_OUT/helper.log nb_helper_start "$NB_OUT/policy.conf" || return 1
   read -r DF_DMAR0 DF_IRQ0 < <(df_dmar_faults)
+}
+
+# df_end: stop the helper, give every NIC back to its kernel driver, and
+# check that each is released (its driver back, the helper's lock free).
+df_end() {
+  local bdf
+  nb_check "the helper stops cleanly" nb_helper_stop
+  NB_RELEASE_DRIVER=
+  for bdf in "${DF_VIRTIO[@]}" "${DF_IGB[@]}" "${DF_PACKED[@]}"; do
+    nb_bind_kernel "$bdf"
+    nb_check "$bdf is released to $(nb_kernel_driver "$bdf")" nb_wait_released "$bdf"
+  done
 }
 
 # df_dmar_since: "LINES IRQS" of DMAR faults since df_begin.

@@ -110,17 +110,19 @@ nb_kernel_driver() {
 }
 
 # nb_wait_released BDF...: wait (up to NB_RELEASE_WAIT_S, default 60 s)
-# until the helper gave each NIC back: bound to its kernel driver again AND
-# the ended session's lock (/run/nicbox/state/BDF.lock, privhelper/) free.
+# until the helper gave each NIC back: bound to its kernel driver again
+# (or to NB_RELEASE_DRIVER if set: vfio-pci for a policy with keep-vfio)
+# AND the ended session's lock (/run/nicbox/state/BDF.lock, privhelper/) free.
 # The driver comes back before the session process has gone, so a claim
 # right after an app's exit can still find the NIC held ("busy").
 # Returns 1 (and says which NIC) if one is still held at the end.
 nb_wait_released() {
-  local bdf tenths lock limit=$((${NB_RELEASE_WAIT_S:-60} * 10))
+  local bdf drv tenths lock limit=$((${NB_RELEASE_WAIT_S:-60} * 10))
   for bdf; do
     lock=/run/nicbox/state/$bdf.lock
     for ((tenths = 0; ; tenths++)); do
-      [[ $(nb_nic_driver "$bdf") == "$(nb_kernel_driver "$bdf")" ]] &&
+      drv=$(nb_nic_driver "$bdf")
+      [[ $drv == "$(nb_kernel_driver "$bdf")" || $drv == "${NB_RELEASE_DRIVER:-}" ]] &&
         { [[ ! -e $lock ]] || flock -n "$lock" true; } && break
       if ((tenths >= limit)); then
         echo "nb_wait_released: $bdf still held after ${NB_RELEASE_WAIT_S:-60} s" \
