@@ -222,15 +222,20 @@ static void irq_unlock(struct ixgbe_model *m)
 	__atomic_store_n(&m->irq_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* One MSI-X message for vector v: its eventfd counts up. */
+/* One MSI-X message for vector v: its eventfd counts up. Counted before
+ * the write: the thread the write wakes may read the count at once (counted
+ * after, a preempted model thread let a test see its wake-up but no
+ * interrupt). A failed write takes the count back. */
 static void send_msix(struct ixgbe_model *m, unsigned v)
 {
 	uint64_t one = 1;
 
 	irq_lock(m);
-	if (v < m->n_irq && m->irq_fd[v] >= 0 &&
-	    write(m->irq_fd[v], &one, sizeof(one)) == sizeof(one))
-		count(&m->counts.interrupts);
+	if (v < m->n_irq && m->irq_fd[v] >= 0) {
+		__atomic_fetch_add(&m->counts.interrupts, 1, __ATOMIC_SEQ_CST);
+		if (write(m->irq_fd[v], &one, sizeof(one)) != sizeof(one))
+			__atomic_fetch_sub(&m->counts.interrupts, 1, __ATOMIC_SEQ_CST);
+	}
 	irq_unlock(m);
 }
 
