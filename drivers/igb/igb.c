@@ -430,15 +430,9 @@ static int igb_open(struct nb_pci *pci, struct nb_pool *dma,
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "igb %s: out of memory", pci->name);
-	d->port.nb.head.ops = &igb_ops;
-	d->port.nb.pci = pci;
+	adv_port_init(&d->port, &igb_ops, pci, &c, IGB_MAX_QUEUES, d->rxq, d->txq,
+		      igb_collect_stats);
 	d->regs = regs;
-	d->port.n_rxq = c.n_rxq;
-	d->port.n_txq = c.n_txq;
-	d->port.rxq = d->rxq;
-	d->port.txq = d->txq;
-	d->port.collect_stats = igb_collect_stats;
-	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IGB_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.5: the initialization sequence, step by step. */
 	disable_interrupts(d);

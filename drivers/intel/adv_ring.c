@@ -518,6 +518,20 @@ static struct adv_port *to_port(struct nb_dev *dev)
 	return NB_CONTAINER_OF(dev, struct adv_port, nb);
 }
 
+void adv_port_init(struct adv_port *port, const struct nb_dev_ops *ops, struct nb_pci *pci,
+		   const struct adv_conf *c, uint16_t max_queues, struct adv_rxq *rxq,
+		   struct adv_txq *txq, void (*collect_stats)(struct adv_port *port))
+{
+	port->nb.head.ops = ops;
+	port->nb.pci = pci;
+	port->n_rxq = c->n_rxq;
+	port->n_txq = c->n_txq;
+	port->rxq = rxq;
+	port->txq = txq;
+	port->collect_stats = collect_stats;
+	nb_dev_set_geometry(&port->nb, c->n_rxq, c->n_txq, max_queues, c->rx_size, c->tx_size);
+}
+
 uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
 			   struct nb_pkt **pkts, uint16_t n)
 {

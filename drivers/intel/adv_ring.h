@@ -382,6 +382,15 @@ struct adv_port {
 	void (*collect_stats)(struct adv_port *port); /* add the chip's to hw */
 };
 
+/*
+ * Fill in a freshly allocated port: its ops, PCI device, the chip struct's
+ * queue arrays (rxq, txq) sized by the checked conf `c`, the statistics
+ * hook and what nb_dev_info reports.
+ */
+void adv_port_init(struct adv_port *port, const struct nb_dev_ops *ops, struct nb_pci *pci,
+		   const struct adv_conf *c, uint16_t max_queues, struct adv_rxq *rxq,
+		   struct adv_txq *txq, void (*collect_stats)(struct adv_port *port));
+
 uint16_t adv_port_rx_batch(struct nb_dev *dev, uint16_t queue,
 			   struct nb_pkt **pkts, uint16_t n);
 uint16_t adv_port_tx_batch(struct nb_dev *dev, uint16_t queue,

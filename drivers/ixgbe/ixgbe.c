@@ -639,15 +639,9 @@ static int ixgbe_open(struct nb_pci *pci, struct nb_pool *dma,
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return nb_fail(ENOMEM, "ixgbe %s: out of memory", pci->name);
-	d->port.nb.head.ops = &ixgbe_ops;
-	d->port.nb.pci = pci;
+	adv_port_init(&d->port, &ixgbe_ops, pci, &c, IXGBE_MAX_QUEUES, d->rxq, d->txq,
+		      ixgbe_collect_stats);
 	d->regs = regs;
-	d->port.n_rxq = c.n_rxq;
-	d->port.n_txq = c.n_txq;
-	d->port.rxq = d->rxq;
-	d->port.txq = d->txq;
-	d->port.collect_stats = ixgbe_collect_stats;
-	nb_dev_set_geometry(&d->port.nb, c.n_rxq, c.n_txq, IXGBE_MAX_QUEUES, c.rx_size, c.tx_size);
 
 	/* 4.6.3: the initialization sequence, step by step. */
 	disable_interrupts(d);
