@@ -44,6 +44,7 @@ enum {
 	OPT_NSEC,
 	OPT_SNAPLEN,
 	OPT_LATENCY,
+	OPT_DISCARD,
 };
 
 static const struct option capture_options[] = {
@@ -54,6 +55,7 @@ static const struct option capture_options[] = {
 	{ "nsec", no_argument, NULL, OPT_NSEC },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "latency", no_argument, NULL, OPT_LATENCY },
+	{ "discard", no_argument, NULL, OPT_DISCARD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +67,7 @@ struct capture_opts {
 	uint64_t expect; /* 0: unknown */
 	bool nsec;
 	bool latency;
+	bool discard;
 };
 
 struct capture {
@@ -117,14 +120,20 @@ static void handle_option(void *ctx, int opt, const char *arg)
 	case OPT_LATENCY:
 		o->latency = true;
 		break;
+	case OPT_DISCARD:
+		o->discard = true;
+		break;
 	}
 }
 
 static void check_options(const struct capture_opts *o)
 {
-	if (!o->out && !o->verify && !o->latency)
+	if (!o->out && !o->verify && !o->latency && !o->discard)
 		app_usage_error("nothing to do: give --out FILE, --verify,"
-				" --latency or more");
+				" --latency, --discard or more");
+	if (o->discard && (o->out || o->verify || o->latency))
+		app_usage_error("--discard only counts: it excludes --out,"
+				" --verify and --latency");
 	if (o->verify && o->latency)
 		app_usage_error("--latency and --verify exclude each other"
 				" (the send time replaces pattern bytes)");
@@ -398,8 +407,9 @@ int main(int argc, char **argv)
 	static struct capture c = { .out_fd = -1 }; /* large sequence window */
 	struct app_cli cli = {
 		.prog = "nicbox-capture",
-		.synopsis = "--dev DEV (--out FILE.pcap | --verify) [--count N]"
-			    " [--expect N] [--nsec] [--snaplen N] [--latency] [--queues N]"
+		.synopsis = "--dev DEV (--out FILE.pcap | --verify | --latency |"
+			    " --discard) [--count N]"
+			    " [--expect N] [--nsec] [--snaplen N] [--queues N]"
 			    " [--rx-mode MODE]"
 			    " [--duration SECONDS] [--socket PATH] [--json] [--stats-fd N]"
 			    " [FILTER...]",
@@ -432,6 +442,10 @@ int main(int argc, char **argv)
 			" send time: median,\n"
 			"                      99th percentile and maximum in the"
 			" final report\n"
+			"  --discard           only count and drop the frames (a"
+			" load test's sink: the\n"
+			"                      same work for every sender's"
+			" frames, like testpmd rxonly)\n"
 			APP_RX_MODE_HELP,
 		.n_devs_required = 1,
 		.options = capture_options,
