@@ -4,7 +4,7 @@
 #   fwd: nicbox-fwd vs testpmd io forwarding, 05->06, fed by nicbox-pktgen
 #        on 04, drained by nicbox-capture on 07 (traffic-lib.sh);
 #   gen: nicbox-pktgen vs testpmd txonly on 04 (64-byte frames), drained by
-#        nicbox-capture on 05;
+#        nicbox-capture --discard on 05 (the same work for both senders);
 #   pfwd: as fwd through a packed-ring NIC: pktgen on 07 -> hub 1 ->
 #        forwarder 06->09 (receives on a split ring, transmits on 09's
 #        packed ring; NB_PACKED_NICS) -> hub 4 -> capture on 03;
@@ -12,8 +12,11 @@
 #   igbfwd: as fwd on the igb NICs (QEMU's 82576 model): pktgen on 02 ->
 #        forwarder 08->0a (nicbox-fwd vs testpmd io with net_e1000_igb) ->
 #        capture on 0c.
-# nicbox-fwd polls (--rx-mode poll) like testpmd; both move bursts of 32
-# (APP_BATCH, testpmd's default --burst). NB_BENCH_TESTS picks the tests
+# nicbox-fwd polls (--rx-mode poll) like testpmd, the like-for-like
+# comparison; the forwarding tests also run nicbox-fwd as it ships
+# (nicbox-adaptive: --rx-mode adaptive, which sleeps on the receive
+# interrupt after 50 us without a frame). All move bursts of 32 (APP_BATCH,
+# testpmd's default --burst). NB_BENCH_TESTS picks the tests
 # (default "fwd gen pfwd pgen igbfwd").
 # Each run's figure is the median of the device under test's own one-second
 # rates (see traffic_steady_rate); for forwarding also the load pktgen
@@ -25,7 +28,6 @@ bench_name=bench
 runs=${NB_BENCH_RUNS:-3}
 tests=${NB_BENCH_TESTS:-fwd gen pfwd pgen igbfwd}
 nics=($NB_NICS) packed=($NB_PACKED_NICS)
-export TRAFFIC_FWD_ARGS="--rx-mode poll"
 seconds=${NB_BENCH_SECONDS:-15}
 tsv=$NB_OUT/runs.tsv
 printf 'test\ttool\trun\tpps\toffered_pps\n' >"$tsv"
@@ -40,8 +42,9 @@ measure() {
     pgen) traffic_use_nics "${packed[0]}" "${packed[1]}" "${packed[1]}" "${packed[0]}" ;;
   esac
   case $test:$tool in
-    *fwd:nicbox)
-      traffic_fwd_round nicbox "$seconds" "$tag"
+    *fwd:nicbox*)
+      TRAFFIC_FWD_ARGS="--rx-mode $([[ $tool == nicbox ]] && echo poll || echo adaptive)" \
+        traffic_fwd_round nicbox "$seconds" "$tag"
       pps=$(traffic_steady_rate "$APPS_TMP/$tag-fwd.json" json "$traffic_fwd_b" tx_pps) ;;
     *fwd:testpmd)
       traffic_fwd_round testpmd "$seconds" "$tag"
@@ -64,13 +67,10 @@ measure() {
 traffic_start_helper
 for ((run = 1; run <= runs; run++)); do
   for test in $tests; do
-    if ((run % 2)); then
-      measure "$test" nicbox "$run"
-      measure "$test" testpmd "$run"
-    else
-      measure "$test" testpmd "$run"
-      measure "$test" nicbox "$run"
-    fi
+    tools="nicbox testpmd"
+    [[ $test == *fwd ]] && tools="nicbox testpmd nicbox-adaptive"
+    ((run % 2)) || tools=$(tr ' ' '\n' <<<"$tools" | tac | tr '\n' ' ')
+    for tool in $tools; do measure "$test" "$tool" "$run"; done
   done
 done
 nb_helper_stop

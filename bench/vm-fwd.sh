@@ -26,14 +26,14 @@ command -v dpdk-testpmd >/dev/null || { echo "vm-fwd: dpdk-testpmd not found (ma
 results=$build/vm-bench
 tsv=${NB_BENCH_TSV:-$results/bench/runs.tsv}
 if [[ -z ${NB_BENCH_TSV:-} ]]; then
-  limit=$((300 + runs * 10 * (seconds + 120)))
-  echo "vm-fwd: one boot, $runs runs x 10 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
+  limit=$((300 + runs * 13 * (seconds + 120)))
+  echo "vm-fwd: one boot, $runs runs x 13 rounds of ${seconds} s (limit ${limit} s); console: $results/console.log"
   "$src/test/vm/boot.sh" --build "$build" --results "$results" --timeout "$limit" --quiet \
     --run env NB_BENCH_RUNS="$runs" NB_BENCH_SECONDS="$seconds" NB_BENCH_TESTS="${NB_BENCH_TESTS:-fwd gen pfwd pgen igbfwd}" bash bench/vm-fwd-guest.sh
 fi
 
 # Table: per test, each tool's runs, its median, and nicbox / testpmd.
-table=$(awk -F'\t' -v runs="$runs" '
+table=$(awk -F'\t' '
   function median(list,    a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -41,26 +41,44 @@ table=$(awk -F'\t' -v runs="$runs" '
   }
   NR > 1 {
     v[$1, $2] = v[$1, $2] " " $4; k[$1, $2] = k[$1, $2] sprintf(" %.1f", $4 / 1000)
+    r[$1, $2, $3] = $4; if ($3 > last) last = $3
     if ($5 != "-") o[$1, $2] = o[$1, $2] " " $5
   }
   function offered(test, tool) {
     return ((test, tool) in o) ? sprintf("%.1f", median(o[test, tool]) / 1000) : "-"
   }
+  # the ratios to testpmd run by run (same run number: back to back)
+  function per_run(test, tool,    i, out) {
+    out = ""
+    for (i = 1; i <= last; i++)
+      if ((test, tool, i) in r && r[test, "testpmd", i] > 0)
+        out = out sprintf("%s%.2f", out == "" ? "" : " ", r[test, tool, i] / r[test, "testpmd", i])
+    return out
+  }
+  function row(test, tool, label,    n, d) {
+    if (!((test, tool) in v)) return
+    n = median(v[test, tool]); d = median(v[test, "testpmd"])
+    printf "| %s | %s |%s | %.1f | %s | %s | %s |\n", name[test], label, k[test, tool], n / 1000,
+           tool == "testpmd" ? "" : (d > 0 ? sprintf("%.2f", n / d) : "n/a"),
+           tool == "testpmd" ? "" : per_run(test, tool), offered(test, tool)
+  }
   END {
     name["fwd"] = "forwarding 05->06 (split)"; name["gen"] = "generating on 04 (split)"
     name["pfwd"] = "forwarding 06->09 (split rx, packed tx)"; name["pgen"] = "generating on 03 (packed)"
     name["igbfwd"] = "forwarding igb 08->0a"
-    print "| test | tool | kpps per run | median kpps | nicbox / testpmd | offered kpps (median) |"
-    print "|---|---|---|---:|---:|---:|"
+    print "| test | tool | kpps per run | median kpps | nicbox / testpmd (medians) | per run | offered kpps (median) |"
+    print "|---|---|---|---:|---:|---|---:|"
     for (t = 1; t <= 5; t++) {
       test = t == 1 ? "fwd" : t == 2 ? "gen" : t == 3 ? "pfwd" : t == 4 ? "pgen" : "igbfwd"
       if (!((test, "nicbox") in v)) continue
-      fwd = test ~ /fwd$/
-      n = median(v[test, "nicbox"]); d = median(v[test, "testpmd"])
-      printf "| %s | %s |%s | %.1f | %s | %s |\n", name[test], fwd ? "nicbox-fwd" : "nicbox-pktgen", k[test, "nicbox"], n / 1000,
-             (d > 0 ? sprintf("%.2f", n / d) : "n/a"), offered(test, "nicbox")
-      printf "| %s | %s |%s | %.1f | | %s |\n", name[test], fwd ? "testpmd io" : "testpmd txonly", k[test, "testpmd"], d / 1000,
-             offered(test, "testpmd")
+      if (test ~ /fwd$/) {
+        row(test, "nicbox", "nicbox-fwd --rx-mode poll")
+        row(test, "testpmd", "testpmd io")
+        row(test, "nicbox-adaptive", "nicbox-fwd (adaptive, its default)")
+      } else {
+        row(test, "nicbox", "nicbox-pktgen")
+        row(test, "testpmd", "testpmd txonly")
+      }
     }
   }' "$tsv")
 echo
@@ -81,8 +99,11 @@ and last seconds.
 
 - forwarding: nicbox-pktgen on 04 (60-byte frames, as fast as it goes) ->
   forwarder 05->06 -> nicbox-capture on 07; nicbox-fwd (uid 1000, sandboxed,
-  \`--rx-mode poll\`, bursts of 32) against testpmd --forward-mode=io (root,
-  polling, --burst 32 by default). Figure: frames sent on by 06.
+  bursts of 32) against testpmd --forward-mode=io (root, polling, --burst 32
+  by default). Figure: frames sent on by 06. nicbox-fwd runs twice per
+  run: \`--rx-mode poll\` (spins like testpmd: the like-for-like row) and
+  as it ships (adaptive: sleeps on the receive interrupt after 50 us
+  without a frame).
 - forwarding through a packed ring: the same from nicbox-pktgen on 07 ->
   forwarder 06->09 -> nicbox-capture on 03: the forwarder receives on 06's
   split ring and transmits on 09's packed ring (the two packed-ring NICs
@@ -94,8 +115,9 @@ and last seconds.
   DPDK's net_e1000_igb) -> hub 3 -> nicbox-capture on 0c. Figure: frames
   sent on by 0a.
 - generating: nicbox-pktgen --size 64 against testpmd --forward-mode=txonly
-  --txpkts=64 on 04, nicbox-capture draining 05 (QEMU stalls a sender whose
-  hub peer cannot receive). Figure: frames sent by 04.
+  --txpkts=64 on 04, nicbox-capture --discard draining 05 (QEMU stalls a
+  sender whose hub peer cannot receive; --discard only counts, the same
+  work for both senders' frames). Figure: frames sent by 04.
 - The device under test runs alone on vCPU 1; the other apps share vCPU 0.
 - "offered": what nicbox-pktgen sent into 04 (07, 02) in the forwarding runs. Where a
   forwarder's rate is close to it, the source (sharing vCPU 0 with the
