@@ -79,17 +79,19 @@ testbed (QEMU $(qemu-system-x86_64 --version | awk 'NR == 1 {print $4}') TCG, 2 
 
 Under TCG the absolute figures are emulation speed on a shared machine:
 compare within the table. "Full load" is what pktgen and capture, sharing
-vCPU 0, can offer: a few thousand frames per second under TCG. An adaptive
-forwarder at that load still polls almost all the time (it sleeps only after
-1 ms without a frame); where it beats polling, the likely reason is that a
-spinning vCPU takes host CPU from the emulation of the other vCPU and of
-the NICs (two host cores, shared with other guests), not a faster receive
-path. What the row shows is that adaptive costs nothing at full load
-(target: adaptive / poll >= 0.95), which is why nicbox-fwd and
-nicbox-capture default to \`--rx-mode adaptive\`; a bare-metal run would
-tell whether the two are equal there. The latency rows
-are dominated by TCG scheduling (p90); the medians show no measurable cost
-of sleeping on the interrupt.
+vCPU 0, can offer. An adaptive forwarder sleeps on the receive interrupt
+whenever 50 us pass without a frame (NB_RX_IDLE_US), at full load too.
+Where it beats polling, the
+reason is that a spinning vCPU holds one of the host's two cores, which
+the emulation of the NICs (QEMU's main loop: transmit bottom halves, the
+hubs) and of the other vCPU need too; it is not a faster receive path,
+and a NIC that is real hardware would not show it. The target is
+adaptive / poll >= 0.95 (adaptive costs nothing at full load), which is
+why nicbox-fwd and nicbox-capture default to \`--rx-mode adaptive\`. The
+wake-up rows are the price of sleeping: a frame that finds the app asleep
+after 200 ms idle waits for the interrupt and for the host to wake the
+halted vCPU (the interrupt and adaptive medians against poll's); the p90s
+are dominated by TCG scheduling.
 
 $table
 <!-- vm-irq-bench end -->

@@ -383,7 +383,13 @@ NB_API int nb_rx_wait(struct nb_dev *dev, uint16_t queue, int timeout_ms);
  * (ETIMEDOUT and EINTR are not errors here: they return 1).
  */
 #define NB_RX_IDLE_POLLS 64
-#define NB_RX_IDLE_US 1000
+/*
+ * 50 us: the busy-poll time the kernel recommends for a few sockets
+ * (net.core.busy_poll). Spinning longer than a sleep and wake-up cost
+ * buys little; on a shared host it takes the CPU the device's emulation
+ * (or other tenants) need: docs/performance.md, latency.
+ */
+#define NB_RX_IDLE_US 50
 struct nb_rx_idle {
 	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
 	unsigned n;
