@@ -34,6 +34,7 @@ bench_name=bench
 . "$NB_SRC/bench/guest-setup.sh"
 
 runs=${NB_BENCH_RUNS:-3}
+lat_runs=${NB_LAT_RUNS:-5}
 lat_seconds=${NB_LAT_SECONDS:-10}
 lat_rate=${NB_LAT_RATE:-1000}
 printf 'tool\trun\tseconds\tsteps\n' >"$NB_OUT/setup.tsv"
@@ -141,7 +142,7 @@ for ((run = 1; run <= runs; run++)); do
   if ((run % 2)); then order=(nicbox testpmd); else order=(testpmd nicbox); fi
   for tool in "${order[@]}"; do setup_run "$tool" "$run"; done
 done
-for ((run = 1; run <= runs; run++)); do
+for ((run = 1; run <= lat_runs; run++)); do
   if ((run % 2)); then order=(nicbox-poll testpmd nicbox-adaptive); else order=(nicbox-adaptive testpmd nicbox-poll); fi
   for tool in "${order[@]}"; do lat_run "$tool" "$run"; done
 done
