@@ -34,7 +34,7 @@ enum app_exit {
 #define APP_RX_MODE_HELP                                                      \
 	"  --rx-mode MODE      poll (spin), interrupt (sleep when the ring is"  \
 	" empty) or\n"                                                         \
-	"                      adaptive (poll while busy, sleep after ~50 us"   \
+	"                      adaptive (poll while busy, sleep after ~1 ms"    \
 	" idle; default)\n"
 
 /* Long-option ids; each app numbers its own from APP_OPT_APP_FIRST. */

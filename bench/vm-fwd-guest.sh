@@ -15,7 +15,7 @@
 # nicbox-fwd polls (--rx-mode poll) like testpmd, the like-for-like
 # comparison; the forwarding tests also run nicbox-fwd as it ships
 # (nicbox-adaptive: --rx-mode adaptive, which sleeps on the receive
-# interrupt after 50 us without a frame). All move bursts of 32 (APP_BATCH,
+# interrupt after 1 ms without a frame). All move bursts of 32 (APP_BATCH,
 # testpmd's default --burst). NB_BENCH_TESTS picks the tests
 # (default "fwd gen pfwd pgen igbfwd").
 # Each run's figure is the median of the device under test's own one-second

@@ -102,7 +102,7 @@ and last seconds.
   bursts of 32) against testpmd --forward-mode=io (root, polling, --burst 32
   by default). Figure: frames sent on by 06. nicbox-fwd runs twice per
   run: \`--rx-mode poll\` (spins like testpmd: the like-for-like row) and
-  as it ships (adaptive: sleeps on the receive interrupt after 50 us
+  as it ships (adaptive: sleeps on the receive interrupt after 1 ms
   without a frame).
 - forwarding through a packed ring: the same from nicbox-pktgen on 07 ->
   forwarder 06->09 -> nicbox-capture on 03: the forwarder receives on 06's

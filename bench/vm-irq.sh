@@ -80,7 +80,7 @@ testbed (QEMU $(qemu-system-x86_64 --version | awk 'NR == 1 {print $4}') TCG, 2 
 Under TCG the absolute figures are emulation speed on a shared machine:
 compare within the table. "Full load" is what pktgen and capture, sharing
 vCPU 0, can offer. An adaptive forwarder sleeps on the receive interrupt
-whenever 50 us pass without a frame (NB_RX_IDLE_US), at full load too.
+whenever 1 ms passes without a frame (NB_RX_IDLE_US), at full load too.
 Where it beats polling, the
 reason is that a spinning vCPU holds one of the host's two cores, which
 the emulation of the NICs (QEMU's main loop: transmit bottom halves, the

@@ -128,8 +128,8 @@ average (2 cores, shared): $load.
   forwarder on vCPU 1 alone, pktgen and capture on vCPU 0. testpmd polls,
   so the like-for-like ratio compares nicbox-fwd --rx-mode poll with it;
   nicbox-fwd's default (adaptive: sleeps on the receive interrupt after
-  50 us idle, so at 1000 frames/s it sleeps between frames and every frame
-  pays a wake-up) is the third row.
+  1 ms idle, about the gap between two frames at 1000 frames/s) is the
+  third row.
 
 $tables
 <!-- vm-setup-lat end -->

@@ -384,12 +384,12 @@ NB_API int nb_rx_wait(struct nb_dev *dev, uint16_t queue, int timeout_ms);
  */
 #define NB_RX_IDLE_POLLS 64
 /*
- * 50 us: the busy-poll time the kernel recommends for a few sockets
- * (net.core.busy_poll). Spinning longer than a sleep and wake-up cost
- * buys little; on a shared host it takes the CPU the device's emulation
- * (or other tenants) need: docs/performance.md, latency.
+ * 1 ms. 50 us (the kernel's net.core.busy_poll for a few sockets) was
+ * tried in the testbed: forwarding on virtio +20% at full load, but each
+ * frame at 1000 frames/s paid a wake-up (p50 +50%) and igb lost 25%
+ * (docs/performance.md, receive modes).
  */
-#define NB_RX_IDLE_US 50
+#define NB_RX_IDLE_US 1000
 struct nb_rx_idle {
 	struct nb_rxq_ref qs[NB_RX_WAIT_MAX];
 	unsigned n;
