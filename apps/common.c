@@ -579,12 +579,15 @@ int app_idle_init(struct app *a, struct nb_rx_idle *idle, int port,
 	return 0;
 }
 
-void app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received)
+bool app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received)
 {
-	if (nb_rx_idle(idle, received) < 0) {
+	int slept = nb_rx_idle(idle, received);
+
+	if (slept < 0) {
 		app_error("waiting for frames: %s", nb_last_error());
 		__atomic_store_n(&a->failed, true, __ATOMIC_RELAXED);
 	}
+	return slept != 0;
 }
 
 struct port_figures {

@@ -213,16 +213,29 @@ static inline bool app_report_due(const struct app *a, uint64_t now_ns)
 }
 
 /*
+ * A spinning loop reads the clock (for --duration and the reports) only
+ * every APP_CLOCK_ROUNDS rounds, and after app_idle slept. Under QEMU's
+ * TCG each read (rdtsc in the vDSO) is a call into the emulator: reading
+ * it every round cost nicbox-fwd about 20 us of median latency in the
+ * testbed (docs/performance.md, latency).
+ */
+#define APP_CLOCK_ROUNDS 64
+static inline bool app_clock_due(unsigned *round, bool slept)
+{
+	return slept || ++*round % APP_CLOCK_ROUNDS == 0;
+}
+
+/*
  * The receive loop's idle handling (nb_rx_idle over receive queue `queue`
  * of port `port`; -1: every queue / every port, up to NB_RX_WAIT_MAX): app_idle_init once after app_start (or
  * in a worker), app_idle after each round with the frames it received.
  * Sleeps at most APP_IDLE_TIMEOUT_MS, so reports and --duration still run;
- * marks the app failed on an error.
+ * marks the app failed on an error. True if it slept (or failed).
  */
 #define APP_IDLE_TIMEOUT_MS 100
 int app_idle_init(struct app *a, struct nb_rx_idle *idle, int port,
 		  int queue);
-void app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received);
+bool app_idle(struct app *a, struct nb_rx_idle *idle, unsigned received);
 
 /* Extra counters an app appends to its stats lines. */
 struct app_counter {

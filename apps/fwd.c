@@ -54,12 +54,18 @@ static void forward_queue(struct app_worker *w)
 {
 	struct app *a = w->a;
 	struct nb_rx_idle idle;
+	uint64_t now = app_now_ns();
+	unsigned round = 0;
 
 	if (app_idle_init(a, &idle, (int)w->port, w->queue) < 0)
 		return;
-	while (app_running(a, app_now_ns()))
-		app_idle(a, &idle, forward(&a->port[w->port],
-					   &a->port[1 - w->port], w->queue));
+	while (app_running(a, now)) {
+		uint16_t got = forward(&a->port[w->port], &a->port[1 - w->port],
+				       w->queue);
+
+		if (app_clock_due(&round, app_idle(a, &idle, got)))
+			now = app_now_ns();
+	}
 }
 
 int main(int argc, char **argv)
@@ -87,16 +93,21 @@ int main(int argc, char **argv)
 	if (app_start(&a, &cli, &setup) == 0 &&
 	    (setup.worker || app_idle_init(&a, &idle, -1, 0) == 0)) {
 		uint64_t now = app_now_ns();
+		unsigned round = 0;
 
 		while (app_running(&a, now)) {
+			bool slept = true;
+
 			if (setup.worker) {
 				app_sleep_ns(10000000); /* the workers forward */
 			} else {
 				unsigned got = forward(&a.port[0], &a.port[1], 0);
 
 				got += forward(&a.port[1], &a.port[0], 0);
-				app_idle(&a, &idle, got);
+				slept = app_idle(&a, &idle, got);
 			}
+			if (!app_clock_due(&round, slept))
+				continue;
 			now = app_now_ns();
 			if (app_report_due(&a, now))
 				app_report(&a, now, false, NULL, 0);
