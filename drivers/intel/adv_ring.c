@@ -82,7 +82,7 @@ int adv_check_conf(const char *drv, const struct nb_pci *pci,
 			       "%s %s: ring sizes %u/%u must be powers of two in %u..%u",
 			       drv, pci->name, out->rx_size, out->tx_size,
 			       ADV_MIN_RING_SIZE, ADV_MAX_RING_SIZE);
-	if (adv_path_pick(drv, &path) < 0)
+	if (adv_path_asked(drv, &path) < 0)
 		return -1;
 	if (nb_conf_rx_mempools(drv, pci->name, conf, out->n_rxq, ADV_RX_MIN_BUF_SIZE,
 				"the device counts buffers in whole KiB and a 1518-byte frame needs 2 KiB",

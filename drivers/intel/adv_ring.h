@@ -193,11 +193,17 @@ struct adv_path {
 			    const struct nb_mempool *pool, uint64_t span);
 };
 
-/* The path NB_SIMD names (scalar, sse4.1, avx2), or the widest this CPU
- * runs if it is unset: 0, or -1 with a message naming drv. */
-int adv_path_pick(const char *drv, const struct adv_path **out);
-/* The process's path (picked once; queues take it at init). */
+/* The path NB_SIMD names (scalar, sse4.1, avx2), NULL if it is unset: 0,
+ * or -1 with a message naming drv (unknown, or this CPU lacks it). */
+int adv_path_asked(const char *drv, const struct adv_path **out);
+/* The process's path, picked once (queues take it at init): NB_SIMD's,
+ * else the fastest this CPU runs by adv_path_fastest. */
 const struct adv_path *adv_path_get(void);
+/* Of cand[0..n) (narrowest first), the one that moves a synthetic burst
+ * fastest; the last unless another is at least an eighth faster. */
+#define ADV_PATH_MAX_CANDIDATES 8u
+const struct adv_path *adv_path_fastest(const struct adv_path *const *cand,
+					unsigned n);
 const struct adv_path *adv_path_scalar(void);
 /* For tests: a variant by name (NULL if none), and whether the CPU runs it. */
 const struct adv_path *adv_path_by_name(const char *name);

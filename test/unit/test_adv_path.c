@@ -7,9 +7,11 @@
  * and hashes of every kind, rss_hash/flags compared too; frames of
  * other pools and bad lengths) go through the scalar loop and each SIMD
  * variant (adv_path_compare.h, shared with the fuzz harness). Also: how
- * NB_SIMD picks a variant and refuses a bad one.
+ * NB_SIMD picks a variant and refuses a bad one, and that without it the
+ * timing drops a slow variant.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "nb_test.h"
 #include "../fuzz/adv_path_compare.h"
@@ -139,16 +141,65 @@ static void nb_simd_picks_or_refuses(void **state)
 
 	(void)state;
 	setenv("NB_SIMD", "scalar", 1);
-	assert_int_equal(adv_path_pick("igb", &p), 0);
+	assert_int_equal(adv_path_asked("igb", &p), 0);
 	assert_string_equal(p->name, "scalar");
 	setenv("NB_SIMD", "avx512", 1);
-	assert_int_equal(adv_path_pick("igb", &p), -1);
+	assert_int_equal(adv_path_asked("igb", &p), -1);
 	assert_failed_with(EINVAL, "NB_SIMD=avx512 is not a receive/transmit path: use scalar, sse4.1 or avx2");
 	unsetenv("NB_SIMD");
-	assert_int_equal(adv_path_pick("igb", &p), 0);
+	assert_int_equal(adv_path_asked("igb", &p), 0);
+	assert_null(p); /* none asked: adv_path_get times them */
+	p = adv_path_get();
+	print_message("timed pick on this CPU: %s\n", p->name);
 	assert_true(adv_path_supported(p));
-	if (__builtin_cpu_supports("avx2"))
-		assert_string_equal(p->name, "avx2");
+	assert_ptr_equal(adv_path_get(), p); /* once per process */
+}
+
+/* A variant whose receive scan wastes 20 us a call: timing must drop it,
+ * whether it is the widest (the default) or not. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned slow_scan(const volatile union adv_rx_desc *ring,
+			  struct nb_pkt *const *slot, struct nb_pkt **pkts,
+			  unsigned max, uint32_t check, uint32_t buf_len,
+			  uint64_t *stop)
+{
+	uint64_t until = mono_ns() + 20000;
+
+	while (mono_ns() < until)
+		;
+	return real_scalar->rx_scan[0](ring, slot, pkts, max, check, buf_len, stop);
+}
+
+static void timing_picks_the_fast_variant(void **state)
+{
+	struct adv_path slow;
+	const struct adv_path *cand[2];
+
+	(void)state;
+	real_scalar = adv_path_scalar();
+	slow = *real_scalar;
+	slow.name = "slow";
+	slow.rx_scan[0] = slow_scan;
+	cand[0] = real_scalar;
+	cand[1] = &slow;
+	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
+	cand[0] = &slow;
+	cand[1] = real_scalar;
+	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
+	cand[0] = &slow;
+	assert_ptr_equal(adv_path_fastest(cand, 1), &slow); /* no choice */
+	/* A variant that drops frames is never picked, however fast. */
+	slow.rx_scan[0] = short_scan;
+	cand[0] = real_scalar;
+	cand[1] = &slow;
+	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
 }
 
 int main(void)
@@ -158,6 +209,7 @@ int main(void)
 		cmocka_unit_test(avx2_matches_scalar),
 		cmocka_unit_test(comparison_catches_a_difference),
 		cmocka_unit_test(nb_simd_picks_or_refuses),
+		cmocka_unit_test(timing_picks_the_fast_variant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
