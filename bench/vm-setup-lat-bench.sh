@@ -125,7 +125,11 @@ average (2 cores, shared): $load.
   arrives (bash EPOCHREALTIME). Setup runs first, then latency runs.
 - Latency: one-way, pktgen --timestamp writes CLOCK_MONOTONIC at send time,
   capture --latency reads it at receive time (same guest clock); the
-  forwarder on vCPU 1 alone, pktgen and capture on vCPU 0. testpmd polls,
+  forwarder on vCPU 1 alone, pktgen and capture on vCPU 0. capture waits
+  with \`--rx-mode interrupt\` (asleep between frames): a receiver that
+  polls, or adaptive at its 1 ms threshold with a frame every 1 ms, holds
+  the host core the emulated NICs need and decides the result more than
+  the forwarder does (docs/performance.md, the notes). testpmd polls,
   so the like-for-like ratio compares nicbox-fwd --rx-mode poll with it;
   nicbox-fwd's default (adaptive: sleeps on the receive interrupt after
   1 ms idle, about the gap between two frames at 1000 frames/s) is the

@@ -24,7 +24,11 @@
 #          (NICBOX_SETUP_TIMES=1; its "exec" is replaced here by what the
 #          steps leave of the measured time, see below).
 #   lat:   nicbox-pktgen --timestamp on 04 at NB_LAT_RATE frames/s ->
-#          forwarder 05->06 -> nicbox-capture --latency on 07: one-way
+#          forwarder 05->06 -> nicbox-capture --latency --rx-mode
+#          interrupt on 07 (asleep between frames, so it never spins
+#          beside pktgen on vCPU 0 and takes the host core QEMU's main
+#          loop needs; adaptive at 1000 frames/s sits at its 1 ms
+#          threshold and flips between spinning and sleeping): one-way
 #          latency p50/p99 through the forwarder: nicbox-fwd --rx-mode poll
 #          (polls like testpmd: the like-for-like row), testpmd io, and
 #          nicbox-fwd with its default --rx-mode adaptive.
@@ -124,7 +128,7 @@ setup_run() {
 # TOOL nicbox-poll, nicbox-adaptive or testpmd.
 lat_run() {
   local tool=$1 run=$2 tag=lat-$1-$2 f
-  TRAFFIC_FWD_ARGS="--rx-mode ${tool#nicbox-}" TRAFFIC_RCV_ARGS=--latency \
+  TRAFFIC_FWD_ARGS="--rx-mode ${tool#nicbox-}" TRAFFIC_RCV_ARGS="--latency --rx-mode interrupt" \
     TRAFFIC_GEN_ARGS="--size 64 --timestamp --rate $lat_rate" \
     traffic_fwd_round "${tool%%-*}" "$lat_seconds" "$tag"
   printf '%s\t%s' "$tool" "$run" >>"$NB_OUT/lat.tsv"
