@@ -202,14 +202,6 @@ NB_API int nb_rx_wait(struct nb_dev *dev, uint16_t queue, int timeout_ms)
 	return nb_rx_wait_any(&q, 1, timeout_ms);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 NB_API int nb_rx_idle_init(struct nb_rx_idle *st, const struct nb_rxq_ref *qs,
 			   unsigned n, int timeout_ms)
 {
@@ -241,7 +233,7 @@ NB_API int nb_rx_idle(struct nb_rx_idle *st, unsigned received)
 		return 0;
 	}
 	if (st->mode == NB_RX_ADAPTIVE) {
-		now = now_ns();
+		now = nb_now_ns();
 		if (st->empty_rounds++ == 0)
 			st->idle_since_ns = now;
 		if (st->empty_rounds < NB_RX_IDLE_POLLS ||

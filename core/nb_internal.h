@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "nicbox.h"
 
@@ -263,6 +264,15 @@ struct nb_iova_map {
 	uint64_t add;
 };
 void nb_mempool_iova_map(const struct nb_mempool *mp, struct nb_iova_map *map);
+
+/* CLOCK_MONOTONIC in ns (vDSO: no system call, so fine after lockdown). */
+static inline uint64_t nb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t nb_iova_of(const struct nb_iova_map *map,
 				  const struct nb_pkt *pkt)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nb_internal.h"
 
@@ -23,15 +22,6 @@ struct nb_ports {
 	struct nb_mempool *rx_mp[NB_MAX_DEVICES][NB_MAX_QUEUES], *tx_mp;
 	struct nb_ports_timing timing;
 };
-
-/* CLOCK_MONOTONIC in ns (vDSO: no system call). */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 NB_API int nb_dev_info(struct nb_dev *dev, struct nb_dev_info *out)
 {
@@ -116,23 +106,23 @@ NB_API int nb_ports_open(struct nb_session *s, const char *const *devices, unsig
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return nb_fail(ENOMEM, "ports: out of memory");
-	t = now_ns();
+	t = nb_now_ns();
 	for (unsigned i = 0; i < n; i++)
 		if ((index[i] = nb_session_claim(s, devices[i])) < 0 &&
 		    failed("cannot claim %s", devices[i]))
 			goto fail;
-	p->timing.claim_ns = now_ns() - t;
+	p->timing.claim_ns = nb_now_ns() - t;
 	t += p->timing.claim_ns;
 	if (nb_session_pool(s, nb_ports_dma_bytes(n, c), NB_PAGE_DEFAULT, &p->pool, warning,
 			    warning_len) < 0) {
 		failed("cannot get a %zu MiB DMA pool", nb_ports_dma_bytes(n, c) >> 20);
 		goto fail;
 	}
-	p->timing.pool_ns = now_ns() - t;
+	p->timing.pool_ns = nb_now_ns() - t;
 	t += p->timing.pool_ns;
 	if (nb_session_ready(s) < 0 && failed("the helper did not hand over the devices"))
 		goto fail;
-	p->timing.ready_ns = now_ns() - t;
+	p->timing.ready_ns = nb_now_ns() - t;
 	t += p->timing.ready_ns;
 	if (c->tx_bufs && nb_mempool_create(p->pool, c->tx_bufs, buf, &p->tx_mp) < 0 &&
 	    failed("cannot create the transmit mempool"))
@@ -163,7 +153,7 @@ NB_API int nb_ports_open(struct nb_session *s, const char *const *devices, unsig
 		}
 		p->n = i + 1;
 	}
-	p->timing.open_ns = now_ns() - t;
+	p->timing.open_ns = nb_now_ns() - t;
 	*out = p;
 	return 0;
 fail: {

@@ -34,7 +34,6 @@
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adv_ring.h"
 #include "nb_mmio.h"
@@ -459,14 +458,6 @@ struct time_bench {
 	struct nb_iova_map map;
 };
 
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Good 60-byte frames in every receive slot, as a busy ring looks. */
 static void time_bench_init(struct time_bench *b)
 {
@@ -484,7 +475,7 @@ static void time_bench_init(struct time_bench *b)
 static uint64_t time_path(const struct adv_path *p, struct time_bench *b)
 {
 	const uint64_t wb = 60ull << ADV_RXD_LEN_SHIFT | ADV_RXD_STAT_DD | ADV_RXD_STAT_EOP;
-	uint64_t start = clock_ns(), stop;
+	uint64_t start = nb_now_ns(), stop;
 	unsigned done = 0;
 
 	for (unsigned r = 0; r < TIME_REPS; r++) {
@@ -498,7 +489,7 @@ static uint64_t time_path(const struct adv_path *p, struct time_bench *b)
 		done += p->tx_post(b->tx, b->tx_slot, b->got, n, (struct nb_mempool *)b,
 				   2048 - ADV_TX_MIN_LEN);
 	}
-	return done == TIME_REPS * TIME_BURST ? clock_ns() - start : UINT64_MAX;
+	return done == TIME_REPS * TIME_BURST ? nb_now_ns() - start : UINT64_MAX;
 }
 
 const struct adv_path *adv_path_fastest(const struct adv_path *const *cand,
