@@ -25,8 +25,14 @@
 #define VNET_CTRL_RING 16
 #define VNET_DEFAULT_LINK_WAIT_MS 1000
 #define VNET_CACHE_LINE 64
-/* Empty receive polls between two device_status reads (an MMIO exit). */
-#define VNET_STATUS_POLL_INTERVAL 1024
+/*
+ * Empty receive polls between two device_status reads: a few ms of
+ * polling natively, where each read is a PCIe round trip that stalls the
+ * core. Under QEMU's TCG each read also takes QEMU's big lock: at 1024,
+ * nicbox-fwd's vCPU waited for that lock about 370 times a second at
+ * 1000 frames/s (docs/performance.md).
+ */
+#define VNET_STATUS_POLL_INTERVAL (1u << 16)
 
 /* Must have: 6.1 VERSION_1 (this is a 1.x driver) and ACCESS_PLATFORM. */
 #define VNET_REQUIRED_FEATURES \

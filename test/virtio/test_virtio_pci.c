@@ -708,6 +708,28 @@ static void test_device_needs_reset_is_a_fault(void **state)
 	close_dev(f, dev);
 }
 
+/* A loop that only polls an idle queue still notices, within the
+ * driver's interval of empty polls (2^16), a device that asked for reset. */
+static void test_idle_polling_notices_needs_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_dev *dev = open_ok(f);
+	struct nb_pkt *rx[8];
+	unsigned polls = 0;
+
+	nb_reg_write8(common(f), VIRTIO_COMMON_STATUS,
+		      nb_reg_read8(common(f), VIRTIO_COMMON_STATUS) |
+		      VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	while (nb_dev_fault(dev) == NULL && polls < (1u << 17)) {
+		assert_int_equal(nb_rx_batch(dev, 0, rx, 8), 0);
+		polls++;
+	}
+	assert_non_null(nb_dev_fault(dev));
+	assert_non_null(strstr(nb_dev_fault(dev), "DEVICE_NEEDS_RESET"));
+	assert_true(polls > 1024); /* not read on every poll */
+	close_dev(f, dev);
+}
+
 static void test_ring_fault_reaches_the_app(void **state)
 {
 	struct fixture *f = *state;
@@ -802,6 +824,7 @@ int main(void)
 		T(test_ring_size_choice),
 		T(test_ring_size_errors),
 		T(test_device_needs_reset_is_a_fault),
+		T(test_idle_polling_notices_needs_reset),
 		T(test_ring_fault_reaches_the_app),
 	};
 #undef T
