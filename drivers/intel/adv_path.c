@@ -515,10 +515,11 @@ const struct adv_path *adv_path_fastest(const struct adv_path *const *cand,
 		}
 	}
 	free(b);
-	/* The widest (last) stays unless a narrower one is an eighth faster:
-	 * timing noise alone should not change the pick. */
+	/* The widest (last) stays unless a narrower one is an eighth faster
+	 * (best[i] * 9/8 < best[pick], kept clear of overflow: a variant that
+	 * failed has UINT64_MAX): timing noise alone should not change it. */
 	for (unsigned i = 0; i + 1 < n; i++)
-		if (best[i] + best[i] / 8 < best[pick])
+		if (best[i] < best[pick] - best[pick] / 9)
 			pick = i;
 	return cand[pick];
 }

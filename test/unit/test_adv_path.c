@@ -200,6 +200,9 @@ static void timing_picks_the_fast_variant(void **state)
 	cand[0] = real_scalar;
 	cand[1] = &slow;
 	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
+	cand[0] = &slow;
+	cand[1] = real_scalar;
+	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
 }
 
 int main(void)
