@@ -177,32 +177,32 @@ static unsigned slow_scan(const volatile union adv_rx_desc *ring,
 	return real_scalar->rx_scan[0](ring, slot, pkts, max, check, buf_len, stop);
 }
 
+/* Scalar must win against `other` whether `other` is the widest (last)
+ * candidate or the narrower one. */
+static void assert_scalar_wins_against(const struct adv_path *other)
+{
+	const struct adv_path *wide_other[2] = { real_scalar, other };
+	const struct adv_path *wide_scalar[2] = { other, real_scalar };
+
+	assert_ptr_equal(adv_path_fastest(wide_other, 2), real_scalar);
+	assert_ptr_equal(adv_path_fastest(wide_scalar, 2), real_scalar);
+}
+
 static void timing_picks_the_fast_variant(void **state)
 {
 	struct adv_path slow;
-	const struct adv_path *cand[2];
+	const struct adv_path *only = &slow;
 
 	(void)state;
 	real_scalar = adv_path_scalar();
 	slow = *real_scalar;
 	slow.name = "slow";
 	slow.rx_scan[0] = slow_scan;
-	cand[0] = real_scalar;
-	cand[1] = &slow;
-	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
-	cand[0] = &slow;
-	cand[1] = real_scalar;
-	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
-	cand[0] = &slow;
-	assert_ptr_equal(adv_path_fastest(cand, 1), &slow); /* no choice */
+	assert_scalar_wins_against(&slow);
+	assert_ptr_equal(adv_path_fastest(&only, 1), &slow); /* no choice */
 	/* A variant that drops frames is never picked, however fast. */
 	slow.rx_scan[0] = short_scan;
-	cand[0] = real_scalar;
-	cand[1] = &slow;
-	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
-	cand[0] = &slow;
-	cand[1] = real_scalar;
-	assert_ptr_equal(adv_path_fastest(cand, 2), real_scalar);
+	assert_scalar_wins_against(&slow);
 }
 
 int main(void)
