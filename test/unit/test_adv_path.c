@@ -11,7 +11,6 @@
  * timing drops a slow variant.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "nb_test.h"
 #include "../fuzz/adv_path_compare.h"
@@ -155,24 +154,16 @@ static void nb_simd_picks_or_refuses(void **state)
 	assert_ptr_equal(adv_path_get(), p); /* once per process */
 }
 
-/* A variant whose receive scan wastes 20 us a call: timing must drop it,
+/* A receive scan that wastes 20 us a call: timing must drop its variant,
  * whether it is the widest (the default) or not. */
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static unsigned slow_scan(const volatile union adv_rx_desc *ring,
 			  struct nb_pkt *const *slot, struct nb_pkt **pkts,
 			  unsigned max, uint32_t check, uint32_t buf_len,
 			  uint64_t *stop)
 {
-	uint64_t until = mono_ns() + 20000;
+	uint64_t until = nb_now_ns() + 20000;
 
-	while (mono_ns() < until)
+	while (nb_now_ns() < until)
 		;
 	return real_scalar->rx_scan[0](ring, slot, pkts, max, check, buf_len, stop);
 }
