@@ -162,13 +162,19 @@ static void compile_filter(struct capture *c, const struct app_cli *cli)
 }
 
 /*
- * Before the claim: open (create) the output without truncating it, so a
- * claim that fails leaves an existing file alone. "-" is standard output:
+ * Before the claim: load libpcap and open (create) the output without
+ * truncating it, so a claim that fails leaves an existing file alone. "-" is standard output:
  * the pcap gets a copy of fd 1, and fd 1 becomes stderr so the stats
  * lines cannot mix into the pcap.
  */
 static int open_out(struct capture *c)
 {
+	char err[CAP_ERR_LEN];
+
+	if (cap_libpcap_load(err, sizeof(err)) < 0) {
+		app_error("%s", err);
+		return -1;
+	}
 	if (strcmp(c->o.out, "-") == 0) {
 		c->out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (c->out_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {

@@ -3,6 +3,8 @@
  * pcap.h - nicbox-capture's pcap output and capture filter, through
  * libpcap: the writer is libpcap's dumper on a "dead" DLT_EN10MB handle,
  * the filter is compiled by pcap_compile and run by pcap_offline_filter.
+ * libpcap is loaded by the first cap_filter_compile of a non-empty filter
+ * or cap_writer_open; a run that does neither never loads it.
  *
  * Everything that needs a system call other than write(2) happens in the
  * *_open/compile calls, which run before lockdown: the writer's FILE gets
@@ -26,6 +28,13 @@
 #define CAP_MAX_SNAPLEN 262144u
 /* Enough for "bad filter '...': " and libpcap's message. */
 #define CAP_ERR_LEN (PCAP_ERRBUF_SIZE + 64)
+
+/*
+ * Load libpcap now (the calls below that need it load it themselves):
+ * nicbox-capture does so before the helper is contacted, so a missing
+ * library costs no claim and empties no file. 0, or -1 with the reason.
+ */
+int cap_libpcap_load(char *err, size_t err_len);
 
 struct cap_filter {
 	struct bpf_program prog;

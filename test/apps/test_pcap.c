@@ -3,7 +3,8 @@
  * test_pcap.c - nicbox-capture's libpcap writer, parsed back field by
  * field; the filter's word joining, compile errors and matching; and the
  * writer and filter running under a seccomp filter that allows write(2)
- * and nothing else, as after nb_lockdown.
+ * and nothing else, as after nb_lockdown; and libpcap loaded only by the
+ * calls that need it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +222,33 @@ static void test_errors(void **state)
 	assert_int_equal(cap_writer_close(&w), -1);
 }
 
+static bool libpcap_mapped(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	assert_non_null(maps);
+	while (!found && fgets(line, sizeof(line), maps))
+		found = strstr(line, "/libpcap.so") != NULL;
+	fclose(maps);
+	return found;
+}
+
+/* Runs first: a capture that only counts frames must not load libpcap. */
+static void test_libpcap_loaded_on_first_use(void **state)
+{
+	struct cap_filter f;
+
+	(void)state;
+	assert_false(libpcap_mapped());
+	assert_int_equal(cap_filter_compile(&f, "", 65535, err, sizeof(err)), 0);
+	assert_false(libpcap_mapped());
+	assert_int_equal(cap_filter_compile(&f, "udp", 65535, err, sizeof(err)), 0);
+	assert_true(libpcap_mapped());
+	cap_filter_free(&f);
+}
+
 static void test_filter_join(void **state)
 {
 	char *words[] = { "udp", "port", "53", "and", "not", "host 10.0.0.1" };
@@ -346,6 +375,7 @@ static void test_write_only_after_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_libpcap_loaded_on_first_use),
 		cmocka_unit_test(test_header_and_records_usec),
 		cmocka_unit_test(test_nsec_and_snaplen),
 		cmocka_unit_test(test_small_buffer_many_records),

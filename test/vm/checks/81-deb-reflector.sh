@@ -4,6 +4,8 @@
 # guest's root is the host's, read-only, so the .debs from `make deb`
 # (build-deb/) are unpacked with dpkg -x into a tmpfs root instead of
 # dpkg -i. Then:
+#  0. nicbox-tools depends on libpcap0.8 (nicbox-capture dlopens it, so
+#     dpkg-shlibdeps cannot see it);
 #  1. their systemd units pass systemd-analyze verify (ExecStart pointed at
 #     the unpacked helper), their sysusers.d entry creates the nicbox group
 #     and their tmpfiles.d entry /run/nicbox, both under that root;
@@ -33,6 +35,9 @@ chmod 0755 "$root"
 for deb in "${pkgs[@]}"; do
   nb_check "dpkg -x $(basename "$deb")" dpkg -x "$deb" "$root"
 done
+# nicbox-capture dlopens libpcap, which dpkg-shlibdeps cannot see.
+tools_depends=$(dpkg-deb -f "$debs"/nicbox-tools_*.deb Depends)
+nb_check "nicbox-tools depends on libpcap0.8 ($tools_depends)" grep -qw 'libpcap0\.8' <<<"$tools_depends"
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 libdir=$root/usr/lib/$multiarch
 
