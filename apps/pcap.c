@@ -9,7 +9,7 @@
 #include "pcap.h"
 
 /*
- * libpcap is loaded on first use, not linked: Debian's pulls in eight more
+ * libpcap is loaded on first use, not linked: Debian's pulls in seven more
  * libraries (dbus, systemd, gcrypt, lz4, ...), which cost nicbox-capture
  * 20 ms of its 44 ms exec under the testbed's TCG (docs/performance.md),
  * and a capture that only counts or checks frames needs none of it.
