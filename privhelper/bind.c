@@ -67,18 +67,23 @@ static bool find_entry(const char *dir, bool (*fn)(const char *name, void *arg),
 }
 
 /*
- * The PCI function a netdev belongs to: the last PCI address in its sysfs
- * path (virtio-net sits one level lower: .../0000:00:04.0/virtio0/net/eth0).
+ * The PCI function a netdev belongs to: the last PCI address in its
+ * /sys/class/net link, which points straight into /sys/devices (virtio-net
+ * one level lower: ../../devices/pci0000:00/0000:00:04.0/virtio0/net/eth0);
+ * realpath took a readlink per component (189 calls per claim, testbed).
  */
 static int netdev_bdf(const char *ifname, char bdf[NBP_BDF_LEN])
 {
-	char real[PATH_MAX], *save = NULL;
+	char target[PATH_MAX], *save = NULL;
+	ssize_t n = -1;
 	int rc = -1;
 
-	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
-	    !realpath(nbh_path("/sys/class/net/%s", ifname), real))
+	if (strlen(ifname) < IFNAMSIZ && !strchr(ifname, '/') && ifname[0] != '.')
+		n = readlink(nbh_path("/sys/class/net/%s", ifname), target, sizeof(target) - 1);
+	if (n <= 0)
 		return -1;
-	for (char *t = strtok_r(real, "/", &save); t; t = strtok_r(NULL, "/", &save))
+	target[n] = '\0';
+	for (char *t = strtok_r(target, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
 			rc = 0;
 	return rc;
