@@ -37,14 +37,22 @@ static int sysfs_write(const char *path, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
-/* Last component of a sysfs link's target ("" if there is no link). */
+/* A sysfs link's target, "" if there is no link; whether there is one. */
+static bool link_target(const char *path, char target[PATH_MAX])
+{
+	ssize_t n = readlink(path, target, PATH_MAX - 1);
+
+	target[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+/* Its last component ("" if there is no link). */
 static void link_name(const char *path, char *out, size_t len)
 {
 	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *slash = link_target(path, target) ? strrchr(target, '/') : NULL;
 
-	target[n > 0 ? n : 0] = '\0';
-	snprintf(out, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : "");
+	snprintf(out, len, "%s", slash ? slash + 1 : "");
 }
 
 void nbh_nic_driver(const char *bdf, char *out, size_t len)
@@ -66,23 +74,17 @@ static bool find_entry(const char *dir, bool (*fn)(const char *name, void *arg),
 	return found;
 }
 
-/*
- * The PCI function a netdev belongs to: the last PCI address in its
- * /sys/class/net link, which points straight into /sys/devices (virtio-net
- * one level lower: ../../devices/pci0000:00/0000:00:04.0/virtio0/net/eth0);
- * realpath took a readlink per component (189 calls per claim, testbed).
- */
+/* The PCI function a netdev belongs to: the last PCI address in its link,
+ * one readlink, not realpath's one per component (virtio-net one level
+ * lower: ../../devices/pci0000:00/0000:00:04.0/virtio0/net/eth0). */
 static int netdev_bdf(const char *ifname, char bdf[NBP_BDF_LEN])
 {
 	char target[PATH_MAX], *save = NULL;
-	ssize_t n = -1;
 	int rc = -1;
 
-	if (strlen(ifname) < IFNAMSIZ && !strchr(ifname, '/') && ifname[0] != '.')
-		n = readlink(nbh_path("/sys/class/net/%s", ifname), target, sizeof(target) - 1);
-	if (n <= 0)
+	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.' ||
+	    !link_target(nbh_path("/sys/class/net/%s", ifname), target))
 		return -1;
-	target[n] = '\0';
 	for (char *t = strtok_r(target, "/", &save); t; t = strtok_r(NULL, "/", &save))
 		if (strlen(t) == 12 && nbh_normalize_bdf(t, bdf) == 0)
 			rc = 0;
