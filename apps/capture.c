@@ -163,9 +163,9 @@ static void compile_filter(struct capture *c, const struct app_cli *cli)
 
 /*
  * Before the claim: load libpcap and open (create) the output without
- * truncating it, so a claim that fails leaves an existing file alone. "-" is standard output:
- * the pcap gets a copy of fd 1, and fd 1 becomes stderr so the stats
- * lines cannot mix into the pcap.
+ * truncating it, so a claim that fails leaves an existing file alone. "-"
+ * is standard output: the pcap gets a copy of fd 1, and fd 1 becomes
+ * stderr so the stats lines cannot mix into the pcap.
  */
 static int open_out(struct capture *c)
 {
